@@ -1,0 +1,156 @@
+# chute: top-level build.  `make` builds everything into build/; `make test`
+# runs the unit and integration tests; `make demo` runs the bundled demo.
+# Every target that needs a system package first runs `make deps`, which
+# installs the missing Debian packages when run as root.
+
+PREFIX    ?= /usr/local
+BUILD     ?= build
+CC        ?= cc
+SANITIZE  ?=
+
+PKGS      := liblz4 libprotobuf-c
+TEST_PKGS := cmocka rdkafka
+
+# libev ships no pkg-config file on Debian 12; fall back to plain -lev.
+EV_CFLAGS := $(shell pkg-config --cflags libev 2>/dev/null)
+EV_LIBS   := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
+CFLAGS    ?= -O2 -g
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANITIZE) -fPIC -pthread \
+             -D_GNU_SOURCE -I. -I$(BUILD)/gen $(EV_CFLAGS) \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS_BASE = $(shell pkg-config --libs libprotobuf-c 2>/dev/null) -pthread -lrt
+LDLIBS_SVC  = $(EV_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lrt -lm
+LDLIBS_RDK  = $(shell pkg-config --libs rdkafka 2>/dev/null)
+LDLIBS_TEST = $(shell pkg-config --libs cmocka 2>/dev/null)
+ALL_LDFLAGS = $(SANITIZE) $(LDFLAGS)
+
+# ---- sources ---------------------------------------------------------------
+GEN_SRC     := $(BUILD)/gen/proto/control.pb-c.c
+COMMON_SRC  := $(wildcard common/*.c)
+SHM_SRC     := $(wildcard shm/*.c)
+PROTO_SRC   := $(wildcard proto/*.c)
+WORKER_SRC  := $(wildcard worker/*.c)
+SUP_SRC     := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(patsubst $(BUILD)/%,%,$(1)))
+
+# libchute: what a client process links.  It needs the shared-memory code,
+# the partitioner and the control-socket client, nothing from the worker.
+LIBCHUTE_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) proto/murmur2.c \
+                 proto/ctlmsg.c $(GEN_SRC))
+# Everything the service and the tests link.
+INTERNAL_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) $(PROTO_SRC) $(GEN_SRC) \
+                 $(WORKER_SRC) $(SUP_SRC))
+
+BIN_DIR := $(BUILD)/bin
+LIB_DIR := $(BUILD)/lib
+PROGRAMS := $(BIN_DIR)/chuted $(BIN_DIR)/chutectl $(BIN_DIR)/chute-cat \
+            $(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_TOOLS_SRC := $(wildcard tests/tools/*.c)
+TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOLS_SRC))
+
+.PHONY: all deps test unit integration demo install clean asan fuzz format
+all: deps
+	@$(MAKE) --no-print-directory build
+
+.PHONY: build
+build: $(PROGRAMS) $(LIB_DIR)/libchute.a $(LIB_DIR)/libchute.so \
+       $(TEST_BINS) $(TEST_TOOLS)
+
+deps:
+	@./scripts/deps.sh
+
+# ---- generated code --------------------------------------------------------
+$(BUILD)/gen/proto/control.pb-c.c $(BUILD)/gen/proto/control.pb-c.h: proto/control.proto
+	@mkdir -p $(BUILD)/gen
+	protoc-c --c_out=$(BUILD)/gen proto/control.proto
+
+$(call obj,$(GEN_SRC)): $(BUILD)/gen/proto/control.pb-c.c
+	@mkdir -p $(dir $@)
+	$(CC) $(filter-out -Wmissing-prototypes,$(ALL_CFLAGS)) -MMD -MP -c $< -o $@
+
+# Every object may include the generated header.
+$(BUILD)/obj/%.o: %.c $(BUILD)/gen/proto/control.pb-c.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# ---- libraries -------------------------------------------------------------
+$(LIB_DIR)/libchute.a: $(LIBCHUTE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIB_DIR)/libchute.so: $(LIBCHUTE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,libchute.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+
+$(LIB_DIR)/libchute-internal.a: $(INTERNAL_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+INTERNAL := $(LIB_DIR)/libchute-internal.a
+
+# ---- programs --------------------------------------------------------------
+$(BIN_DIR)/chuted: $(BUILD)/obj/supervisor/main.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC)
+
+$(BIN_DIR)/chutectl $(BIN_DIR)/chute-cat: $(BIN_DIR)/%: $(BUILD)/obj/tools/%.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC)
+
+$(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock: $(BIN_DIR)/%: $(BUILD)/obj/tools/%.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_RDK)
+
+# ---- tests -----------------------------------------------------------------
+$(BUILD)/tests/test_%: $(BUILD)/obj/tests/test_%.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_TEST)
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_RDK)
+
+test: deps
+	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory unit integration
+
+unit: $(TEST_BINS)
+	@./tests/run-unit.sh $(BUILD)
+
+integration: build
+	@./tests/run-integration.sh $(BUILD)
+
+# The whole suite again with AddressSanitizer and UBSan, in its own tree.
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	    build unit
+
+demo: deps
+	@$(MAKE) --no-print-directory build
+	@./scripts/demo.sh $(BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	    $(DESTDIR)$(PREFIX)/include/chute
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(LIB_DIR)/libchute.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 0755 $(LIB_DIR)/libchute.so $(DESTDIR)$(PREFIX)/lib/libchute.so.0
+	ln -sf libchute.so.0 $(DESTDIR)$(PREFIX)/lib/libchute.so
+	install -m 0644 shm/chute.h $(DESTDIR)$(PREFIX)/include/chute/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/chute.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/chute.pc
+
+clean:
+	rm -rf build build-asan build-fuzz
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,101 @@
+/*
+ * chute.h: the client API of chute, a per-host Kafka producer service.
+ *
+ * A client opens a running chute instance by name, resolves the topics it
+ * writes to, and sends records.  chute_send() copies the record into a
+ * shared-memory ring that a chute worker drains; it makes no system call
+ * in steady state.  chute_flush() waits until every record this client sent
+ * is resolved (acknowledged by Kafka or failed) and says how many failed.
+ *
+ * Every function returns 0 (or a non-negative value) on success and a
+ * negative chute_err code on failure; chute_errmsg() then holds a sentence
+ * about that failure for the calling thread.
+ *
+ * A chute_t handle is not thread-safe: use one per thread, or lock.
+ */
+#ifndef CHUTE_H
+#define CHUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum chute_err {
+    CHUTE_OK = 0,
+    CHUTE_ERR_INVALID = -1,      /* bad argument */
+    CHUTE_ERR_NO_SERVICE = -2,   /* no chuted runs under that name */
+    CHUTE_ERR_LAYOUT = -3,       /* shared memory of another layout version */
+    CHUTE_ERR_TOO_LARGE = -4,    /* record larger than message.max.bytes */
+    CHUTE_ERR_QUEUE_FULL = -5,   /* ring stayed full for max.block.ms */
+    CHUTE_ERR_UNKNOWN_TOPIC = -6,/* the cluster does not have the topic */
+    CHUTE_ERR_PARTITION = -7,    /* partition out of range */
+    CHUTE_ERR_TIMED_OUT = -8,    /* flush timed out */
+    CHUTE_ERR_SYSTEM = -9,       /* a system call failed (see chute_errmsg) */
+    CHUTE_ERR_CLOSED = -10,      /* the service stopped accepting records */
+    CHUTE_ERR_PROTOCOL = -11,    /* malformed reply from the service */
+    CHUTE_ERR_TOO_MANY = -12,    /* a fixed table (topics, clients) is full */
+} chute_err;
+
+/* The name of an error code, e.g. "CHUTE_ERR_TOO_LARGE". */
+const char *chute_err_name(int err);
+/* A sentence about the last failure of this thread. */
+const char *chute_errmsg(void);
+
+typedef struct chute chute_t;
+typedef int32_t chute_topic_t;
+
+#define CHUTE_PARTITION_UA (-1) /* let chute choose the partition */
+#define CHUTE_TIMESTAMP_NOW (-1)
+
+typedef struct chute_header {
+    const char *key;            /* non-NULL, NUL-terminated */
+    const void *value;          /* NULL for a null header value */
+    size_t value_len;
+} chute_header_t;
+
+typedef struct chute_record {
+    chute_topic_t topic;        /* from chute_topic() */
+    int32_t partition;          /* CHUTE_PARTITION_UA or an index */
+    const void *key;            /* NULL for a null key */
+    size_t key_len;
+    const void *value;          /* NULL for a null value */
+    size_t value_len;
+    const chute_header_t *headers;
+    size_t header_count;
+    int64_t timestamp_ms;       /* CHUTE_TIMESTAMP_NOW for the current time */
+} chute_record_t;
+
+/* Attaches to the chute instance `name` (NULL for "default"). */
+int chute_open(const char *name, chute_t **out);
+
+/* Returns the topic's handle (>= 0), asking the service to resolve it
+ * through the cluster's metadata if no client used it before. */
+int chute_topic(chute_t *c, const char *topic);
+
+/* Number of partitions of a resolved topic, or a negative error. */
+int chute_topic_partitions(chute_t *c, chute_topic_t topic);
+
+/* Hands one record to chute.  On success the record is chute's: it will be
+ * delivered or reported failed.  Returns the chosen partition (>= 0). */
+int chute_send(chute_t *c, const chute_record_t *rec);
+
+/* Waits until every record this client sent is resolved, up to timeout_ms
+ * (< 0 waits forever).  Returns how many of this client's records failed
+ * since the previous flush, or CHUTE_ERR_TIMED_OUT. */
+int chute_flush(chute_t *c, int timeout_ms);
+
+/* Detaches; does not flush. */
+void chute_close(chute_t *c);
+
+/* Client settings, before the first send.  Names and meaning follow
+ * librdkafka: "queue.full.policy" (block|fail), "max.block.ms",
+ * "sticky.partitioning.linger.ms". */
+int chute_set(chute_t *c, const char *key, const char *value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,16 @@
+#!/bin/sh
+# Runs every cmocka unit-test binary in BUILD/tests and fails if any fails.
+build=${1:-build}
+failed=0
+total=0
+for t in "$build"/tests/test_*; do
+    [ -x "$t" ] || continue
+    total=$((total + 1))
+    echo "== $(basename "$t")"
+    if ! "$t"; then
+        echo "FAILED: $(basename "$t")"
+        failed=$((failed + 1))
+    fi
+done
+echo "unit: $((total - failed)) passed, $failed failed"
+[ "$failed" -eq 0 ]
