@@ -1,0 +1,210 @@
+/*
+ * instance.c: creating, formatting and attaching the shared-memory objects
+ * of an instance (see layout.h for what lives where).
+ */
+#include "shm/instance.h"
+
+#include "common/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void object_name(char *buf, size_t size, const char *name,
+                        const char *kind)
+{
+    snprintf(buf, size, "/chute.%s.%s", name, kind);
+}
+
+static void *map_object(const char *path, size_t size, int mode, int gid)
+{
+    void *p;
+    int fd;
+
+    shm_unlink(path);
+    fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, mode);
+    if (fd < 0)
+        return err_sys("cannot create shared memory \"%s\"", path), NULL;
+    if (fchmod(fd, mode) < 0 || (gid >= 0 && fchown(fd, (uid_t)-1, gid) < 0) ||
+        ftruncate(fd, (off_t)size) < 0) {
+        err_sys("cannot size shared memory \"%s\"", path);
+        close(fd);
+        return NULL;
+    }
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return err_sys("cannot map \"%s\"", path), NULL;
+    return p;
+}
+
+static void layout_offsets(struct instance *in, const struct instance_params *p)
+{
+    in->slots = p->slots;
+    in->ring_size = p->ring_size;
+    in->topics_off = sizeof(struct intake_header);
+    in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct intake_topic);
+    in->slots_off = in->clients_off + CLIENT_MAX * sizeof(struct intake_client);
+    in->slot_stride = sizeof(struct ring_ctl) + p->ring_size;
+    in->intake_size = in->slots_off + p->slots * in->slot_stride;
+    in->chunk_size = p->chunk_size;
+    in->chunk_count = p->chunk_count;
+    in->workers_off = sizeof(struct state_header);
+    in->pool_off = in->workers_off + WORKER_MAX * sizeof(struct state_worker);
+    in->state_size = in->pool_off + (size_t)p->chunk_size * p->chunk_count;
+}
+
+static void format_intake(struct instance *in, const struct instance_params *p)
+{
+    struct intake_header *h = in->intake;
+
+    h->magic = LAYOUT_MAGIC;
+    h->layout_version = LAYOUT_VERSION;
+    h->header_size = sizeof(*h);
+    h->total_size = in->intake_size;
+    h->slot_count = p->slots;
+    h->ring_size = p->ring_size;
+    h->max_record = p->max_record;
+    h->supervisor_pid = getpid();
+    h->topics_off = in->topics_off;
+    h->clients_off = in->clients_off;
+    h->slots_off = in->slots_off;
+    h->slot_stride = in->slot_stride;
+    h->generation = 1;
+    snprintf(h->name, sizeof(h->name), "%s", p->name);
+    atomic_store(&h->accepting, 1);
+}
+
+static void format_state(struct instance *in)
+{
+    struct state_header *s = in->state;
+
+    s->magic = LAYOUT_MAGIC;
+    s->layout_version = LAYOUT_VERSION;
+    s->header_size = sizeof(*s);
+    s->total_size = in->state_size;
+    s->workers_off = in->workers_off;
+    s->pool_off = in->pool_off;
+    s->chunk_size = in->chunk_size;
+    s->chunk_count = in->chunk_count;
+}
+
+int instance_create(struct instance *in, const struct instance_params *p)
+{
+    char path[128];
+
+    memset(in, 0, sizeof(*in));
+    snprintf(in->name, sizeof(in->name), "%s", p->name);
+    layout_offsets(in, p);
+    object_name(path, sizeof(path), p->name, "intake");
+    in->intake = map_object(path, in->intake_size, 0660, p->intake_gid);
+    if (!in->intake)
+        return CHUTE_ERR_SYSTEM;
+    object_name(path, sizeof(path), p->name, "state");
+    in->state = map_object(path, in->state_size, 0600, -1);
+    if (!in->state) {
+        instance_detach(in);
+        return CHUTE_ERR_SYSTEM;
+    }
+    format_state(in);
+    format_intake(in, p);
+    /* A fresh mapping is zero-filled: rings, tables and chunks start empty
+     * (CHUNK_FREE, TOPIC_FREE, pid 0) without touching every page. */
+    atomic_store_explicit(&in->intake->ready, 1, memory_order_release);
+    return 0;
+}
+
+/* Checks an intake header a client mapped: right magic and version, and
+ * sizes that fit the object. */
+static int check_intake(const struct intake_header *h, size_t size,
+                        const char *path)
+{
+    if (h->magic != LAYOUT_MAGIC)
+        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is not a chute intake object",
+                       path);
+    if (h->layout_version != LAYOUT_VERSION)
+        return err_set(CHUTE_ERR_LAYOUT,
+                       "\"%s\" has layout version %u, this library speaks %u",
+                       path, h->layout_version, LAYOUT_VERSION);
+    if (!atomic_load_explicit(&h->ready, memory_order_acquire))
+        return err_set(CHUTE_ERR_NO_SERVICE, "\"%s\" is not ready yet", path);
+    if (h->total_size != size || h->slot_count == 0 ||
+        h->slot_count > SLOT_MAX || (h->ring_size & (h->ring_size - 1)) ||
+        h->slots_off + (uint64_t)h->slot_count * h->slot_stride > size ||
+        h->slot_stride != sizeof(struct ring_ctl) + (uint64_t)h->ring_size)
+        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" has inconsistent sizes", path);
+    return 0;
+}
+
+int instance_attach_intake(struct instance *in, const char *name)
+{
+    char path[128];
+    struct stat st;
+    void *p;
+    int fd, rc;
+
+    memset(in, 0, sizeof(*in));
+    snprintf(in->name, sizeof(in->name), "%s", name);
+    object_name(path, sizeof(path), name, "intake");
+    fd = shm_open(path, O_RDWR, 0);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            return err_set(CHUTE_ERR_NO_SERVICE,
+                           "no chute service named \"%s\" is running", name);
+        return err_sys("cannot open shared memory \"%s\"", path);
+    }
+    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct intake_header)) {
+        close(fd);
+        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is too small", path);
+    }
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return err_sys("cannot map \"%s\"", path);
+    in->intake = p;
+    in->intake_size = (size_t)st.st_size;
+    rc = check_intake(p, in->intake_size, path);
+    if (rc < 0) {
+        instance_detach(in);
+        return rc;
+    }
+    in->slots = in->intake->slot_count;
+    in->ring_size = in->intake->ring_size;
+    in->topics_off = in->intake->topics_off;
+    in->clients_off = in->intake->clients_off;
+    in->slots_off = in->intake->slots_off;
+    in->slot_stride = in->intake->slot_stride;
+    return 0;
+}
+
+void instance_detach(struct instance *in)
+{
+    if (in->intake)
+        munmap(in->intake, in->intake_size);
+    if (in->state)
+        munmap(in->state, in->state_size);
+    in->intake = NULL;
+    in->state = NULL;
+}
+
+void instance_unlink(const char *name)
+{
+    char path[128];
+
+    object_name(path, sizeof(path), name, "intake");
+    shm_unlink(path);
+    object_name(path, sizeof(path), name, "state");
+    shm_unlink(path);
+}
+
+void instance_ring(const struct instance *in, uint32_t slot, struct ring *r)
+{
+    ring_attach(r, (uint8_t *)in->intake + in->slots_off +
+                       (size_t)slot * in->slot_stride,
+                in->ring_size);
+}

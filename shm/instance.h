@@ -1,0 +1,84 @@
+/*
+ * instance.h: the two shared-memory objects of a chute instance, created
+ * by the supervisor and attached by clients (intake only) and workers
+ * (both, inherited across fork).
+ */
+#ifndef CHUTE_SHM_INSTANCE_H
+#define CHUTE_SHM_INSTANCE_H
+
+#include "shm/layout.h"
+#include "shm/ring.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define INSTANCE_NAME_MAX 64
+
+struct instance_params {
+    const char *name;
+    uint32_t slots;           /* power of two, <= SLOT_MAX */
+    uint32_t ring_size;       /* power of two */
+    uint32_t max_record;      /* message.max.bytes */
+    uint32_t chunk_size;      /* pool chunk bytes, header included */
+    uint32_t chunk_count;
+    int intake_gid;           /* group of the intake object, -1 to keep */
+};
+
+struct instance {
+    char name[INSTANCE_NAME_MAX + 1];
+    struct intake_header *intake;
+    size_t intake_size;
+    struct state_header *state;   /* NULL in clients */
+    size_t state_size;
+    /* Offsets copied at create or attach time: a worker never re-reads
+     * them from the intake header, which clients can write. */
+    uint64_t topics_off, clients_off, slots_off, slot_stride;
+    uint64_t workers_off, pool_off;
+    uint32_t slots;
+    uint32_t ring_size;
+    uint32_t chunk_size, chunk_count;
+};
+
+/* Creates (replacing stale objects) and formats both objects. */
+int instance_create(struct instance *in, const struct instance_params *p);
+/* Maps an existing intake object read-write and checks its layout. */
+int instance_attach_intake(struct instance *in, const char *name);
+/* Unmaps what is mapped. */
+void instance_detach(struct instance *in);
+/* Removes both objects' names. */
+void instance_unlink(const char *name);
+
+void instance_ring(const struct instance *in, uint32_t slot, struct ring *r);
+
+static inline struct intake_topic *instance_topic(const struct instance *in,
+                                                  uint32_t id)
+{
+    return (struct intake_topic *)((uint8_t *)in->intake +
+                                   in->topics_off) +
+           id;
+}
+
+static inline struct intake_client *instance_client(const struct instance *in,
+                                                    uint32_t idx)
+{
+    return (struct intake_client *)((uint8_t *)in->intake +
+                                    in->clients_off) +
+           idx;
+}
+
+static inline struct state_worker *instance_worker(const struct instance *in,
+                                                   uint32_t idx)
+{
+    return (struct state_worker *)((uint8_t *)in->state +
+                                   in->workers_off) +
+           idx;
+}
+
+static inline struct pool_chunk *instance_chunk(const struct instance *in,
+                                                uint32_t idx)
+{
+    return (struct pool_chunk *)((uint8_t *)in->state + in->pool_off +
+                                 (size_t)idx * in->chunk_size);
+}
+
+#endif

@@ -1,0 +1,220 @@
+/*
+ * layout.h: the shared-memory layout of a chute instance.
+ *
+ * Two POSIX shared-memory objects per instance NAME:
+ *
+ *   /chute.NAME.intake   clients map it read-write (mode 0660):
+ *       struct intake_header | topic table | client table | slot rings
+ *   /chute.NAME.state    service processes only (mode 0600):
+ *       struct state_header | worker table | buffer pool
+ *
+ * Every structure here has fixed-width fields, explicit padding and static
+ * asserts on its size, so that any process built from the same layout
+ * version reads the same bytes.  Bump LAYOUT_VERSION on any change.
+ *
+ * Workers treat the intake object as untrusted input: a client may have
+ * written anything into it.  Offsets and sizes that workers rely on come
+ * from their own configuration, never from the intake header alone.
+ */
+#ifndef CHUTE_SHM_LAYOUT_H
+#define CHUTE_SHM_LAYOUT_H
+
+#include <assert.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
+#define LAYOUT_VERSION 1
+#define LAYOUT_CACHELINE 64
+
+#define TOPIC_MAX 256        /* topics per instance */
+#define TOPIC_NAME_MAX 249   /* Kafka's limit */
+#define CLIENT_MAX 1024      /* attached client processes */
+#define WORKER_MAX 64
+#define SLOT_MAX 256
+
+/* ---- intake object ------------------------------------------------------ */
+
+struct intake_header {
+    uint64_t magic;
+    uint32_t layout_version;
+    uint32_t header_size;
+    uint64_t total_size;
+    uint32_t slot_count;
+    uint32_t ring_size;       /* bytes of data per ring, a power of two */
+    uint32_t max_record;      /* message.max.bytes */
+    int32_t supervisor_pid;
+    uint64_t topics_off;
+    uint64_t clients_off;
+    uint64_t slots_off;
+    uint64_t slot_stride;     /* bytes from one slot to the next */
+    uint64_t generation;      /* bumped by every supervisor start */
+    _Atomic uint32_t accepting; /* 0: intake stopped (drain, shutdown) */
+    _Atomic uint32_t ready;   /* set last, once everything is laid out */
+    char name[72];
+    uint8_t pad[4096 - 160];
+};
+static_assert(sizeof(struct intake_header) == 4096, "intake header size");
+
+enum topic_state { TOPIC_FREE = 0, TOPIC_READY = 1 };
+
+/* Written by the supervisor only; clients and workers read it.  A topic's
+ * id is its index in the table. */
+struct intake_topic {
+    _Atomic uint32_t state;
+    _Atomic uint32_t partitions;
+    uint32_t name_len;
+    char name[TOPIC_NAME_MAX + 1]; /* NUL-terminated */
+    uint8_t pad[512 - 12 - TOPIC_NAME_MAX - 1];
+};
+static_assert(sizeof(struct intake_topic) == 512, "intake topic size");
+
+/* One per attached client process.  The client claims a free entry with a
+ * CAS on pid; workers add to acked/failed for the records it sent. */
+struct intake_client {
+    _Atomic int32_t pid;
+    uint32_t pad0;
+    _Atomic uint64_t records_sent;
+    _Atomic uint64_t records_acked;
+    _Atomic uint64_t records_failed;
+    uint8_t pad[64 - 32];
+};
+static_assert(sizeof(struct intake_client) == 64, "intake client size");
+
+/*
+ * One MPSC ring per slot.  Positions only grow; index = pos & (size - 1).
+ * tail: next position to claim (producers, CAS).
+ * head: everything before it was consumed and zeroed (worker).
+ * resolved: every record before it was acked or failed (worker).
+ * sleeping: 1 while the owning worker sleeps; a producer that sees it
+ *     clears it and wakes the owner.
+ */
+struct ring_ctl {
+    _Atomic uint64_t tail;
+    uint8_t pad0[LAYOUT_CACHELINE - 8];
+    _Atomic uint64_t head;
+    _Atomic uint64_t resolved;
+    _Atomic uint32_t sleeping;
+    _Atomic int32_t owner;     /* worker index */
+    _Atomic uint64_t dead_writers; /* claimed records whose writer died */
+    _Atomic uint64_t corrupt;      /* bytes skipped as corrupt */
+    uint8_t pad1[LAYOUT_CACHELINE - 40];
+    /* ring data follows, ring_size bytes */
+};
+static_assert(sizeof(struct ring_ctl) == 2 * LAYOUT_CACHELINE, "ring ctl");
+
+/*
+ * A record in a ring, 8-byte aligned.  The first word is the commit word:
+ *   0          not written yet (claimed, header not stored)
+ *   < 0        claimed: -(length), body being written by `pid`
+ *   > 0        committed: length | flags in the low 3 bits
+ * Length counts the header and is a multiple of 8.  A padding record has
+ * only the first 8 bytes meaningful and fills up to the end of the ring.
+ */
+#define RING_ALIGN 8
+#define RING_FLAG_PAD 1
+#define RING_LEN_MASK (~(int32_t)(RING_ALIGN - 1))
+
+struct ring_rec {
+    _Atomic int32_t len;
+    int32_t pid;
+    uint16_t client;          /* index in the client table */
+    uint16_t reserved;
+    uint32_t topic;
+    int32_t partition;
+    uint32_t tail_len;        /* bytes of Kafka record tail after this */
+    int64_t timestamp;
+    /* record tail (proto/record.h) follows */
+};
+static_assert(sizeof(struct ring_rec) == 32, "ring record header");
+#define RING_PAD_MIN 8
+
+/* ---- state object ------------------------------------------------------- */
+
+struct state_worker {
+    _Atomic int32_t pid;
+    _Atomic uint32_t restarts;
+    _Atomic uint64_t started_ms;
+    _Atomic uint64_t heartbeat_ms;
+    _Atomic uint64_t records_sent;
+    _Atomic uint64_t records_acked;
+    _Atomic uint64_t records_failed;
+    _Atomic uint64_t batches_sent;
+    _Atomic uint64_t bytes_sent;
+    _Atomic uint64_t requests_sent;
+    _Atomic uint64_t records_invalid;
+    uint8_t pad[128 - 80];
+};
+static_assert(sizeof(struct state_worker) == 128, "state worker size");
+
+struct state_header {
+    uint64_t magic;
+    uint32_t layout_version;
+    uint32_t header_size;
+    uint64_t total_size;
+    uint64_t workers_off;
+    uint64_t pool_off;
+    uint32_t chunk_size;      /* bytes per pool chunk, header included */
+    uint32_t chunk_count;
+    _Atomic uint32_t worker_count; /* workers the supervisor runs */
+    uint32_t pad0;
+    _Atomic uint64_t topic_acked[TOPIC_MAX];
+    _Atomic uint64_t topic_failed[TOPIC_MAX];
+    uint8_t pad[8192 - 56 - 16 * TOPIC_MAX];
+};
+static_assert(sizeof(struct state_header) == 8192, "state header size");
+
+/*
+ * Buffer pool chunk: one Kafka record batch under construction or in
+ * flight.  A chunk moves FREE -> OPEN -> SEALED -> IN_FLIGHT -> FREE; each
+ * move is one store of `state` after the data it covers is written.
+ * Data area: [61-byte batch header][records ...] growing up, and one
+ * uint16 client index per record growing down from the end of the chunk.
+ */
+enum chunk_state {
+    CHUNK_FREE = 0,
+    CHUNK_OPEN = 1,
+    CHUNK_SEALED = 2,
+    CHUNK_IN_FLIGHT = 3,
+};
+
+struct pool_chunk {
+    _Atomic uint32_t state;
+    int32_t worker;
+    uint32_t topic;
+    int32_t partition;
+    uint32_t slot;
+    uint32_t count;           /* records in the batch */
+    uint32_t used;            /* bytes of encoded records after the header */
+    uint32_t wire_len;        /* sealed: bytes of the whole batch */
+    int64_t base_ts;
+    int64_t max_ts;
+    uint64_t ring_first;      /* ring position of the first record */
+    uint64_t ring_end;        /* ring position after the last record */
+    int64_t producer_id;
+    int32_t base_sequence;
+    int16_t producer_epoch;
+    int16_t codec;
+    int64_t opened_ns;        /* CLOCK_MONOTONIC when the first record came */
+    uint8_t pad[128 - 88];
+    /* data follows */
+};
+static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");
+
+/*
+ * The slot of a partition: a fixed hash of (topic id, partition), so that
+ * a partition's ring never changes while the instance lives.
+ */
+static inline uint32_t layout_slot_of(uint32_t topic, int32_t partition,
+                                      uint32_t slots)
+{
+    uint32_t h = topic * 0x9e3779b1u ^ (uint32_t)partition * 0x85ebca6bu;
+
+    h ^= h >> 16;
+    h *= 0x7feb352du;
+    h ^= h >> 15;
+    return h & (slots - 1);
+}
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * ring.c: claim/commit for producers, peek/consume for the one consumer.
+ * See ring.h and docs/design.md for the protocol.
+ */
+#include "shm/ring.h"
+
+#include <string.h>
+
+void ring_attach(struct ring *r, void *base, uint32_t size)
+{
+    r->ctl = base;
+    r->data = (uint8_t *)base + sizeof(struct ring_ctl);
+    r->size = size;
+    r->mask = size - 1;
+}
+
+void ring_format(struct ring *r)
+{
+    memset(r->ctl, 0, sizeof(*r->ctl));
+    memset(r->data, 0, r->size);
+}
+
+static struct ring_rec *rec_at(const struct ring *r, uint64_t pos)
+{
+    return (struct ring_rec *)(r->data + (pos & r->mask));
+}
+
+struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
+                            uint64_t *end)
+{
+    uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_relaxed);
+    uint64_t head;
+    uint32_t pad;
+
+    if (len > ring_max_record(r->size))
+        return NULL;
+    do {
+        head = atomic_load_explicit(&r->ctl->head, memory_order_acquire);
+        uint32_t room_to_end = r->size - (uint32_t)(tail & r->mask);
+        pad = len > room_to_end ? room_to_end : 0;
+        if (tail + pad + len - head > r->size)
+            return NULL;
+    } while (!atomic_compare_exchange_weak_explicit(
+        &r->ctl->tail, &tail, tail + pad + len, memory_order_acq_rel,
+        memory_order_relaxed));
+
+    if (pad) {
+        struct ring_rec *p = rec_at(r, tail);
+        p->pid = pid;
+        atomic_store_explicit(&p->len, (int32_t)pad | RING_FLAG_PAD,
+                              memory_order_release);
+        tail += pad;
+    }
+    struct ring_rec *rec = rec_at(r, tail);
+    rec->pid = pid;
+    atomic_store_explicit(&rec->len, -(int32_t)len, memory_order_relaxed);
+    *end = tail + len;
+    return rec;
+}
+
+void ring_commit(struct ring_rec *rec, uint32_t len)
+{
+    atomic_store_explicit(&rec->len, (int32_t)len, memory_order_release);
+}
+
+/* A committed word is sane if its length is aligned, at least a padding
+ * record, within the ring's end and not past the tail. */
+static bool length_ok(const struct ring *r, uint64_t pos, uint64_t tail,
+                      uint32_t len, uint32_t min)
+{
+    uint32_t room_to_end = r->size - (uint32_t)(pos & r->mask);
+
+    return len >= min && len % RING_ALIGN == 0 && len <= room_to_end &&
+           len <= tail - pos;
+}
+
+enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
+                         struct ring_view *v)
+{
+    uint64_t tail = ring_tail(r);
+    struct ring_rec *rec;
+    int32_t word;
+
+    v->rec = NULL;
+    v->len = RING_ALIGN;
+    v->pid = 0;
+    if (pos >= tail)
+        return RING_EMPTY;
+    rec = rec_at(r, pos);
+    word = atomic_load_explicit(&rec->len, memory_order_acquire);
+    if (word == 0)
+        return RING_PENDING;
+    if (word < 0) {
+        if (word == INT32_MIN || !length_ok(r, pos, tail, (uint32_t)-word,
+                                            sizeof(struct ring_rec)))
+            return RING_CORRUPT;
+        v->rec = rec;
+        v->len = (uint32_t)-word;
+        v->pid = rec->pid;
+        return RING_PENDING;
+    }
+    v->len = (uint32_t)(word & RING_LEN_MASK);
+    if (word & RING_FLAG_PAD) {
+        if (length_ok(r, pos, tail, v->len, RING_PAD_MIN))
+            return RING_PADDING;
+        v->len = RING_ALIGN;
+        return RING_CORRUPT;
+    }
+    if ((word & ~RING_LEN_MASK) != 0 ||
+        !length_ok(r, pos, tail, v->len, sizeof(struct ring_rec)) ||
+        rec->tail_len > v->len - sizeof(struct ring_rec)) {
+        v->len = RING_ALIGN;
+        return RING_CORRUPT;
+    }
+    v->rec = rec;
+    return RING_RECORD;
+}
+
+bool ring_abandon(struct ring *r, uint64_t pos, int32_t claimed_word)
+{
+    struct ring_rec *rec = rec_at(r, pos);
+    int32_t expect = claimed_word;
+
+    return atomic_compare_exchange_strong_explicit(
+        &rec->len, &expect, (int32_t)-claimed_word | RING_FLAG_PAD,
+        memory_order_acq_rel, memory_order_relaxed);
+}
+
+void ring_consume(struct ring *r, uint64_t new_head)
+{
+    uint64_t head = ring_head(r);
+    uint32_t from = (uint32_t)(head & r->mask);
+    uint64_t n = new_head - head;
+
+    if (n == 0)
+        return;
+    if (from + n > r->size) {
+        memset(r->data + from, 0, r->size - from);
+        memset(r->data, 0, n - (r->size - from));
+    } else {
+        memset(r->data + from, 0, n);
+    }
+    atomic_store_explicit(&r->ctl->head, new_head, memory_order_release);
+}

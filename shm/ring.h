@@ -1,0 +1,92 @@
+/*
+ * ring.h: the multi-producer, single-consumer record ring of one slot.
+ *
+ * Producers (client processes) claim space with a CAS on the tail, write
+ * the record, and commit it by storing its length with release order.  The
+ * consumer (the worker owning the slot) reads committed records in order,
+ * stops at the first one that is not committed, and zeroes what it consumed
+ * before it moves the head, so unwritten space always reads as zero.
+ *
+ * The consumer side trusts nothing it reads: every length is checked
+ * against the ring's bounds and the tail before it is used.
+ */
+#ifndef CHUTE_SHM_RING_H
+#define CHUTE_SHM_RING_H
+
+#include "shm/layout.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct ring {
+    struct ring_ctl *ctl;
+    uint8_t *data;
+    uint32_t size;            /* a power of two */
+    uint32_t mask;
+};
+
+/* Binds `r` to a ring laid out at `base` (a struct ring_ctl followed by
+ * `size` bytes of data). */
+void ring_attach(struct ring *r, void *base, uint32_t size);
+/* Zeroes a ring's control block and data (creator only). */
+void ring_format(struct ring *r);
+
+static inline uint32_t ring_align(uint32_t n)
+{
+    return (n + RING_ALIGN - 1) & ~(uint32_t)(RING_ALIGN - 1);
+}
+
+/* Largest record (header included) a ring of `size` bytes can take. */
+static inline uint32_t ring_max_record(uint32_t size)
+{
+    return size / 2;
+}
+
+/* ---- producer side ---- */
+
+/*
+ * Claims `len` bytes (aligned, header included) for the calling process.
+ * Returns the record, marked claimed and owned by `pid`, or NULL when the
+ * ring has no room right now.  The caller fills in the record and calls
+ * ring_commit().  *end receives the ring position just past the record.
+ */
+struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
+                            uint64_t *end);
+/* Publishes a claimed record of `len` bytes to the consumer. */
+void ring_commit(struct ring_rec *rec, uint32_t len);
+
+/* ---- consumer side ---- */
+
+enum ring_peek {
+    RING_EMPTY,     /* nothing at pos: pos == tail */
+    RING_PENDING,   /* claimed (or being claimed) but not committed */
+    RING_RECORD,    /* a committed record, bounds-checked */
+    RING_PADDING,   /* padding to skip */
+    RING_CORRUPT,   /* the word at pos makes no sense: skip RING_ALIGN */
+};
+
+struct ring_view {
+    const struct ring_rec *rec; /* RING_RECORD and RING_PENDING */
+    uint32_t len;               /* bytes to advance */
+    int32_t pid;                /* RING_PENDING: the writer, 0 if unknown */
+};
+
+/* Looks at the record at position `pos` (head <= pos <= tail). */
+enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
+                         struct ring_view *v);
+/* Turns a claimed record at `pos` whose writer died into padding. */
+bool ring_abandon(struct ring *r, uint64_t pos, int32_t claimed_word);
+/* Zeroes [head, new_head) and moves the head there. */
+void ring_consume(struct ring *r, uint64_t new_head);
+
+static inline uint64_t ring_head(const struct ring *r)
+{
+    return atomic_load_explicit(&r->ctl->head, memory_order_relaxed);
+}
+
+static inline uint64_t ring_tail(const struct ring *r)
+{
+    return atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
+}
+
+#endif
