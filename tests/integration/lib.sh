@@ -1,0 +1,125 @@
+# lib.sh: helpers for chute's integration tests (bash).  Source it first:
+#
+#   . "$(dirname "$0")/lib.sh" "$1"   # $1: the build dir, else $BUILD, else build
+#
+# It sets BUILD and TEST_TMP (a scratch dir removed at exit) and installs an
+# EXIT/INT/TERM trap that stops everything registered with track_pid, runs
+# the commands registered with on_cleanup, then removes TEST_TMP.
+#
+#   start_mock BROKERS [TOPIC:PARTS...]  start build/bin/chute-mock; exports
+#                                        BOOTSTRAP and MOCK_PID
+#   mock_cmd WORDS...                    send one fault command, succeed on
+#                                        "ok"; the reply is in MOCK_REPLY
+#   stop_mock                            SIGTERM the mock, check it exits 0
+#   track_pid PID                        kill PID at cleanup
+#   on_cleanup CMD...                    run CMD at cleanup
+#   wait_until SECS CMD...               retry CMD every 0.1 s for SECS
+#   fail MSG                             print "FAIL: MSG" and exit 1
+
+BUILD=${1:-${BUILD:-build}}
+export BUILD
+TEST_NAME=$(basename "$0" .sh)
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/$TEST_NAME.XXXXXX")
+LIB_PIDS=""
+LIB_CLEANUP=()
+
+fail() {
+    echo "FAIL: $TEST_NAME: $*" >&2
+    exit 1
+}
+
+track_pid() {
+    LIB_PIDS="$LIB_PIDS $1"
+}
+
+on_cleanup() {
+    LIB_CLEANUP+=("$*")
+}
+
+lib_cleanup() {
+    local rc=$? pid cmd
+    trap - EXIT INT TERM
+    for cmd in "${LIB_CLEANUP[@]}"; do
+        eval "$cmd" || true
+    done
+    for pid in $LIB_PIDS; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in $LIB_PIDS; do
+        lib_wait_gone "$pid" 50 || kill -KILL "$pid" 2>/dev/null || true
+    done
+    if [ "$rc" -ne 0 ] && [ -f "$TEST_TMP/mock.err" ]; then
+        echo "--- chute-mock stderr (last 20 lines):" >&2
+        tail -n 20 "$TEST_TMP/mock.err" >&2
+    fi
+    rm -rf "$TEST_TMP"
+    exit "$rc"
+}
+trap lib_cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# lib_wait_gone PID TENTHS: succeeds once PID is gone.
+lib_wait_gone() {
+    local i=0
+    while kill -0 "$1" 2>/dev/null; do
+        [ "$i" -ge "$2" ] && return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 0
+}
+
+wait_until() {
+    local secs=$1 i=0
+    shift
+    while ! "$@"; do
+        [ "$i" -ge $((secs * 10)) ] && return 1
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+# The mock's stdin and stdout are fifos this shell holds open read-write, so
+# the mock never sees EOF on stdin and the shell reads replies line by line.
+start_mock() {
+    local brokers=$1 t args=()
+    shift
+    [ -x "$BUILD/bin/chute-mock" ] || fail "no $BUILD/bin/chute-mock"
+    for t in "$@"; do
+        args+=(-T "$t")
+    done
+    rm -f "$TEST_TMP/mock.in" "$TEST_TMP/mock.out"
+    mkfifo "$TEST_TMP/mock.in" "$TEST_TMP/mock.out" || fail "mkfifo"
+    exec {MOCK_IN}<>"$TEST_TMP/mock.in" {MOCK_OUT}<>"$TEST_TMP/mock.out"
+    "$BUILD/bin/chute-mock" -B "$brokers" "${args[@]}" \
+        <"$TEST_TMP/mock.in" >"$TEST_TMP/mock.out" 2>"$TEST_TMP/mock.err" &
+    MOCK_PID=$!
+    track_pid "$MOCK_PID"
+    IFS= read -r -t 10 -u "$MOCK_OUT" BOOTSTRAP ||
+        fail "chute-mock printed no bootstrap line"
+    case $BOOTSTRAP in
+    *:[0-9]*) ;;
+    *) fail "chute-mock printed '$BOOTSTRAP', not a bootstrap list" ;;
+    esac
+    export BOOTSTRAP MOCK_PID
+}
+
+mock_cmd() {
+    [ -n "${MOCK_PID:-}" ] || fail "mock_cmd: no mock running"
+    echo "$*" >&"$MOCK_IN"
+    IFS= read -r -t 10 -u "$MOCK_OUT" MOCK_REPLY ||
+        fail "mock_cmd '$*': no reply"
+    [ "$MOCK_REPLY" = ok ]
+}
+
+stop_mock() {
+    local rc=0
+    [ -n "${MOCK_PID:-}" ] || return 0
+    kill -TERM "$MOCK_PID"
+    wait "$MOCK_PID" || rc=$?
+    exec {MOCK_IN}>&- {MOCK_OUT}>&-
+    LIB_PIDS=${LIB_PIDS/ $MOCK_PID/}
+    MOCK_PID=""
+    [ "$rc" -eq 0 ] || fail "chute-mock exited with $rc"
+}
