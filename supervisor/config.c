@@ -1,0 +1,795 @@
+/*
+ * config.c: the property schema of chute and the code that reads, checks,
+ * dumps and documents it.
+ *
+ * Each property is one row of config_props[]: its name (and an alias where
+ * Java spells it otherwise), type, where its value lives in struct config,
+ * its default as text, its range, allowed values, an extra rule, whether a
+ * reload may change it, and one line of documentation.  Defaults are parsed
+ * by the same code as file values, so a default can never be out of range.
+ */
+#include "supervisor/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/err.h"
+#include "common/name.h"
+
+enum config_type {
+    CONFIG_INT,      /* int field */
+    CONFIG_DURATION, /* int field, milliseconds */
+    CONFIG_SIZE,     /* uint64_t field, bytes; k, m, g suffixes */
+    CONFIG_ENUM,     /* enum or int field, one of values[] */
+    CONFIG_STRING,   /* char * field, heap copy */
+    CONFIG_BOOL,     /* bool field */
+};
+
+/* A parsed value before it is stored: i for INT, DURATION, SIZE and ENUM. */
+union config_value {
+    int64_t i;
+    bool b;
+    const char *s;
+};
+
+struct config_enum {
+    const char *name;
+    int code;
+};
+
+struct config_prop {
+    const char *name;
+    const char *alias;
+    enum config_type type;
+    size_t off;
+    const char *def;
+    int64_t min, max;
+    const struct config_enum *values; /* ends with a NULL name */
+    int (*check)(const char *text, const union config_value *v);
+    const char *rule; /* what check() demands, for the docs */
+    bool runtime;
+    const char *doc;
+};
+
+#define KIB        1024LL
+#define MIB        (1024LL * KIB)
+#define GIB        (1024LL * MIB)
+#define OFF(field) offsetof(struct config, field)
+
+_Static_assert(sizeof(enum config_compression) == sizeof(int),
+               "enum fields are stored through int pointers");
+_Static_assert(sizeof(enum config_queue_full) == sizeof(int),
+               "enum fields are stored through int pointers");
+_Static_assert(sizeof(enum log_level) == sizeof(int),
+               "enum fields are stored through int pointers");
+
+static int config_check_pow2(const char *text, const union config_value *v)
+{
+    if (v->i <= 0 || (v->i & (v->i - 1)) != 0)
+        return err_set(CHUTE_ERR_INVALID, "\"%s\" is not a power of two", text);
+    return 0;
+}
+
+static int config_check_name(const char *text, const union config_value *v)
+{
+    (void)text;
+    return name_check(v->s);
+}
+
+static const struct config_enum config_compressions[] = {
+    {"none", CONFIG_COMPRESSION_NONE}, {"lz4", CONFIG_COMPRESSION_LZ4}, {0}};
+static const struct config_enum config_acks[] = {
+    {"all", -1}, {"-1", -1}, {"0", 0}, {"1", 1}, {0}};
+static const struct config_enum config_queue_full_policies[] = {
+    {"block", CONFIG_QUEUE_FULL_BLOCK}, {"fail", CONFIG_QUEUE_FULL_FAIL}, {0}};
+static const struct config_enum config_log_levels[] = {{"error", LOG_ERROR},
+                                                       {"warn", LOG_WARN},
+                                                       {"info", LOG_INFO},
+                                                       {"debug", LOG_DEBUG},
+                                                       {0}};
+
+static const struct config_prop config_props[] = {
+    {.name = "bootstrap.servers",
+     .type = CONFIG_STRING,
+     .off = OFF(bootstrap_servers),
+     .def = "",
+     .doc = "Brokers to fetch the cluster's metadata from, as "
+            "host:port,host:port. Required."},
+    {.name = "client.id",
+     .type = CONFIG_STRING,
+     .off = OFF(client_id),
+     .def = "chute",
+     .doc = "Client id sent to the brokers with every "
+            "request."},
+    {.name = "linger.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(linger_ms),
+     .def = "5",
+     .min = 0,
+     .max = 900000,
+     .runtime = true,
+     .doc = "How long a batch waits for more records before it is sent."},
+    {.name = "batch.size",
+     .type = CONFIG_INT,
+     .off = OFF(batch_size),
+     .def = "1000000",
+     .min = 1,
+     .max = 2147483647,
+     .doc = "Largest record batch in bytes; also the size of a buffer-pool "
+            "chunk."},
+    {.name = "batch.num.messages",
+     .type = CONFIG_INT,
+     .off = OFF(batch_num_messages),
+     .def = "10000",
+     .min = 1,
+     .max = 1000000,
+     .runtime = true,
+     .doc = "Most records in one batch."},
+    {.name = "compression.codec",
+     .alias = "compression.type",
+     .type = CONFIG_ENUM,
+     .off = OFF(compression),
+     .def = "none",
+     .values = config_compressions,
+     .runtime = true,
+     .doc = "Compression of record batches (alias compression.type)."},
+    {.name = "acks",
+     .type = CONFIG_ENUM,
+     .off = OFF(acks),
+     .def = "all",
+     .values = config_acks,
+     .doc = "Acknowledgements the leader waits for: all (-1), 1 or 0."},
+    {.name = "message.max.bytes",
+     .type = CONFIG_INT,
+     .off = OFF(message_max_bytes),
+     .def = "1000000",
+     .min = 1000,
+     .max = 1000000000,
+     .doc = "Largest record chute accepts, in bytes."},
+    {.name = "enable.idempotence",
+     .type = CONFIG_BOOL,
+     .off = OFF(enable_idempotence),
+     .def = "true",
+     .doc = "Idempotent producer: each record is written once and in order; "
+            "needs acks=all."},
+    {.name = "message.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(message_timeout_ms),
+     .def = "300000",
+     .min = 0,
+     .max = 2147483647,
+     .runtime = true,
+     .doc = "Time a record may take to be delivered before it fails; 0 is "
+            "no limit."},
+    {.name = "request.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(request_timeout_ms),
+     .def = "30000",
+     .min = 1,
+     .max = 900000,
+     .runtime = true,
+     .doc = "Time the broker may take to acknowledge a produce request."},
+    {.name = "retry.backoff.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(retry_backoff_ms),
+     .def = "100",
+     .min = 1,
+     .max = 300000,
+     .runtime = true,
+     .doc = "First wait before a failed request is retried."},
+    {.name = "retry.backoff.max.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(retry_backoff_max_ms),
+     .def = "1000",
+     .min = 1,
+     .max = 300000,
+     .runtime = true,
+     .doc = "Longest wait between retries; the wait doubles up to it."},
+    {.name = "retries",
+     .type = CONFIG_INT,
+     .off = OFF(retries),
+     .def = "2147483647",
+     .min = 0,
+     .max = 2147483647,
+     .runtime = true,
+     .doc = "How often a batch is retried before it fails."},
+    {.name = "max.in.flight.requests.per.connection",
+     .type = CONFIG_INT,
+     .off = OFF(max_in_flight),
+     .def = "5",
+     .min = 1,
+     .max = 1000000,
+     .doc = "Produce requests in flight per broker connection; at most 5 "
+            "with idempotence."},
+    {.name = "metadata.max.age.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(metadata_max_age_ms),
+     .def = "900000",
+     .min = 1,
+     .max = 86400000,
+     .runtime = true,
+     .doc = "Metadata is refreshed at least this often."},
+    {.name = "socket.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(socket_timeout_ms),
+     .def = "60000",
+     .min = 10,
+     .max = 300000,
+     .runtime = true,
+     .doc = "Time a broker connection may stay silent with requests "
+            "pending."},
+    {.name = "queue.full.policy",
+     .type = CONFIG_ENUM,
+     .off = OFF(queue_full_policy),
+     .def = "block",
+     .values = config_queue_full_policies,
+     .runtime = true,
+     .doc = "What chute_send() does on a full ring: block (up to "
+            "max.block.ms) or fail."},
+    {.name = "max.block.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(max_block_ms),
+     .def = "60000",
+     .min = 0,
+     .max = 2147483647,
+     .runtime = true,
+     .doc = "Longest time chute_send() blocks on a full ring."},
+    {.name = "name",
+     .type = CONFIG_STRING,
+     .off = OFF(name),
+     .def = CHUTE_NAME_DEFAULT,
+     .check = config_check_name,
+     .rule = "1 to 64 of A-Z a-z 0-9 _ . -",
+     .doc = "Instance name; clients open the service by it."},
+    {.name = "workers",
+     .type = CONFIG_INT,
+     .off = OFF(workers),
+     .def = "2",
+     .min = 1,
+     .max = 64,
+     .runtime = true,
+     .doc = "Worker processes; at most slots."},
+    {.name = "slots",
+     .type = CONFIG_INT,
+     .off = OFF(slots),
+     .def = "16",
+     .min = 1,
+     .max = 256,
+     .check = config_check_pow2,
+     .rule = "power of two",
+     .doc = "Rings that partitions are hashed to; "
+            "the unit of sharding."},
+    {.name = "ring.size",
+     .type = CONFIG_SIZE,
+     .off = OFF(ring_size),
+     .def = "4m",
+     .min = 64 * KIB,
+     .max = GIB,
+     .check = config_check_pow2,
+     .rule = "power of two",
+     .doc = "Bytes of each slot's ring; must exceed message.max.bytes + 64."},
+    {.name = "buffer.memory",
+     .type = CONFIG_SIZE,
+     .off = OFF(buffer_memory),
+     .def = "64m",
+     .min = MIB,
+     .max = 64 * GIB,
+     .doc = "Bytes of the shared buffer pool that holds batches."},
+    {.name = "metrics.listen",
+     .type = CONFIG_STRING,
+     .off = OFF(metrics_listen),
+     .def = "",
+     .doc = "HOST:PORT of the metrics HTTP endpoint; empty for none."},
+    {.name = "log.level",
+     .type = CONFIG_ENUM,
+     .off = OFF(log_level),
+     .def = "info",
+     .values = config_log_levels,
+     .runtime = true,
+     .doc = "Most detailed log level written."},
+    {.name = "intake.group",
+     .type = CONFIG_STRING,
+     .off = OFF(intake_group),
+     .def = "",
+     .doc = "Group that owns the intake shared memory (clients "
+            "must be in it); empty for the service's group."},
+};
+
+#define CONFIG_NPROPS (sizeof(config_props) / sizeof(config_props[0]))
+
+static const char *const config_type_names[] = {
+    [CONFIG_INT] = "int",   [CONFIG_DURATION] = "ms",   [CONFIG_SIZE] = "size",
+    [CONFIG_ENUM] = "enum", [CONFIG_STRING] = "string", [CONFIG_BOOL] = "bool",
+};
+
+static const struct config_prop *config_find(const char *key)
+{
+    size_t i;
+
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+
+        if (strcmp(p->name, key) == 0 ||
+            (p->alias && strcmp(p->alias, key) == 0))
+            return p;
+    }
+    return NULL;
+}
+
+/* ---- parsing one value ----------------------------------------------------
+ */
+
+/* Formats a byte count the way a user writes it: "4m", "64k", "1000". */
+static const char *config_fmt_size(int64_t v, char *buf, size_t size)
+{
+    static const char units[] = "gmk";
+    static const int64_t scale[] = {GIB, MIB, KIB};
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        if (v != 0 && v % scale[i] == 0) {
+            snprintf(buf, size, "%" PRId64 "%c", v / scale[i], units[i]);
+            return buf;
+        }
+    }
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+static const char *config_fmt_num(const struct config_prop *p, int64_t v,
+                                  char *buf, size_t size)
+{
+    if (p->type == CONFIG_SIZE)
+        return config_fmt_size(v, buf, size);
+    snprintf(buf, size, "%" PRId64, v);
+    return buf;
+}
+
+static int config_check_range(const struct config_prop *p, const char *text,
+                              int64_t v)
+{
+    char lo[32], hi[32];
+
+    if (v >= p->min && v <= p->max)
+        return 0;
+    return err_set(CHUTE_ERR_INVALID, "\"%s\" is not between %s and %s", text,
+                   config_fmt_num(p, p->min, lo, sizeof(lo)),
+                   config_fmt_num(p, p->max, hi, sizeof(hi)));
+}
+
+/* Parses a decimal integer with an optional k/m/g suffix (if scaled). */
+static int config_parse_num(const struct config_prop *p, const char *text,
+                            int64_t *out)
+{
+    bool sized = p->type == CONFIG_SIZE;
+    int64_t mult = 1;
+    char *end;
+    long long v;
+
+    errno = 0;
+    v = strtoll(text, &end, 10);
+    if (sized && *end && !end[1] && strchr("kKmMgG", *end))
+        mult = tolower((unsigned char)*end) == 'k'   ? KIB
+               : tolower((unsigned char)*end) == 'm' ? MIB
+                                                     : GIB;
+    if (end == text || !isdigit((unsigned char)end[-1]) ||
+        (*end && mult == 1) || (sized && v < 0))
+        return err_set(CHUTE_ERR_INVALID,
+                       sized ? "\"%s\" is not a size (bytes, or a number "
+                               "with a k, m or g suffix)"
+                             : "\"%s\" is not an integer",
+                       text);
+    if (errno == ERANGE || v > INT64_MAX / mult || v < INT64_MIN / mult)
+        v = v < 0 ? INT64_MIN : INT64_MAX;
+    else
+        v *= mult;
+    *out = v;
+    return config_check_range(p, text, v);
+}
+
+static int config_parse_enum(const struct config_prop *p, const char *text,
+                             int64_t *out)
+{
+    const struct config_enum *e;
+    char list[128] = "";
+    size_t n = 0;
+
+    for (e = p->values; e->name; e++) {
+        if (strcmp(e->name, text) == 0) {
+            *out = e->code;
+            return 0;
+        }
+        n += snprintf(list + n, sizeof(list) - n, "%s%s",
+                      e == p->values ? "" : ", ", e->name);
+    }
+    return err_set(CHUTE_ERR_INVALID, "\"%s\" is not one of %s", text, list);
+}
+
+static int config_parse_bool(const char *text, bool *out)
+{
+    /* Case as Java's Boolean.parseBoolean ignores it. */
+    if (strcasecmp(text, "true") == 0 || strcasecmp(text, "false") == 0) {
+        *out = tolower((unsigned char)text[0]) == 't';
+        return 0;
+    }
+    return err_set(CHUTE_ERR_INVALID, "\"%s\" is not true or false", text);
+}
+
+static int config_parse(const struct config_prop *p, const char *text,
+                        union config_value *v)
+{
+    int rc = 0;
+
+    switch (p->type) {
+    case CONFIG_INT:
+    case CONFIG_DURATION:
+    case CONFIG_SIZE:
+        rc = config_parse_num(p, text, &v->i);
+        break;
+    case CONFIG_ENUM:
+        rc = config_parse_enum(p, text, &v->i);
+        break;
+    case CONFIG_BOOL:
+        rc = config_parse_bool(text, &v->b);
+        break;
+    case CONFIG_STRING:
+        v->s = text;
+        break;
+    }
+    if (rc == 0 && p->check)
+        rc = p->check(text, v);
+    return rc;
+}
+
+/* ---- storing and reading back ----------------------------------------- */
+
+static void *config_field(const struct config *cfg, const struct config_prop *p)
+{
+    return (char *)cfg + p->off;
+}
+
+static int config_store(struct config *cfg, const struct config_prop *p,
+                        const union config_value *v)
+{
+    void *field = config_field(cfg, p);
+    char *copy;
+
+    switch (p->type) {
+    case CONFIG_INT:
+    case CONFIG_DURATION:
+    case CONFIG_ENUM:
+        *(int *)field = (int)v->i;
+        break;
+    case CONFIG_SIZE:
+        *(uint64_t *)field = (uint64_t)v->i;
+        break;
+    case CONFIG_BOOL:
+        *(bool *)field = v->b;
+        break;
+    case CONFIG_STRING:
+        copy = strdup(v->s);
+        if (!copy)
+            return err_set(CHUTE_ERR_SYSTEM, "out of memory");
+        free(*(char **)field);
+        *(char **)field = copy;
+        break;
+    }
+    return 0;
+}
+
+/* The value as config_load_file() reads it; buf holds numbers. */
+static const char *config_fmt(const struct config *cfg,
+                              const struct config_prop *p, char *buf,
+                              size_t size)
+{
+    const void *field = config_field(cfg, p);
+    const struct config_enum *e;
+
+    switch (p->type) {
+    case CONFIG_INT:
+    case CONFIG_DURATION:
+        return config_fmt_num(p, *(const int *)field, buf, size);
+    case CONFIG_SIZE:
+        return config_fmt_num(p, (int64_t) * (const uint64_t *)field, buf,
+                              size);
+    case CONFIG_BOOL:
+        return *(const bool *)field ? "true" : "false";
+    case CONFIG_STRING:
+        return *(char *const *)field;
+    case CONFIG_ENUM:
+        for (e = p->values; e->name; e++)
+            if (e->code == *(const int *)field)
+                return e->name;
+        break;
+    }
+    return "?";
+}
+
+/* ---- the public API ------------------------------------------------------ */
+
+void config_init(struct config *cfg)
+{
+    size_t i;
+
+    memset(cfg, 0, sizeof(*cfg));
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        if (config_set(cfg, config_props[i].name, config_props[i].def) < 0) {
+            fprintf(stderr, "chute: default of \"%s\": %s\n",
+                    config_props[i].name, chute_errmsg());
+            abort();
+        }
+    }
+}
+
+void config_release(struct config *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        if (config_props[i].type == CONFIG_STRING) {
+            char **s = config_field(cfg, &config_props[i]);
+
+            free(*s);
+            *s = NULL;
+        }
+    }
+}
+
+int config_set(struct config *cfg, const char *key, const char *value)
+{
+    const struct config_prop *p = config_find(key);
+    union config_value v;
+    int rc;
+
+    if (!p)
+        return err_set(CHUTE_ERR_INVALID, "unknown property \"%s\"", key);
+    rc = config_parse(p, value, &v);
+    if (rc < 0)
+        return err_prefix(rc, "\"%s\"", key);
+    return config_store(cfg, p, &v);
+}
+
+static char *config_trim(char *s)
+{
+    char *end = s + strlen(s);
+
+    while (isspace((unsigned char)*s))
+        s++;
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+/* Sets the property of one "key=value" or "key: value" text, trimmed. */
+static int config_set_line(struct config *cfg, char *line)
+{
+    char *sep = strpbrk(line, "=:");
+    char *key, sep_char;
+
+    if (!sep)
+        return err_set(CHUTE_ERR_INVALID, "no '=' in \"%s\"", line);
+    if (line[strlen(line) - 1] == '\\')
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"%s\" ends in '\\': continuation lines are not "
+                       "supported",
+                       line);
+    sep_char = *sep;
+    *sep = '\0';
+    key = config_trim(line);
+    if (!*key) {
+        *sep = sep_char;
+        return err_set(CHUTE_ERR_INVALID, "no property name in \"%s\"", line);
+    }
+    return config_set(cfg, key, config_trim(sep + 1));
+}
+
+int config_set_arg(struct config *cfg, const char *arg)
+{
+    char *copy = strdup(arg);
+    int rc;
+
+    if (!copy)
+        return err_set(CHUTE_ERR_SYSTEM, "out of memory");
+    rc = config_set_line(cfg, config_trim(copy));
+    free(copy);
+    return rc;
+}
+
+int config_load_file(struct config *cfg, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    char *buf = NULL, *line;
+    size_t cap = 0;
+    unsigned lineno = 0;
+    int rc = 0;
+
+    if (!f)
+        return err_sys("cannot open \"%s\"", path);
+    while (rc == 0 && getline(&buf, &cap, f) >= 0) {
+        lineno++;
+        line = config_trim(buf);
+        if (*line == '\0' || *line == '#' || *line == '!')
+            continue;
+        rc = config_set_line(cfg, line);
+        if (rc < 0)
+            rc = err_prefix(rc, "%s:%u", path, lineno);
+    }
+    if (rc == 0 && ferror(f))
+        rc = err_sys("cannot read \"%s\"", path);
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
+static int config_validate_idempotence(const struct config *cfg)
+{
+    if (!cfg->enable_idempotence)
+        return 0;
+    if (cfg->acks != -1)
+        return err_set(CHUTE_ERR_INVALID, "\"enable.idempotence\"=true needs "
+                                          "\"acks\"=all");
+    if (cfg->max_in_flight > 5)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"enable.idempotence\"=true needs "
+                       "\"max.in.flight.requests.per.connection\" <= 5");
+    if (cfg->retries == 0)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"enable.idempotence\"=true needs \"retries\" > 0");
+    return 0;
+}
+
+int config_validate(const struct config *cfg)
+{
+    if (!cfg->bootstrap_servers || !*cfg->bootstrap_servers)
+        return err_set(CHUTE_ERR_INVALID, "\"bootstrap.servers\" is not set");
+    if (cfg->workers > cfg->slots)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"workers\" (%d) is larger than \"slots\" (%d)",
+                       cfg->workers, cfg->slots);
+    if (cfg->ring_size <= (uint64_t)cfg->message_max_bytes + 64)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"ring.size\" (%" PRIu64 ") must be larger than "
+                       "\"message.max.bytes\" (%d) + 64",
+                       cfg->ring_size, cfg->message_max_bytes);
+    if (cfg->buffer_memory < (uint64_t)cfg->batch_size)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"buffer.memory\" (%" PRIu64 ") is smaller than "
+                       "\"batch.size\" (%d)",
+                       cfg->buffer_memory, cfg->batch_size);
+    if (cfg->retry_backoff_ms > cfg->retry_backoff_max_ms)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"retry.backoff.ms\" (%d) is larger than "
+                       "\"retry.backoff.max.ms\" (%d)",
+                       cfg->retry_backoff_ms, cfg->retry_backoff_max_ms);
+    if (cfg->message_timeout_ms != 0 &&
+        cfg->message_timeout_ms <= cfg->linger_ms)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"message.timeout.ms\" (%d) must be larger than "
+                       "\"linger.ms\" (%d)",
+                       cfg->message_timeout_ms, cfg->linger_ms);
+    return config_validate_idempotence(cfg);
+}
+
+int config_dump(const struct config *cfg, FILE *out)
+{
+    char buf[32];
+    size_t i;
+
+    for (i = 0; i < CONFIG_NPROPS; i++)
+        fprintf(out, "%s=%s\n", config_props[i].name,
+                config_fmt(cfg, &config_props[i], buf, sizeof(buf)));
+    if (fflush(out) != 0 || ferror(out))
+        return err_sys("cannot write the configuration");
+    return 0;
+}
+
+const char *config_restart_needed(const struct config *old,
+                                  const struct config *new_cfg)
+{
+    char a[32], b[32];
+    size_t i;
+
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+
+        if (!p->runtime && strcmp(config_fmt(old, p, a, sizeof(a)),
+                                  config_fmt(new_cfg, p, b, sizeof(b))) != 0)
+            return p->name;
+    }
+    return NULL;
+}
+
+/* ---- generated documentation ------------------------------------------ */
+
+/* "0..900000", "64k..1g, power of two", "none, lz4", "true, false". */
+static const char *config_fmt_allowed(const struct config_prop *p, char *buf,
+                                      size_t size)
+{
+    char lo[32], hi[32];
+    const struct config_enum *e;
+    size_t n = 0;
+
+    buf[0] = '\0';
+    if (p->type == CONFIG_ENUM) {
+        for (e = p->values; e->name; e++)
+            n += snprintf(buf + n, size - n, "%s%s", n ? ", " : "", e->name);
+    } else if (p->type == CONFIG_BOOL) {
+        snprintf(buf, size, "true, false");
+    } else if (p->type != CONFIG_STRING) {
+        n = snprintf(buf, size, "%s..%s",
+                     config_fmt_num(p, p->min, lo, sizeof(lo)),
+                     config_fmt_num(p, p->max, hi, sizeof(hi)));
+    }
+    if (p->rule)
+        snprintf(buf + n, size - n, "%s%s", n ? ", " : "", p->rule);
+    return buf;
+}
+
+static int config_write_done(FILE *out)
+{
+    if (fflush(out) != 0 || ferror(out))
+        return err_sys("cannot write the configuration documentation");
+    return 0;
+}
+
+int config_write_doc(FILE *out)
+{
+    struct config defaults;
+    char buf[160], num[32];
+    size_t i;
+
+    config_init(&defaults);
+    fputs("# chute configuration\n\n"
+          "<!-- Generated from supervisor/config.c by config_write_doc(); "
+          "tests/test_config.c fails when this file differs. -->\n\n"
+          "chuted reads a Java-properties file: `key=value` or `key: value`, "
+          "one a line;\nlines that start with `#` or `!` are comments. "
+          "`-X key=value` on the command\nline overrides the file. Unknown "
+          "properties are errors. Sizes take a `k`, `m`\nor `g` suffix "
+          "(KiB, MiB, GiB). *Reload* says whether SIGHUP applies a change;\n"
+          "the others need a restart.\n\n"
+          "| property | type | default | allowed | reload | meaning |\n"
+          "|---|---|---|---|---|---|\n",
+          out);
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+        const char *def = config_fmt(&defaults, p, num, sizeof(num));
+
+        fprintf(out, "| `%s` | %s | %s%s%s | %s | %s | %s |\n", p->name,
+                config_type_names[p->type], *def ? "`" : "", def,
+                *def ? "`" : "", config_fmt_allowed(p, buf, sizeof(buf)),
+                p->runtime ? "yes" : "no", p->doc);
+    }
+    config_release(&defaults);
+    return config_write_done(out);
+}
+
+int config_write_sample(FILE *out)
+{
+    struct config defaults;
+    char buf[160], num[32];
+    size_t i;
+
+    config_init(&defaults);
+    fputs("# chute.conf.sample: every property of chuted with its default.\n"
+          "# Generated from supervisor/config.c; see "
+          "docs/configuration.md.\n"
+          "# Uncomment a line to change it. bootstrap.servers is required.\n",
+          out);
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+        const char *allowed = config_fmt_allowed(p, buf, sizeof(buf));
+
+        fprintf(out, "\n# %s\n# %s%s%s%s\n#%s=%s\n", p->doc,
+                config_type_names[p->type], *allowed ? ": " : "", allowed,
+                p->runtime ? "; reloadable" : "", p->name,
+                config_fmt(&defaults, p, num, sizeof(num)));
+    }
+    config_release(&defaults);
+    return config_write_done(out);
+}

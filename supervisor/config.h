@@ -1,0 +1,98 @@
+/*
+ * config.h: chute's configuration.
+ *
+ * The configuration is a Java-properties file (`key=value` or `key: value`,
+ * `#` and `!` comment lines) plus `-X key=value` overrides from the command
+ * line.  Every property is one row of a schema table (config.c) that holds
+ * its name, type, default, range, allowed values, whether a reload may
+ * change it, and its documentation; the parser, the defaults, config_dump(),
+ * docs/configuration.md and chute.conf.sample all come from that table.
+ *
+ * Life cycle: config_init() (defaults), config_load_file(), config_set() or
+ * config_set_arg() for each override (later calls win), config_validate(),
+ * and config_release() at the end.  A failed config_set() leaves the
+ * property unchanged.
+ */
+#ifndef CHUTE_SUPERVISOR_CONFIG_H
+#define CHUTE_SUPERVISOR_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/log.h"
+
+enum config_compression { CONFIG_COMPRESSION_NONE, CONFIG_COMPRESSION_LZ4 };
+enum config_queue_full { CONFIG_QUEUE_FULL_BLOCK, CONFIG_QUEUE_FULL_FAIL };
+
+struct config {
+    /* Kafka producer properties (librdkafka / Java names). */
+    char *bootstrap_servers; /* "" until set: config_validate fails */
+    char *client_id;
+    int linger_ms;
+    int batch_size; /* bytes */
+    int batch_num_messages;
+    enum config_compression compression;
+    int acks; /* -1 (all), 0 or 1 */
+    int message_max_bytes;
+    bool enable_idempotence;
+    int message_timeout_ms; /* 0: no timeout */
+    int request_timeout_ms;
+    int retry_backoff_ms;
+    int retry_backoff_max_ms;
+    int retries;
+    int max_in_flight; /* max.in.flight.requests.per.connection */
+    int metadata_max_age_ms;
+    int socket_timeout_ms;
+    enum config_queue_full queue_full_policy;
+    int max_block_ms;
+    /* chute's own properties. */
+    char *name; /* instance name, see common/name.h */
+    int workers;
+    int slots;              /* a power of two */
+    uint64_t ring_size;     /* bytes, a power of two */
+    uint64_t buffer_memory; /* bytes */
+    char *metrics_listen;   /* HOST:PORT, "" for none */
+    enum log_level log_level;
+    char *intake_group; /* "" keeps the process's group */
+};
+
+/* Sets every property to its default.  Strings are heap copies; the
+ * process aborts if it cannot allocate a few bytes at start-up. */
+void config_init(struct config *cfg);
+
+/* Frees the strings; cfg may be config_init()ed again afterwards. */
+void config_release(struct config *cfg);
+
+/* Reads a properties file into cfg.  Errors name the file and the line:
+ * "chute.conf:7: \"linger.ms\": \"abc\" is not an integer".  Properties
+ * set before a failing line stay set. */
+int config_load_file(struct config *cfg, const char *path);
+
+/* Sets one property from its text form; key may be an alias such as
+ * compression.type.  Returns CHUTE_ERR_INVALID for an unknown key or a
+ * bad value, leaving cfg unchanged. */
+int config_set(struct config *cfg, const char *key, const char *value);
+
+/* config_set() from one "key=value" argument, as given to -X. */
+int config_set_arg(struct config *cfg, const char *arg);
+
+/* Cross-property checks; 0 if cfg is usable, else CHUTE_ERR_INVALID. */
+int config_validate(const struct config *cfg);
+
+/* Writes every effective property as "key=value" lines that
+ * config_load_file() reads back.  Returns 0 or CHUTE_ERR_SYSTEM. */
+int config_dump(const struct config *cfg, FILE *out);
+
+/* Writes docs/configuration.md and chute.conf.sample, generated from the
+ * schema.  Return 0 or CHUTE_ERR_SYSTEM. */
+int config_write_doc(FILE *out);
+int config_write_sample(FILE *out);
+
+/* For a reload (SIGHUP): the name of the first property that differs
+ * between old and new and that only a restart can change, or NULL if the
+ * new configuration can be applied to the running service. */
+const char *config_restart_needed(const struct config *old,
+                                  const struct config *new_cfg);
+
+#endif

@@ -1,0 +1,570 @@
+/*
+ * test_config.c: unit tests of supervisor/config.c.
+ *
+ * Most tests are tables: a properties line and what it must set, or a
+ * malformed line and the exact message it must give.  The last tests check
+ * that docs/configuration.md and chute.conf.sample are what the schema
+ * generates; run with CHUTE_WRITE_DOCS=1 (from the top of the tree) to
+ * regenerate them after a change to the schema.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/err.h"
+#include "supervisor/config.h"
+
+static char tmp_path[] = "/tmp/chute-test-config-XXXXXX";
+
+/* Writes text into the scratch file and returns its path. */
+static const char *write_tmp(const char *text)
+{
+    FILE *f = fopen(tmp_path, "w");
+
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    return tmp_path;
+}
+
+static char *dump_text(const struct config *cfg)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    assert_non_null(f);
+    assert_int_equal(config_dump(cfg, f), 0);
+    fclose(f);
+    return text;
+}
+
+/* The value config_dump() writes for key, in a static buffer. */
+static const char *dumped(const struct config *cfg, const char *key)
+{
+    static char value[256];
+    char *text = dump_text(cfg), *line;
+    size_t klen = strlen(key);
+
+    value[0] = '\0';
+    for (line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+        if (strncmp(line, key, klen) == 0 && line[klen] == '=')
+            snprintf(value, sizeof(value), "%s", line + klen + 1);
+    free(text);
+    return value;
+}
+
+static void test_defaults(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    config_init(&cfg);
+    assert_string_equal(cfg.bootstrap_servers, "");
+    assert_string_equal(cfg.client_id, "chute");
+    assert_int_equal(cfg.linger_ms, 5);
+    assert_int_equal(cfg.batch_size, 1000000);
+    assert_int_equal(cfg.batch_num_messages, 10000);
+    assert_int_equal(cfg.compression, CONFIG_COMPRESSION_NONE);
+    assert_int_equal(cfg.acks, -1);
+    assert_int_equal(cfg.message_max_bytes, 1000000);
+    assert_true(cfg.enable_idempotence);
+    assert_int_equal(cfg.message_timeout_ms, 300000);
+    assert_int_equal(cfg.request_timeout_ms, 30000);
+    assert_int_equal(cfg.retry_backoff_ms, 100);
+    assert_int_equal(cfg.retry_backoff_max_ms, 1000);
+    assert_int_equal(cfg.retries, 2147483647);
+    assert_int_equal(cfg.max_in_flight, 5);
+    assert_int_equal(cfg.metadata_max_age_ms, 900000);
+    assert_int_equal(cfg.socket_timeout_ms, 60000);
+    assert_int_equal(cfg.queue_full_policy, CONFIG_QUEUE_FULL_BLOCK);
+    assert_int_equal(cfg.max_block_ms, 60000);
+    assert_string_equal(cfg.name, "default");
+    assert_int_equal(cfg.workers, 2);
+    assert_int_equal(cfg.slots, 16);
+    assert_int_equal(cfg.ring_size, 4 << 20);
+    assert_int_equal(cfg.buffer_memory, 64 << 20);
+    assert_string_equal(cfg.metrics_listen, "");
+    assert_int_equal(cfg.log_level, LOG_INFO);
+    assert_string_equal(cfg.intake_group, "");
+    assert_int_equal(config_validate(&cfg), CHUTE_ERR_INVALID);
+    assert_string_equal(chute_errmsg(), "\"bootstrap.servers\" is not set");
+    assert_int_equal(config_set(&cfg, "bootstrap.servers", "k:9092"), 0);
+    assert_int_equal(config_validate(&cfg), 0);
+    config_release(&cfg);
+}
+
+static const struct good_case {
+    const char *line, *key, *value;
+} good_cases[] = {
+    {"linger.ms=10", "linger.ms", "10"},
+    {"  linger.ms  =  10  ", "linger.ms", "10"},
+    {"\tlinger.ms\t=\t10\r", "linger.ms", "10"},
+    {"linger.ms: 10", "linger.ms", "10"},
+    {"linger.ms:10", "linger.ms", "10"},
+    {"linger.ms=0", "linger.ms", "0"},
+    {"linger.ms=900000", "linger.ms", "900000"},
+    {"batch.size=2147483647", "batch.size", "2147483647"},
+    {"message.max.bytes=1000", "message.max.bytes", "1000"},
+    {"compression.codec=lz4", "compression.codec", "lz4"},
+    {"compression.type=lz4", "compression.codec", "lz4"},
+    {"acks=all", "acks", "all"},
+    {"acks=-1", "acks", "all"},
+    {"acks=0", "acks", "0"},
+    {"acks=1", "acks", "1"},
+    {"enable.idempotence=false", "enable.idempotence", "false"},
+    {"enable.idempotence=TRUE", "enable.idempotence", "true"},
+    {"queue.full.policy=fail", "queue.full.policy", "fail"},
+    {"log.level=debug", "log.level", "debug"},
+    {"workers=64", "workers", "64"},
+    {"slots=1", "slots", "1"},
+    {"slots=256", "slots", "256"},
+    {"ring.size=64k", "ring.size", "64k"},
+    {"ring.size=64K", "ring.size", "64k"},
+    {"ring.size=1048576", "ring.size", "1m"},
+    {"ring.size=8M", "ring.size", "8m"},
+    {"ring.size=1g", "ring.size", "1g"},
+    {"ring.size=1G", "ring.size", "1g"},
+    {"buffer.memory=1m", "buffer.memory", "1m"},
+    {"buffer.memory=1572864", "buffer.memory", "1536k"},
+    {"buffer.memory=2000000", "buffer.memory", "2000000"},
+    {"buffer.memory=64g", "buffer.memory", "64g"},
+    {"name=my_inst-1.a", "name", "my_inst-1.a"},
+    {"name = x", "name", "x"},
+    {"bootstrap.servers=a:9092,b:9092", "bootstrap.servers", "a:9092,b:9092"},
+    {"metrics.listen=0.0.0.0:9100", "metrics.listen", "0.0.0.0:9100"},
+    {"metrics.listen: 127.0.0.1:9100", "metrics.listen", "127.0.0.1:9100"},
+    {"client.id=", "client.id", ""},
+    {"client.id=a=b # not a comment", "client.id", "a=b # not a comment"},
+    {"intake.group=chute", "intake.group", "chute"},
+};
+
+static void test_good_lines(void **state)
+{
+    size_t i;
+    char text[512];
+
+    (void)state;
+    for (i = 0; i < sizeof(good_cases) / sizeof(good_cases[0]); i++) {
+        const struct good_case *c = &good_cases[i];
+        struct config cfg;
+
+        snprintf(text, sizeof(text), "# comment\n! comment\n\n  \n%s\n",
+                 c->line);
+        config_init(&cfg);
+        if (config_load_file(&cfg, write_tmp(text)) < 0)
+            fail_msg("%s: %s", c->line, chute_errmsg());
+        assert_string_equal(dumped(&cfg, c->key), c->value);
+        config_release(&cfg);
+
+        config_init(&cfg);
+        if (config_set_arg(&cfg, c->line) < 0)
+            fail_msg("-X %s: %s", c->line, chute_errmsg());
+        assert_string_equal(dumped(&cfg, c->key), c->value);
+        config_release(&cfg);
+    }
+}
+
+#define NOT_NAME " is not a valid instance name (1 to 64 of A-Z a-z 0-9 _ . -)"
+#define NOT_SIZE " is not a size (bytes, or a number with a k, m or g suffix)"
+#define NAME65                                                                 \
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+/* Each line stands at line 3 of the file, after a comment and a blank. */
+static const struct bad_case {
+    const char *line, *msg;
+} bad_cases[] = {
+    {"linger.ms=abc", "\"linger.ms\": \"abc\" is not an integer"},
+    {"foo", "no '=' in \"foo\""},
+    {"lingr.ms=5", "unknown property \"lingr.ms\""},
+    {"LINGER.MS=5", "unknown property \"LINGER.MS\""},
+    {"linger ms=5", "unknown property \"linger ms\""},
+    {"=5", "no property name in \"=5\""},
+    {" : 5", "no property name in \": 5\""},
+    {"linger.ms=5 \\", "\"linger.ms=5 \\\" ends in '\\': continuation lines "
+                       "are not supported"},
+    {"linger.ms=", "\"linger.ms\": \"\" is not an integer"},
+    {"linger.ms=5ms", "\"linger.ms\": \"5ms\" is not an integer"},
+    {"linger.ms=5k", "\"linger.ms\": \"5k\" is not an integer"},
+    {"linger.ms=0x10", "\"linger.ms\": \"0x10\" is not an integer"},
+    {"linger.ms=1.5", "\"linger.ms\": \"1.5\" is not an integer"},
+    {"linger.ms=5 6", "\"linger.ms\": \"5 6\" is not an integer"},
+    {"linger.ms=-", "\"linger.ms\": \"-\" is not an integer"},
+    {"linger.ms=900001",
+     "\"linger.ms\": \"900001\" is not between 0 and 900000"},
+    {"linger.ms=-1", "\"linger.ms\": \"-1\" is not between 0 and 900000"},
+    {"linger.ms=99999999999999999999",
+     "\"linger.ms\": \"99999999999999999999\" is not between 0 and 900000"},
+    {"batch.size=0", "\"batch.size\": \"0\" is not between 1 and 2147483647"},
+    {"batch.size=2147483648",
+     "\"batch.size\": \"2147483648\" is not between 1 and 2147483647"},
+    {"message.max.bytes=999",
+     "\"message.max.bytes\": \"999\" is not between 1000 and 1000000000"},
+    {"workers=0", "\"workers\": \"0\" is not between 1 and 64"},
+    {"workers=65", "\"workers\": \"65\" is not between 1 and 64"},
+    {"max.in.flight.requests.per.connection=0",
+     "\"max.in.flight.requests.per.connection\": \"0\" is not between 1 and "
+     "1000000"},
+    {"slots=12", "\"slots\": \"12\" is not a power of two"},
+    {"slots=512", "\"slots\": \"512\" is not between 1 and 256"},
+    {"compression.codec=gzip",
+     "\"compression.codec\": \"gzip\" is not one of none, lz4"},
+    {"compression.type=zstd",
+     "\"compression.type\": \"zstd\" is not one of none, lz4"},
+    {"compression.codec=LZ4",
+     "\"compression.codec\": \"LZ4\" is not one of none, lz4"},
+    {"acks=2", "\"acks\": \"2\" is not one of all, -1, 0, 1"},
+    {"queue.full.policy=drop",
+     "\"queue.full.policy\": \"drop\" is not one of block, fail"},
+    {"log.level=trace",
+     "\"log.level\": \"trace\" is not one of error, warn, info, debug"},
+    {"enable.idempotence=yes",
+     "\"enable.idempotence\": \"yes\" is not true or false"},
+    {"enable.idempotence=1",
+     "\"enable.idempotence\": \"1\" is not true or false"},
+    {"ring.size=3m", "\"ring.size\": \"3m\" is not a power of two"},
+    {"ring.size=32k", "\"ring.size\": \"32k\" is not between 64k and 1g"},
+    {"ring.size=2g", "\"ring.size\": \"2g\" is not between 64k and 1g"},
+    {"ring.size=4x", "\"ring.size\": \"4x\"" NOT_SIZE},
+    {"ring.size=4kb", "\"ring.size\": \"4kb\"" NOT_SIZE},
+    {"ring.size=-4k", "\"ring.size\": \"-4k\"" NOT_SIZE},
+    {"ring.size=k", "\"ring.size\": \"k\"" NOT_SIZE},
+    {"ring.size=4 m", "\"ring.size\": \"4 m\"" NOT_SIZE},
+    {"ring.size=99999999999g",
+     "\"ring.size\": \"99999999999g\" is not between 64k and 1g"},
+    {"buffer.memory=512k",
+     "\"buffer.memory\": \"512k\" is not between 1m and 64g"},
+    {"name=a b", "\"name\": \"a b\"" NOT_NAME},
+    {"name=a/b", "\"name\": \"a/b\"" NOT_NAME},
+    {"name=", "\"name\": \"\"" NOT_NAME},
+    {"name=" NAME65, "\"name\": \"" NAME65 "\"" NOT_NAME},
+};
+
+static void test_bad_lines(void **state)
+{
+    char text[512], want[512];
+    size_t i;
+
+    (void)state;
+    for (i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
+        const struct bad_case *c = &bad_cases[i];
+        struct config cfg;
+
+        snprintf(text, sizeof(text), "# comment\n\n%s\nlinger.ms=7\n", c->line);
+        snprintf(want, sizeof(want), "%s:3: %s", tmp_path, c->msg);
+        config_init(&cfg);
+        assert_int_equal(config_load_file(&cfg, write_tmp(text)),
+                         CHUTE_ERR_INVALID);
+        assert_string_equal(chute_errmsg(), want);
+        /* Loading stops at the bad line. */
+        assert_int_equal(cfg.linger_ms, 5);
+        /* -X gives the same message without the place. */
+        assert_int_equal(config_set_arg(&cfg, c->line), CHUTE_ERR_INVALID);
+        assert_string_equal(chute_errmsg(), c->msg);
+        config_release(&cfg);
+    }
+}
+
+static void test_file_names_its_line(void **state)
+{
+    char want[256];
+    struct config cfg;
+
+    (void)state;
+    config_init(&cfg);
+    assert_int_equal(config_load_file(&cfg, write_tmp("linger.ms=1\n"
+                                                      "acks=1\n"
+                                                      "enable.idempotence="
+                                                      "false\n"
+                                                      "\n"
+                                                      "# x\n"
+                                                      "slots=8\n"
+                                                      "linger.ms=abc\n")),
+                     CHUTE_ERR_INVALID);
+    snprintf(want, sizeof(want),
+             "%s:7: \"linger.ms\": \"abc\" is not an integer", tmp_path);
+    assert_string_equal(chute_errmsg(), want);
+    assert_int_equal(cfg.linger_ms, 1);
+    assert_int_equal(cfg.acks, 1);
+    assert_int_equal(cfg.slots, 8);
+    config_release(&cfg);
+
+    config_init(&cfg);
+    assert_int_equal(config_load_file(&cfg, "/nonexistent/chute.conf"),
+                     CHUTE_ERR_SYSTEM);
+    assert_string_equal(chute_errmsg(), "cannot open \"/nonexistent/"
+                                        "chute.conf\": No such file or "
+                                        "directory");
+    config_release(&cfg);
+}
+
+static void test_overrides_win(void **state)
+{
+    struct config cfg;
+
+    (void)state;
+    config_init(&cfg);
+    assert_int_equal(config_load_file(&cfg, write_tmp("linger.ms=10\n"
+                                                      "name=fromfile\n"
+                                                      "linger.ms=11\n")),
+                     0);
+    assert_int_equal(cfg.linger_ms, 11); /* the last line wins */
+    assert_int_equal(config_set_arg(&cfg, "linger.ms=20"), 0);
+    assert_int_equal(config_set_arg(&cfg, "name: fromargs"), 0);
+    assert_int_equal(cfg.linger_ms, 20);
+    assert_string_equal(cfg.name, "fromargs");
+    assert_int_equal(config_set(&cfg, "compression.type", "lz4"), 0);
+    assert_int_equal(cfg.compression, CONFIG_COMPRESSION_LZ4);
+
+    /* A failed set changes nothing. */
+    assert_int_equal(config_set_arg(&cfg, "linger.ms=x"), CHUTE_ERR_INVALID);
+    assert_int_equal(config_set(&cfg, "name", "a b"), CHUTE_ERR_INVALID);
+    assert_int_equal(cfg.linger_ms, 20);
+    assert_string_equal(cfg.name, "fromargs");
+    assert_int_equal(config_set_arg(&cfg, "nope"), CHUTE_ERR_INVALID);
+    assert_string_equal(chute_errmsg(), "no '=' in \"nope\"");
+    config_release(&cfg);
+}
+
+static const struct validate_case {
+    const char *args[3];
+    const char *msg;
+} validate_cases[] = {
+    {{"workers=32", "slots=16"},
+     "\"workers\" (32) is larger than \"slots\" (16)"},
+    {{"ring.size=1m", "message.max.bytes=1048512"},
+     "\"ring.size\" (1048576) must be larger than \"message.max.bytes\" "
+     "(1048512) + 64"},
+    {{"buffer.memory=1m", "batch.size=2000000"},
+     "\"buffer.memory\" (1048576) is smaller than \"batch.size\" (2000000)"},
+    {{"retry.backoff.ms=2000"},
+     "\"retry.backoff.ms\" (2000) is larger than \"retry.backoff.max.ms\" "
+     "(1000)"},
+    {{"linger.ms=1000", "message.timeout.ms=1000"},
+     "\"message.timeout.ms\" (1000) must be larger than \"linger.ms\" (1000)"},
+    {{"acks=1"}, "\"enable.idempotence\"=true needs \"acks\"=all"},
+    {{"max.in.flight.requests.per.connection=6"},
+     "\"enable.idempotence\"=true needs "
+     "\"max.in.flight.requests.per.connection\" <= 5"},
+    {{"retries=0"}, "\"enable.idempotence\"=true needs \"retries\" > 0"},
+    /* The same settings are fine where the rule does not apply. */
+    {{"workers=16", "slots=16"}, NULL},
+    {{"ring.size=1m", "message.max.bytes=1048511"}, NULL},
+    {{"buffer.memory=1m", "batch.size=1048576"}, NULL},
+    {{"retry.backoff.ms=1000"}, NULL},
+    {{"linger.ms=1000", "message.timeout.ms=0"}, NULL},
+    {{"acks=1", "enable.idempotence=false"}, NULL},
+    {{"acks=0", "max.in.flight.requests.per.connection=100",
+      "enable.idempotence=false"},
+     NULL},
+};
+
+static void test_validate(void **state)
+{
+    size_t i, j;
+
+    (void)state;
+    for (i = 0; i < sizeof(validate_cases) / sizeof(validate_cases[0]); i++) {
+        const struct validate_case *c = &validate_cases[i];
+        struct config cfg;
+
+        config_init(&cfg);
+        assert_int_equal(config_set_arg(&cfg, "bootstrap.servers=k:9092"), 0);
+        for (j = 0; j < 3 && c->args[j]; j++)
+            assert_int_equal(config_set_arg(&cfg, c->args[j]), 0);
+        if (c->msg) {
+            assert_int_equal(config_validate(&cfg), CHUTE_ERR_INVALID);
+            assert_string_equal(chute_errmsg(), c->msg);
+        } else if (config_validate(&cfg) < 0) {
+            fail_msg("%s: %s", c->args[0], chute_errmsg());
+        }
+        config_release(&cfg);
+    }
+}
+
+static void test_dump_round_trip(void **state)
+{
+    static const char *const args[] = {"bootstrap.servers=a:1,b:2",
+                                       "compression.type=lz4",
+                                       "acks=0",
+                                       "enable.idempotence=false",
+                                       "ring.size=128k",
+                                       "name=n.1",
+                                       "log.level=warn",
+                                       "buffer.memory=3000000"};
+    struct config a, b;
+    char *ta, *tb;
+    size_t i;
+
+    (void)state;
+    config_init(&a);
+    for (i = 0; i < sizeof(args) / sizeof(args[0]); i++)
+        assert_int_equal(config_set_arg(&a, args[i]), 0);
+    ta = dump_text(&a);
+    config_init(&b);
+    assert_int_equal(config_load_file(&b, write_tmp(ta)), 0);
+    tb = dump_text(&b);
+    assert_string_equal(ta, tb);
+    assert_non_null(strstr(ta, "\nacks=0\n"));
+    assert_non_null(strstr(ta, "\ncompression.codec=lz4\n"));
+    assert_non_null(strstr(ta, "\nring.size=128k\n"));
+    assert_null(strstr(ta, "compression.type"));
+    free(ta);
+    free(tb);
+    config_release(&a);
+    config_release(&b);
+}
+
+static void test_restart_needed(void **state)
+{
+    struct config a, b;
+
+    (void)state;
+    config_init(&a);
+    config_init(&b);
+    assert_null(config_restart_needed(&a, &b));
+    assert_int_equal(config_set_arg(&b, "linger.ms=100"), 0);
+    assert_int_equal(config_set_arg(&b, "workers=4"), 0);
+    assert_int_equal(config_set_arg(&b, "log.level=debug"), 0);
+    assert_null(config_restart_needed(&a, &b));
+    assert_int_equal(config_set_arg(&b, "slots=32"), 0);
+    assert_string_equal(config_restart_needed(&a, &b), "slots");
+    config_release(&a);
+    config_release(&b);
+}
+
+static char *generated(int (*write)(FILE *))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+
+    assert_non_null(f);
+    assert_int_equal(write(f), 0);
+    fclose(f);
+    return text;
+}
+
+static char *read_all(const char *path)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    FILE *in = fopen(path, "r");
+    int c;
+
+    assert_non_null(out);
+    if (!in)
+        fail_msg("cannot open \"%s\" (run the tests from the top of the "
+                 "tree)",
+                 path);
+    while ((c = getc(in)) != EOF)
+        putc(c, out);
+    fclose(in);
+    fclose(out);
+    return text;
+}
+
+/* A generated file must equal what the schema generates now. */
+static void check_generated(const char *path, int (*write)(FILE *))
+{
+    char *want = generated(write);
+    char *have;
+
+    if (getenv("CHUTE_WRITE_DOCS")) {
+        FILE *f = fopen(path, "w");
+
+        assert_non_null(f);
+        fputs(want, f);
+        assert_int_equal(fclose(f), 0);
+    }
+    have = read_all(path);
+    if (strcmp(have, want) != 0)
+        fail_msg("\"%s\" differs from the schema in supervisor/config.c; "
+                 "regenerate it with CHUTE_WRITE_DOCS=1 %s",
+                 path, "build/tests/test_config");
+    free(have);
+    free(want);
+}
+
+static void test_docs_match_schema(void **state)
+{
+    (void)state;
+    check_generated("docs/configuration.md", config_write_doc);
+    check_generated("chute.conf.sample", config_write_sample);
+}
+
+/* The sample, with every property line uncommented, loads as the defaults. */
+static void test_sample_loads(void **state)
+{
+    struct config cfg, defaults;
+    char *text = read_all("chute.conf.sample"), *p;
+    char *want, *have;
+    size_t uncommented = 0, props = 0;
+
+    (void)state;
+    for (p = strstr(text, "\n#"); p; p = strstr(p + 1, "\n#")) {
+        if (p[2] >= 'a' && p[2] <= 'z' &&
+            strchr(p + 2, '=') < strchr(p + 2, '\n')) {
+            p[1] = ' ';
+            uncommented++;
+        }
+    }
+    config_init(&cfg);
+    assert_int_equal(config_load_file(&cfg, write_tmp(text)), 0);
+    config_init(&defaults);
+    want = dump_text(&defaults);
+    have = dump_text(&cfg);
+    assert_string_equal(have, want);
+    for (p = want; *p; p++)
+        props += *p == '\n';
+    assert_int_equal(uncommented, props);
+    free(have);
+    free(want);
+    free(text);
+    config_release(&cfg);
+    config_release(&defaults);
+}
+
+static int setup(void **state)
+{
+    int fd = mkstemp(tmp_path);
+
+    (void)state;
+    if (fd < 0)
+        return -1;
+    close(fd);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    unlink(tmp_path);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_good_lines),
+        cmocka_unit_test(test_bad_lines),
+        cmocka_unit_test(test_file_names_its_line),
+        cmocka_unit_test(test_overrides_win),
+        cmocka_unit_test(test_validate),
+        cmocka_unit_test(test_dump_round_trip),
+        cmocka_unit_test(test_restart_needed),
+        cmocka_unit_test(test_docs_match_schema),
+        cmocka_unit_test(test_sample_loads),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
