@@ -1,0 +1,754 @@
+/*
+ * chute-bench: one workload through chute and through librdkafka's producer,
+ * one after the other, into the same cluster, with comparable numbers.
+ *
+ *   chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] [-S SIZE] [-t TOPIC]
+ *               [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
+ *               [--only chute|rdkafka]
+ *
+ * Workload: RECORDS keyed records (KEYS distinct keys, in turn), values of
+ * SIZE bytes whose first 8 bytes are the record number.  librdkafka runs with
+ * lz4, linger.ms=5, acks=all, idempotence (chute's default) and the
+ * murmur2_random partitioner; the chute side gets its compression and linger
+ * from chuted's own configuration.
+ *
+ * Each producer runs in child processes that set up, report ready, and wait
+ * for a common start; the clock runs from that start until every child has
+ * flushed.  CPU is user+sys of everything on the producing side: the child
+ * processes (RUSAGE_CHILDREN, set-up included) and, for chute, the worker
+ * processes, read from /proc/PID/stat at the start and at the end (-P, or
+ * every process whose comm is "chute-worker").  Send latency is sampled on
+ * every 16th call.  For librdkafka one send is the producev() call including
+ * its poll-and-retry on a full queue, as chute_send() includes its blocking.
+ *
+ * Output: one line per producer, then a ratio line when both ran.  Exits 1
+ * if any record failed or a producer could not run, 2 on bad usage.
+ */
+#include "common/log.h"
+#include "shm/chute.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <librdkafka/rdkafka.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BENCH_SAMPLE_EVERY 16
+#define BENCH_MAX_WORKERS 256
+#define BENCH_KEY_LEN 16
+
+enum bench_only { BENCH_BOTH, BENCH_CHUTE, BENCH_RDKAFKA };
+
+struct bench_opts {
+    const char *bootstrap;
+    const char *name;
+    const char *topic;
+    long records;
+    long size;
+    long keys;
+    long clients;
+    const char *pids; /* -P, or NULL to scan /proc */
+    enum bench_only only;
+};
+
+/* What the workload looks like, built before any clock starts. */
+struct bench_load {
+    char *keys; /* keys * BENCH_KEY_LEN bytes, each NUL-padded */
+    size_t *key_lens;
+    char *value;
+};
+
+/* What one child process sends back through its pipe, then its samples. */
+struct bench_report {
+    uint64_t sent;
+    uint64_t failed;
+    uint64_t bytes;
+    uint64_t nsamples;
+};
+
+/* One child's share of the work and where it keeps its numbers. */
+struct bench_share {
+    const struct bench_opts *o;
+    const struct bench_load *load;
+    long first, step, count; /* records first, first+step, ... */
+    uint64_t *samples;
+    struct bench_report rep;
+    int ready_fd, go_fd;
+};
+
+typedef int (*bench_body_fn)(struct bench_share *sh);
+
+struct bench_result {
+    const char *producer;
+    uint64_t records, bytes, failed, cpu_ns, p50, p99;
+    double secs;
+    int ok;
+};
+
+static uint64_t bench_now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- workload ------------------------------------------------------------ */
+
+static int bench_load_init(struct bench_load *l, const struct bench_opts *o)
+{
+    l->keys = calloc((size_t)o->keys, BENCH_KEY_LEN);
+    l->key_lens = calloc((size_t)o->keys, sizeof(*l->key_lens));
+    l->value = malloc((size_t)o->size + 8);
+    if (!l->keys || !l->key_lens || !l->value)
+        return -1;
+    for (long k = 0; k < o->keys; k++)
+        l->key_lens[k] = (size_t)snprintf(l->keys + k * BENCH_KEY_LEN,
+                                          BENCH_KEY_LEN, "key-%ld", k);
+    for (long i = 0; i < o->size + 8; i++)
+        l->value[i] = (char)('a' + i % 26);
+    return 0;
+}
+
+/* Points *key at record i's key and stamps i into the (per-child) value. */
+static size_t bench_record(const struct bench_share *sh, long i, char *value,
+                           const char **key)
+{
+    long k = i % sh->o->keys;
+
+    *key = sh->load->keys + k * BENCH_KEY_LEN;
+    if (sh->o->size >= 8)
+        memcpy(value, &i, 8);
+    return sh->load->key_lens[k];
+}
+
+/* Waits for the parent's start signal: EOF on the go pipe. */
+static int bench_wait_go(struct bench_share *sh)
+{
+    char c;
+
+    if (write(sh->ready_fd, "r", 1) != 1)
+        return -1;
+    close(sh->ready_fd); /* so a sibling's death reads as EOF */
+    while (read(sh->go_fd, &c, 1) < 0 && errno == EINTR)
+        ;
+    return 0;
+}
+
+static void bench_sample(struct bench_share *sh, long n, uint64_t t0)
+{
+    if (n % BENCH_SAMPLE_EVERY == 0)
+        sh->samples[sh->rep.nsamples++] = bench_now_ns() - t0;
+}
+
+/* ---- the librdkafka producer ---------------------------------------------- */
+
+static void bench_rdk_dr(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                         void *opaque)
+{
+    struct bench_share *sh = opaque;
+
+    (void)rk;
+    if (m->err && sh->rep.failed++ == 0)
+        log_error("rdkafka delivery failed: %s", rd_kafka_err2str(m->err));
+}
+
+static rd_kafka_t *bench_rdk_new(struct bench_share *sh)
+{
+    static const char *settings[][2] = {
+        {"compression.codec", "lz4"},     {"linger.ms", "5"},
+        {"acks", "all"},                  {"enable.idempotence", "true"},
+        {"partitioner", "murmur2_random"},
+    };
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    char errstr[512];
+    rd_kafka_t *rk;
+
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", sh->o->bootstrap, errstr,
+                          sizeof(errstr)))
+        goto error;
+    for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
+        if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr,
+                              sizeof(errstr)))
+            goto error;
+    rd_kafka_conf_set_dr_msg_cb(conf, bench_rdk_dr);
+    rd_kafka_conf_set_opaque(conf, sh);
+    rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
+    if (rk)
+        return rk;
+error:
+    rd_kafka_conf_destroy(conf);
+    log_error("rdkafka: %s", errstr);
+    return NULL;
+}
+
+/* One producev(), polling and retrying while the local queue is full. */
+static rd_kafka_resp_err_t bench_rdk_send(rd_kafka_t *rk, rd_kafka_topic_t *rkt,
+                                          const char *key, size_t klen,
+                                          const char *value, size_t vlen)
+{
+    rd_kafka_resp_err_t e;
+
+    for (;;) {
+        e = rd_kafka_producev(rk, RD_KAFKA_V_RKT(rkt),
+                              RD_KAFKA_V_KEY(key, klen),
+                              RD_KAFKA_V_VALUE((void *)value, vlen),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                              RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return e;
+        rd_kafka_poll(rk, 1);
+    }
+}
+
+static void bench_rdk_loop(struct bench_share *sh, rd_kafka_t *rk,
+                           rd_kafka_topic_t *rkt, char *value)
+{
+    for (long n = 0; n < sh->count; n++) {
+        long i = sh->first + n * sh->step;
+        const char *key;
+        size_t klen = bench_record(sh, i, value, &key);
+        uint64_t t0 = bench_now_ns();
+        rd_kafka_resp_err_t e =
+            bench_rdk_send(rk, rkt, key, klen, value, (size_t)sh->o->size);
+
+        bench_sample(sh, n, t0);
+        if (e) {
+            if (sh->rep.failed++ == 0)
+                log_error("rdkafka producev: %s", rd_kafka_err2str(e));
+            continue;
+        }
+        sh->rep.sent++;
+        sh->rep.bytes += klen + (uint64_t)sh->o->size;
+        if (n % 1024 == 0)
+            rd_kafka_poll(rk, 0);
+    }
+}
+
+static int bench_rdk_body(struct bench_share *sh)
+{
+    rd_kafka_t *rk = bench_rdk_new(sh);
+    rd_kafka_topic_t *rkt;
+    char *value = malloc((size_t)sh->o->size + 8);
+
+    if (!rk || !value)
+        return -1;
+    memcpy(value, sh->load->value, (size_t)sh->o->size);
+    rkt = rd_kafka_topic_new(rk, sh->o->topic, NULL);
+    if (bench_wait_go(sh) < 0)
+        return -1;
+    bench_rdk_loop(sh, rk, rkt, value);
+    if (rd_kafka_flush(rk, 10 * 60 * 1000)) {
+        log_error("rdkafka flush timed out, %d records unresolved",
+                  rd_kafka_outq_len(rk));
+        sh->rep.failed += (uint64_t)rd_kafka_outq_len(rk);
+    }
+    rd_kafka_topic_destroy(rkt);
+    rd_kafka_destroy(rk);
+    free(value);
+    return 0;
+}
+
+/* ---- the chute client ------------------------------------------------------ */
+
+static void bench_chute_loop(struct bench_share *sh, chute_t *c,
+                             chute_topic_t topic, char *value)
+{
+    chute_record_t rec = {.topic = topic,
+                          .partition = CHUTE_PARTITION_UA,
+                          .value = value,
+                          .value_len = (size_t)sh->o->size,
+                          .timestamp_ms = CHUTE_TIMESTAMP_NOW};
+
+    for (long n = 0; n < sh->count; n++) {
+        long i = sh->first + n * sh->step;
+        const char *key;
+        uint64_t t0;
+        int rc;
+
+        rec.key_len = bench_record(sh, i, value, &key);
+        rec.key = key;
+        t0 = bench_now_ns();
+        rc = chute_send(c, &rec);
+        bench_sample(sh, n, t0);
+        if (rc < 0) {
+            if (sh->rep.failed++ == 0)
+                log_error("chute_send: %s: %s", chute_err_name(rc),
+                          chute_errmsg());
+            continue;
+        }
+        sh->rep.sent++;
+        sh->rep.bytes += rec.key_len + rec.value_len;
+    }
+}
+
+static int bench_chute_body(struct bench_share *sh)
+{
+    char *value = malloc((size_t)sh->o->size + 8);
+    chute_t *c = NULL;
+    int topic, rc;
+
+    if (!value)
+        return -1;
+    memcpy(value, sh->load->value, (size_t)sh->o->size);
+    if ((rc = chute_open(sh->o->name, &c)) < 0 ||
+        (rc = topic = chute_topic(c, sh->o->topic)) < 0) {
+        log_error("chute: %s: %s", chute_err_name(rc), chute_errmsg());
+        return -1;
+    }
+    if (bench_wait_go(sh) < 0)
+        return -1;
+    bench_chute_loop(sh, c, topic, value);
+    rc = chute_flush(c, -1);
+    if (rc < 0) {
+        log_error("chute_flush: %s: %s", chute_err_name(rc), chute_errmsg());
+        sh->rep.failed += sh->rep.sent; /* nothing is known to be delivered */
+    } else {
+        sh->rep.failed += (uint64_t)rc;
+    }
+    chute_close(c);
+    free(value);
+    return 0;
+}
+
+/* ---- CPU of the chute workers ------------------------------------------------ */
+
+/* utime + stime of a process in ns, or -1 if it is gone. */
+static int64_t bench_proc_cpu_ns(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    unsigned long long ut, st;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* comm may hold spaces; fields 14, 15 follow */
+    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
+                            "%llu %llu", &ut, &st) != 2)
+        return -1;
+    return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)
+                                                      sysconf(_SC_CLK_TCK)));
+}
+
+static int bench_is_worker(const char *pid_name)
+{
+    char path[300], comm[32] = "";
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%s/comm", pid_name);
+    f = fopen(path, "r");
+    if (!f)
+        return 0;
+    if (!fgets(comm, sizeof(comm), f))
+        comm[0] = '\0';
+    fclose(f);
+    return !strcmp(comm, "chute-worker\n");
+}
+
+/* Fills pids from -P or by scanning /proc; returns how many. */
+static int bench_find_workers(const struct bench_opts *o, pid_t *pids)
+{
+    struct dirent *de;
+    DIR *d;
+    int n = 0;
+
+    if (o->pids) {
+        for (const char *p = o->pids; *p && n < BENCH_MAX_WORKERS; p++)
+            if (p == o->pids || p[-1] == ',')
+                pids[n++] = (pid_t)atol(p);
+        return n;
+    }
+    d = opendir("/proc");
+    if (!d)
+        return 0;
+    while ((de = readdir(d)) && n < BENCH_MAX_WORKERS)
+        if (isdigit((unsigned char)de->d_name[0]) && bench_is_worker(de->d_name))
+            pids[n++] = (pid_t)atol(de->d_name);
+    closedir(d);
+    return n;
+}
+
+static void bench_workers_cpu(const pid_t *pids, int n, int64_t *cpu)
+{
+    for (int i = 0; i < n; i++)
+        cpu[i] = bench_proc_cpu_ns(pids[i]);
+}
+
+/* ---- running children and collecting their numbers ---------------------------- */
+
+static uint64_t bench_children_cpu_ns(void)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
+           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+}
+
+/* Reads or writes exactly len bytes; -1 on error or early EOF. */
+static int bench_xfer(int fd, void *buf, size_t len, int writing)
+{
+    char *p = buf;
+
+    while (len) {
+        ssize_t n = writing ? write(fd, p, len) : read(fd, p, len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* In the child: runs the body, sends report and samples, never returns. */
+static void bench_child(struct bench_share *sh, bench_body_fn body,
+                        int result_fd)
+{
+    int rc;
+
+    sh->samples = calloc((size_t)(sh->count / BENCH_SAMPLE_EVERY + 1),
+                         sizeof(*sh->samples));
+    rc = sh->samples ? body(sh) : -1;
+    if (rc == 0 &&
+        bench_xfer(result_fd, &sh->rep, sizeof(sh->rep), 1) == 0 &&
+        bench_xfer(result_fd, sh->samples,
+                   sh->rep.nsamples * sizeof(*sh->samples), 1) == 0)
+        _exit(0);
+    _exit(1);
+}
+
+struct bench_run {
+    const struct bench_opts *o;
+    const struct bench_load *load;
+    bench_body_fn body;
+    int nchildren;
+    pid_t *pids;
+    int *result_fds;
+    int ready_fd, go_fd; /* parent's ends */
+    uint64_t *samples;
+    size_t nsamples;
+};
+
+static int bench_fork_one(struct bench_run *r, int idx, int ready_w, int go_r)
+{
+    struct bench_share sh = {.o = r->o, .load = r->load, .ready_fd = ready_w,
+                             .go_fd = go_r, .first = idx,
+                             .step = r->nchildren};
+    int res[2];
+
+    sh.count = r->o->records / r->nchildren +
+               (idx < r->o->records % r->nchildren);
+    if (pipe(res) < 0)
+        return -1;
+    r->pids[idx] = fork();
+    if (r->pids[idx] < 0)
+        return -1;
+    if (r->pids[idx] == 0) {
+        close(res[0]);
+        close(r->ready_fd);
+        close(r->go_fd);
+        for (int j = 0; j < idx; j++)
+            close(r->result_fds[j]);
+        bench_child(&sh, r->body, res[1]);
+    }
+    close(res[1]);
+    r->result_fds[idx] = res[0];
+    return 0;
+}
+
+/* Forks the children; returns 0 when all reported ready. */
+static int bench_spawn(struct bench_run *r)
+{
+    int ready[2], go[2], rc = 0;
+    char c;
+
+    if (pipe(ready) < 0 || pipe(go) < 0)
+        return -1;
+    r->ready_fd = ready[0];
+    r->go_fd = go[1];
+    for (int i = 0; i < r->nchildren && !rc; i++)
+        rc = bench_fork_one(r, i, ready[1], go[0]);
+    close(ready[1]);
+    close(go[0]);
+    for (int i = 0; i < r->nchildren && !rc; i++)
+        rc = bench_xfer(r->ready_fd, &c, 1, 0);
+    close(r->ready_fd);
+    return rc;
+}
+
+/* Reads every child's report and samples; fills the totals. */
+static int bench_collect(struct bench_run *r, struct bench_result *res)
+{
+    int rc = 0;
+
+    r->samples = malloc(((size_t)r->o->records / BENCH_SAMPLE_EVERY +
+                         (size_t)r->nchildren) * sizeof(*r->samples));
+    for (int i = 0; i < r->nchildren; i++) {
+        struct bench_report rep;
+
+        if (!r->samples ||
+            bench_xfer(r->result_fds[i], &rep, sizeof(rep), 0) ||
+            bench_xfer(r->result_fds[i], r->samples + r->nsamples,
+                       rep.nsamples * sizeof(*r->samples), 0)) {
+            log_error("%s client %d died or could not run", res->producer, i);
+            rc = -1;
+            continue;
+        }
+        r->nsamples += rep.nsamples;
+        res->records += rep.sent;
+        res->bytes += rep.bytes;
+        res->failed += rep.failed;
+    }
+    return rc;
+}
+
+static int bench_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static void bench_percentiles(struct bench_run *r, struct bench_result *res)
+{
+    if (!r->nsamples)
+        return;
+    qsort(r->samples, r->nsamples, sizeof(*r->samples), bench_cmp_u64);
+    res->p50 = r->samples[(r->nsamples - 1) * 50 / 100];
+    res->p99 = r->samples[(r->nsamples - 1) * 99 / 100];
+}
+
+static void bench_reap(struct bench_run *r)
+{
+    for (int i = 0; i < r->nchildren; i++) {
+        int status;
+
+        if (r->pids[i] <= 0)
+            continue;
+        while (waitpid(r->pids[i], &status, 0) < 0 && errno == EINTR)
+            ;
+        if (r->result_fds[i] >= 0)
+            close(r->result_fds[i]);
+    }
+}
+
+/* After a failed start: stop the children that did start. */
+static void bench_kill(struct bench_run *r)
+{
+    log_error("could not start %d clients", r->nchildren);
+    for (int i = 0; i < r->nchildren; i++)
+        if (r->pids[i] > 0)
+            kill(r->pids[i], SIGTERM);
+}
+
+/* Sums the CPU the workers used between the two snapshots. */
+static uint64_t bench_workers_delta(const pid_t *pids, int n,
+                                    const int64_t *before)
+{
+    uint64_t sum = 0;
+
+    for (int i = 0; i < n; i++) {
+        int64_t after = bench_proc_cpu_ns(pids[i]);
+
+        if (before[i] < 0 || after < 0)
+            log_warn("worker %ld vanished; its CPU is not counted",
+                     (long)pids[i]);
+        else
+            sum += (uint64_t)(after - before[i]);
+    }
+    return sum;
+}
+
+/* Runs one producer in nchildren processes; workers: pids to charge. */
+static int bench_measure(struct bench_run *r, const pid_t *workers,
+                         int nworkers, struct bench_result *res)
+{
+    int64_t wcpu[BENCH_MAX_WORKERS];
+    uint64_t cpu0 = bench_children_cpu_ns(), t0;
+    int rc;
+
+    r->pids = calloc((size_t)r->nchildren, sizeof(*r->pids));
+    r->result_fds = malloc((size_t)r->nchildren * sizeof(*r->result_fds));
+    if (!r->pids || !r->result_fds)
+        return -1;
+    for (int i = 0; i < r->nchildren; i++)
+        r->result_fds[i] = -1;
+    rc = bench_spawn(r);
+    if (rc)
+        bench_kill(r);
+    bench_workers_cpu(workers, nworkers, wcpu);
+    t0 = bench_now_ns();
+    close(r->go_fd);
+    if (rc == 0)
+        rc = bench_collect(r, res);
+    res->secs = (double)(bench_now_ns() - t0) / 1e9;
+    res->cpu_ns = bench_workers_delta(workers, nworkers, wcpu);
+    bench_reap(r);
+    res->cpu_ns += bench_children_cpu_ns() - cpu0;
+    bench_percentiles(r, res);
+    free(r->pids);
+    free(r->result_fds);
+    free(r->samples);
+    return rc;
+}
+
+static void bench_print(const struct bench_result *r)
+{
+    double n = r->records ? (double)r->records : 1;
+
+    printf("producer=%s records=%llu bytes=%llu secs=%.3f rec_per_s=%.0f "
+           "cpu_ns_per_rec=%.1f send_ns_p50=%llu send_ns_p99=%llu\n",
+           r->producer, (unsigned long long)r->records,
+           (unsigned long long)r->bytes, r->secs,
+           r->secs > 0 ? (double)r->records / r->secs : 0,
+           (double)r->cpu_ns / n, (unsigned long long)r->p50,
+           (unsigned long long)r->p99);
+    fflush(stdout);
+}
+
+static double bench_ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+static void bench_print_ratio(const struct bench_result *c,
+                              const struct bench_result *k)
+{
+    double cn = c->records ? (double)c->records : 1;
+    double kn = k->records ? (double)k->records : 1;
+
+    printf("ratio chute/librdkafka rec_per_s=%.3f cpu_ns_per_rec=%.3f "
+           "send_ns_p50=%.3f send_ns_p99=%.3f\n",
+           bench_ratio((double)c->records / c->secs,
+                       (double)k->records / k->secs),
+           bench_ratio((double)c->cpu_ns / cn, (double)k->cpu_ns / kn),
+           bench_ratio((double)c->p50, (double)k->p50),
+           bench_ratio((double)c->p99, (double)k->p99));
+}
+
+static int bench_one(const struct bench_opts *o, const struct bench_load *l,
+                     int chute, struct bench_result *res)
+{
+    struct bench_run r = {.o = o, .load = l};
+    pid_t workers[BENCH_MAX_WORKERS];
+    int nworkers = 0;
+
+    res->producer = chute ? "chute" : "librdkafka";
+    r.body = chute ? bench_chute_body : bench_rdk_body;
+    r.nchildren = chute ? (int)o->clients : 1;
+    if (chute) {
+        nworkers = bench_find_workers(o, workers);
+        log_info("charging the CPU of %d chute-worker processes", nworkers);
+        if (!nworkers)
+            log_warn("no chute-worker process found: worker CPU not counted");
+    }
+    res->ok = bench_measure(&r, workers, nworkers, res) == 0;
+    if (res->ok)
+        bench_print(res);
+    return res->ok && !res->failed ? 0 : -1;
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+static void bench_usage(void)
+{
+    fprintf(stderr,
+            "usage: chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] "
+            "[-S SIZE] [-t TOPIC]\n"
+            "                   [-k KEYS] [-c CLIENTS] [-P PID,PID,...] "
+            "[--only chute|rdkafka]\n");
+    exit(2);
+}
+
+static long bench_num(const char *s, long min)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min)
+        bench_usage();
+    return v;
+}
+
+static void bench_parse(int argc, char **argv, struct bench_opts *o)
+{
+    static const struct option longopts[] = {
+        {"only", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0}};
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:h", longopts,
+                              NULL)) != -1) {
+        switch (opt) {
+        case 'b': o->bootstrap = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'N': o->records = bench_num(optarg, 1); break;
+        case 'S': o->size = bench_num(optarg, 0); break;
+        case 't': o->topic = optarg; break;
+        case 'k': o->keys = bench_num(optarg, 1); break;
+        case 'c': o->clients = bench_num(optarg, 1); break;
+        case 'P': o->pids = optarg; break;
+        case 'O':
+            if (!strcmp(optarg, "chute"))
+                o->only = BENCH_CHUTE;
+            else if (!strcmp(optarg, "rdkafka"))
+                o->only = BENCH_RDKAFKA;
+            else
+                bench_usage();
+            break;
+        default: bench_usage();
+        }
+    }
+    if (!o->bootstrap || optind != argc || o->clients > o->records)
+        bench_usage();
+}
+
+int main(int argc, char **argv)
+{
+    struct bench_opts o = {.name = "default", .topic = "bench",
+                           .records = 1000000, .size = 100, .keys = 1000,
+                           .clients = 1, .only = BENCH_BOTH};
+    struct bench_result chute = {0}, rdk = {0};
+    struct bench_load load;
+    int rc = 0;
+
+    log_set_role("bench");
+    bench_parse(argc, argv, &o);
+    if (bench_load_init(&load, &o) < 0) {
+        log_error("out of memory");
+        return 1;
+    }
+    if (o.only != BENCH_RDKAFKA)
+        rc |= bench_one(&o, &load, 1, &chute);
+    if (o.only != BENCH_CHUTE)
+        rc |= bench_one(&o, &load, 0, &rdk);
+    if (chute.ok && rdk.ok)
+        bench_print_ratio(&chute, &rdk);
+    if (chute.failed || rdk.failed)
+        log_error("failed records: chute %llu, librdkafka %llu",
+                  (unsigned long long)chute.failed,
+                  (unsigned long long)rdk.failed);
+    free(load.keys);
+    free(load.key_lens);
+    free(load.value);
+    return rc ? 1 : 0;
+}
