@@ -446,6 +446,8 @@ static void mock_rdk_log(const rd_kafka_t *rk, int level, const char *fac,
                          const char *buf)
 {
     (void)rk;
+    if (!strcmp(fac, "CONFWARN") && strstr(buf, "bootstrap.servers"))
+        return; /* the mock's own handle has none, by design */
     log_msg(level <= 3 ? LOG_ERROR : level <= 5 ? LOG_WARN : LOG_INFO,
             "rdkafka %s: %s", fac, buf);
 }
