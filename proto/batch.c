@@ -67,16 +67,22 @@ int batch_parse_header(const uint8_t *p, size_t len, struct batch_meta *m,
     uint32_t blen;
 
     if (len < BATCH_HEADER_SIZE)
-        return err_set(CHUTE_ERR_PROTOCOL, "record batch of %zu bytes is "
-                       "shorter than its header", len);
+        return err_set(CHUTE_ERR_PROTOCOL,
+                       "record batch of %zu bytes is "
+                       "shorter than its header",
+                       len);
     if (p[OFF_MAGIC] != BATCH_MAGIC)
-        return err_set(CHUTE_ERR_PROTOCOL, "record batch has magic %d, "
-                       "not 2", (int8_t)p[OFF_MAGIC]);
+        return err_set(CHUTE_ERR_PROTOCOL,
+                       "record batch has magic %d, "
+                       "not 2",
+                       (int8_t)p[OFF_MAGIC]);
     blen = be_get32(p + OFF_LENGTH);
     if (blen < BATCH_HEADER_SIZE - BATCH_LENGTH_BIAS ||
         blen > len - BATCH_LENGTH_BIAS)
-        return err_set(CHUTE_ERR_PROTOCOL, "record batch length %u does not "
-                       "fit the %zu bytes", blen, len);
+        return err_set(CHUTE_ERR_PROTOCOL,
+                       "record batch length %u does not "
+                       "fit the %zu bytes",
+                       blen, len);
     batch_read_meta(p, m);
     *total_len = (size_t)blen + BATCH_LENGTH_BIAS;
     return 0;
@@ -88,11 +94,13 @@ int batch_check_crc(const uint8_t *p, size_t total_len)
 
     if (total_len < BATCH_HEADER_SIZE)
         return err_set(CHUTE_ERR_PROTOCOL, "record batch too short for a "
-                       "CRC");
+                                           "CRC");
     want = be_get32(p + BATCH_CRC_OFFSET);
     got = crc32c(0, p + BATCH_CRC_START, total_len - BATCH_CRC_START);
     if (want != got)
-        return err_set(CHUTE_ERR_PROTOCOL, "record batch CRC %08x, computed "
-                       "%08x", want, got);
+        return err_set(CHUTE_ERR_PROTOCOL,
+                       "record batch CRC %08x, computed "
+                       "%08x",
+                       want, got);
     return 0;
 }

@@ -14,18 +14,18 @@
 #include <stdint.h>
 
 #define BATCH_HEADER_SIZE 61
-#define BATCH_MAGIC 2
-#define BATCH_CRC_OFFSET 17
-#define BATCH_CRC_START 21      /* the CRC covers [21, end) */
-#define BATCH_LENGTH_BIAS 12    /* batchLength excludes baseOffset and itself */
+#define BATCH_MAGIC       2
+#define BATCH_CRC_OFFSET  17
+#define BATCH_CRC_START   21 /* the CRC covers [21, end) */
+#define BATCH_LENGTH_BIAS 12 /* batchLength excludes baseOffset and itself */
 
 /* Codec in attribute bits 0-2. */
-#define BATCH_CODEC_MASK 0x07
-#define BATCH_CODEC_NONE 0
-#define BATCH_CODEC_GZIP 1
+#define BATCH_CODEC_MASK   0x07
+#define BATCH_CODEC_NONE   0
+#define BATCH_CODEC_GZIP   1
 #define BATCH_CODEC_SNAPPY 2
-#define BATCH_CODEC_LZ4 3
-#define BATCH_CODEC_ZSTD 4
+#define BATCH_CODEC_LZ4    3
+#define BATCH_CODEC_ZSTD   4
 
 struct batch_meta {
     int16_t attributes; /* codec bits */

@@ -110,8 +110,8 @@ static int kafka_parse_done(const struct kreader *r, const char *what,
                             int16_t ver)
 {
     if (r->err)
-        return err_set(CHUTE_ERR_PROTOCOL, "malformed %s v%d response",
-                       what, ver);
+        return err_set(CHUTE_ERR_PROTOCOL, "malformed %s v%d response", what,
+                       ver);
     return 0;
 }
 
@@ -122,8 +122,7 @@ static int kafka_bad_version(const char *what, int16_t ver)
 
 /* ---- ApiVersions ------------------------------------------------------- */
 
-void kafka_apiversions_req(struct kbuf *b, int32_t corr,
-                           const char *client_id)
+void kafka_apiversions_req(struct kbuf *b, int32_t corr, const char *client_id)
 {
     size_t start = b->len;
 
@@ -178,9 +177,10 @@ int kafka_versions_pick(const struct kafka_versions *v, int16_t api,
     lo = cmin > v->min[api] ? cmin : v->min[api];
     hi = cmax < v->max[api] ? cmax : v->max[api];
     if (hi < lo)
-        return err_set(CHUTE_ERR_INVALID, "no common version of api %d: "
-                       "broker %d..%d, chute %d..%d", api, v->min[api],
-                       v->max[api], cmin, cmax);
+        return err_set(CHUTE_ERR_INVALID,
+                       "no common version of api %d: "
+                       "broker %d..%d, chute %d..%d",
+                       api, v->min[api], v->max[api], cmin, cmax);
     *out = hi;
     return 0;
 }

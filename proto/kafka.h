@@ -97,8 +97,7 @@ struct kafka_versions {
 };
 
 /* A whole framed ApiVersions v2 request (empty body). */
-void kafka_apiversions_req(struct kbuf *b, int32_t corr,
-                           const char *client_id);
+void kafka_apiversions_req(struct kbuf *b, int32_t corr, const char *client_id);
 /* Parses a v0-2 response.  Returns 0 once the body is understood, also
  * when out->error != 0; with error 35 (UNSUPPORTED_VERSION) the body is
  * read as v0 and out->max[KAFKA_API_API_VERSIONS], if out->have it, is the

@@ -145,8 +145,8 @@ static void md_topic(struct kreader *r, int16_t ver, struct kafka_topic *t,
               md_partition_cmp);
 }
 
-static void md_topics(struct kreader *r, int16_t ver,
-                      struct kafka_metadata *md, int *oom)
+static void md_topics(struct kreader *r, int16_t ver, struct kafka_metadata *md,
+                      int *oom)
 {
     int32_t n = kr_array_len(r);
     size_t i;
@@ -165,8 +165,7 @@ int kafka_metadata_parse(const uint8_t *body, size_t len, int16_t ver,
 
     memset(md, 0, sizeof(*md));
     if (ver < 1 || ver > 8)
-        return err_set(CHUTE_ERR_INVALID, "Metadata v%d is not supported",
-                       ver);
+        return err_set(CHUTE_ERR_INVALID, "Metadata v%d is not supported", ver);
     kr_init(&r, body, len);
     md->controller_id = -1;
     if (ver >= 3)

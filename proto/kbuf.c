@@ -41,8 +41,10 @@ static int kbuf_grow(struct kbuf *b, size_t need)
     p = realloc(b->data, cap);
     if (!p) {
         b->oom = 1;
-        return err_set(CHUTE_ERR_SYSTEM, "out of memory growing a buffer "
-                       "to %zu bytes", need);
+        return err_set(CHUTE_ERR_SYSTEM,
+                       "out of memory growing a buffer "
+                       "to %zu bytes",
+                       need);
     }
     b->data = p;
     b->cap = cap;

@@ -14,15 +14,16 @@
 #include "common/err.h"
 
 static const LZ4F_preferences_t lz4_prefs = {
-    .frameInfo = {
-        .blockSizeID = LZ4F_max64KB,
-        .blockMode = LZ4F_blockIndependent,
-        .contentChecksumFlag = LZ4F_noContentChecksum,
-        .frameType = LZ4F_frame,
-        .contentSize = 0,
-        .dictID = 0,
-        .blockChecksumFlag = LZ4F_noBlockChecksum,
-    },
+    .frameInfo =
+        {
+            .blockSizeID = LZ4F_max64KB,
+            .blockMode = LZ4F_blockIndependent,
+            .contentChecksumFlag = LZ4F_noContentChecksum,
+            .frameType = LZ4F_frame,
+            .contentSize = 0,
+            .dictID = 0,
+            .blockChecksumFlag = LZ4F_noBlockChecksum,
+        },
     .compressionLevel = 0, /* liblz4's default, fast mode */
     .autoFlush = 1,        /* no staging copy inside the context */
 };
@@ -93,8 +94,8 @@ ssize_t lz4frame_compress(const void *src, size_t n, void *dst, size_t cap)
 }
 
 /* Runs the decoder over the whole input; returns bytes written or -1. */
-static ssize_t lz4_decode(LZ4F_dctx *ctx, const char *src, size_t n,
-                          char *dst, size_t cap)
+static ssize_t lz4_decode(LZ4F_dctx *ctx, const char *src, size_t n, char *dst,
+                          size_t cap)
 {
     size_t in = 0, out = 0, r = 1;
 
@@ -110,8 +111,10 @@ static ssize_t lz4_decode(LZ4F_dctx *ctx, const char *src, size_t n,
             break; /* no progress: output full */
     }
     if (r != 0 || in != n) {
-        err_set(CHUTE_ERR_INVALID, "lz4 frame is truncated, too large for "
-                "%zu bytes or followed by extra bytes", cap);
+        err_set(CHUTE_ERR_INVALID,
+                "lz4 frame is truncated, too large for "
+                "%zu bytes or followed by extra bytes",
+                cap);
         return -1;
     }
     return (ssize_t)out;

@@ -4,7 +4,7 @@
 #include "proto/murmur2.h"
 
 #define MURMUR2_SEED 0x9747b28cu
-#define MURMUR2_M 0x5bd1e995u
+#define MURMUR2_M    0x5bd1e995u
 
 static uint32_t murmur2_tail(uint32_t h, const uint8_t *p, size_t rest)
 {
@@ -48,6 +48,5 @@ int32_t murmur2_partition(const void *key, size_t len, int32_t partitions)
 {
     if (partitions <= 0)
         return -1;
-    return (int32_t)((murmur2(key, len) & 0x7fffffffu) %
-                     (uint32_t)partitions);
+    return (int32_t)((murmur2(key, len) & 0x7fffffffu) % (uint32_t)partitions);
 }

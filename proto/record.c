@@ -126,8 +126,8 @@ static int cur_header(struct cursor *c, struct record_header *out)
 
 /* Walks a whole tail; copies up to max headers into hdrs. */
 static int tail_walk(const uint8_t *tail, size_t len,
-                     struct record_tail_info *info,
-                     struct record_header *hdrs, size_t max)
+                     struct record_tail_info *info, struct record_header *hdrs,
+                     size_t max)
 {
     struct cursor c = {tail, len, 0};
     int32_t i;
@@ -189,8 +189,8 @@ static int record_parse_body(struct cursor *c, struct record_view *out)
     c->off += (size_t)n;
     if (cur_varint(c, &out->offset_delta) < 0)
         return -1;
-    return tail_walk(c->p + c->off, c->len - c->off, &out->tail,
-                     out->headers, RECORD_VIEW_MAX_HEADERS);
+    return tail_walk(c->p + c->off, c->len - c->off, &out->tail, out->headers,
+                     RECORD_VIEW_MAX_HEADERS);
 }
 
 int record_parse(struct kreader *r, struct record_view *out)
@@ -201,8 +201,7 @@ int record_parse(struct kreader *r, struct record_view *out)
     if (r->err)
         return -1;
     c = (struct cursor){r->p + r->off, r->len - r->off, 0};
-    if (cur_varint(&c, &len) < 0 || len < 0 ||
-        (size_t)len > c.len - c.off)
+    if (cur_varint(&c, &len) < 0 || len < 0 || (size_t)len > c.len - c.off)
         goto bad;
     c = (struct cursor){c.p + c.off, (size_t)len, 0};
     if (record_parse_body(&c, out) < 0)

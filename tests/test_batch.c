@@ -1,11 +1,14 @@
 /*
  * test_batch.c: unit tests of proto/batch.c with the verified §5 vector.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <string.h>
 

@@ -2,11 +2,14 @@
  * test_crc32c.c: unit tests of proto/crc32c.c; the hardware and the table
  * implementations are checked against known values and against each other.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdlib.h>
 #include <string.h>

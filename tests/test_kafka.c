@@ -3,11 +3,14 @@
  * byte-exact request frames from the protocol notes, parsing of hand-built
  * responses, and every truncation of every response rejected.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,13 +65,16 @@ static const struct {
     bool auto_create;
     const char *hex;
 } metadata_reqs[] = {
-    {4, 1, true, "00000017 0003 0004 00000003 0004 74657374 | 00000001 "
-                 "0002 7431 01"},
+    {4, 1, true,
+     "00000017 0003 0004 00000003 0004 74657374 | 00000001 "
+     "0002 7431 01"},
     {1, 0, true, "00000012 0003 0001 00000003 0004 74657374 | ffffffff"},
-    {3, 1, true, "00000016 0003 0003 00000003 0004 74657374 | 00000001 "
-                 "0002 7431"},
-    {8, 1, false, "00000019 0003 0008 00000003 0004 74657374 | 00000001 "
-                  "0002 7431 00 00 00"},
+    {3, 1, true,
+     "00000016 0003 0003 00000003 0004 74657374 | 00000001 "
+     "0002 7431"},
+    {8, 1, false,
+     "00000019 0003 0008 00000003 0004 74657374 | 00000001 "
+     "0002 7431 00 00 00"},
 };
 
 static void test_kafka_metadata_req_frames(void **state)
@@ -192,14 +198,14 @@ static const struct {
     int rc;
     int16_t want;
 } produce_picks[] = {
-    {0, 7, 0, 7},    /* librdkafka 2.0.2 mock */
-    {0, 6, 0, 6},    /* Kafka 2.0 */
-    {0, 12, 0, 8},   /* Kafka 4.0 advertises 0..12 */
-    {0, 5, 0, 4},    /* never 5 */
-    {5, 5, -1, 0},   /* only 5: nothing usable */
-    {0, 2, -1, 0},   /* too old */
-    {9, 12, -1, 0},  /* flexible only */
-    {0, -1, -1, 0},  /* no Produce at all */
+    {0, 7, 0, 7},   /* librdkafka 2.0.2 mock */
+    {0, 6, 0, 6},   /* Kafka 2.0 */
+    {0, 12, 0, 8},  /* Kafka 4.0 advertises 0..12 */
+    {0, 5, 0, 4},   /* never 5 */
+    {5, 5, -1, 0},  /* only 5: nothing usable */
+    {0, 2, -1, 0},  /* too old */
+    {9, 12, -1, 0}, /* flexible only */
+    {0, -1, -1, 0}, /* no Produce at all */
 };
 
 static void test_kafka_pick_produce(void **state)
@@ -247,7 +253,7 @@ static void build_md_partition(struct kbuf *b, int16_t ver, int32_t index,
     kbuf_i32(b, index);
     kbuf_i32(b, leader);
     if (ver >= 7)
-        kbuf_i32(b, 40 + index); /* leader_epoch */
+        kbuf_i32(b, 40 + index);                    /* leader_epoch */
     kbuf_i32(b, 2), kbuf_i32(b, 1), kbuf_i32(b, 2); /* replicas */
     kbuf_i32(b, 1), kbuf_i32(b, 1);                 /* isr */
     if (ver >= 5)
@@ -342,8 +348,8 @@ static void test_kafka_metadata_parse(void **state)
     for (i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
         kbuf_reset(&b);
         build_metadata(&b, versions[i]);
-        assert_int_equal(kafka_metadata_parse(b.data, b.len, versions[i],
-                                              &md), 0);
+        assert_int_equal(kafka_metadata_parse(b.data, b.len, versions[i], &md),
+                         0);
         check_metadata(&md, versions[i]);
         kafka_metadata_free(&md);
         assert_truncations_fail(&b, versions[i], parse_metadata);
@@ -354,8 +360,7 @@ static void test_kafka_metadata_parse(void **state)
 /* Sparse partition indexes are found by search. */
 static void test_kafka_topic_partition_sparse(void **state)
 {
-    struct kafka_partition p[] = {{0, 1, 1, -1}, {0, 4, 1, -1},
-                                  {0, 9, 1, -1}};
+    struct kafka_partition p[] = {{0, 1, 1, -1}, {0, 4, 1, -1}, {0, 9, 1, -1}};
     struct kafka_topic t = {0, "t", false, 3, p};
 
     (void)state;
@@ -386,8 +391,7 @@ static void test_kafka_metadata_rejects(void **state)
     size_t i;
 
     (void)state;
-    for (i = 0; i < sizeof(bad_metadata_v1) / sizeof(bad_metadata_v1[0]);
-         i++) {
+    for (i = 0; i < sizeof(bad_metadata_v1) / sizeof(bad_metadata_v1[0]); i++) {
         long n = hex_decode(bad_metadata_v1[i].hex, body, sizeof(body));
 
         print_message("bad metadata: %s\n", bad_metadata_v1[i].why);
@@ -480,7 +484,8 @@ static void test_kafka_produce_parse(void **state)
         kbuf_reset(&b);
         build_produce(&b, versions[i]);
         assert_int_equal(kafka_produce_parse(b.data, b.len, versions[i],
-                                             produce_collect, &rs), 100);
+                                             produce_collect, &rs),
+                         100);
         assert_int_equal(rs.n, 2);
         assert_string_equal(rs.r[0].topic, "t1");
         assert_true(rs.r[0].base_offset == 1234);
@@ -507,8 +512,8 @@ static int parse_init_pid(const uint8_t *p, size_t len, int16_t ver)
 static void test_kafka_init_pid_parse(void **state)
 {
     uint8_t body[32];
-    long n = hex_decode("00000000 0000 00000000000003e8 0000", body,
-                        sizeof(body));
+    long n =
+        hex_decode("00000000 0000 00000000000003e8 0000", body, sizeof(body));
     struct kbuf b = {body, (size_t)n, (size_t)n, 0};
     struct kafka_init_pid out;
 

@@ -1,11 +1,14 @@
 /*
  * test_kbuf.c: unit tests of proto/kbuf.c, the writer and the reader.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <string.h>
 
@@ -146,14 +149,14 @@ static const struct {
     const char *hex;
     int what; /* 0 str, 1 bytes, 2 array, 3 varint, 4 skip 3 */
 } bad_reads[] = {
-    {"0005 61626364", 0},   /* string longer than the buffer */
-    {"fffe", 0},            /* length -2 */
-    {"00000002 61", 1},     /* bytes longer than the buffer */
-    {"fffffffe", 1},        /* length -2 */
-    {"00000003 0000", 2},   /* count above the bytes left */
-    {"fffffffe", 2},        /* count -2 */
-    {"80", 3},              /* truncated varint */
-    {"0102", 4},            /* skip past the end */
+    {"0005 61626364", 0}, /* string longer than the buffer */
+    {"fffe", 0},          /* length -2 */
+    {"00000002 61", 1},   /* bytes longer than the buffer */
+    {"fffffffe", 1},      /* length -2 */
+    {"00000003 0000", 2}, /* count above the bytes left */
+    {"fffffffe", 2},      /* count -2 */
+    {"80", 3},            /* truncated varint */
+    {"0102", 4},          /* skip past the end */
 };
 
 static void test_kr_rejects(void **state)
@@ -172,11 +175,21 @@ static void test_kr_rejects(void **state)
 
         kr_init(&r, in, (size_t)n);
         switch (bad_reads[i].what) {
-        case 0: assert_int_equal(kr_str(&r, &s, &sl), -1); break;
-        case 1: assert_int_equal(kr_bytes(&r, &p, &pl), -1); break;
-        case 2: assert_int_equal(kr_array_len(&r), 0); break;
-        case 3: assert_int_equal(kr_varint(&r), 0); break;
-        default: kr_skip(&r, 3); break;
+        case 0:
+            assert_int_equal(kr_str(&r, &s, &sl), -1);
+            break;
+        case 1:
+            assert_int_equal(kr_bytes(&r, &p, &pl), -1);
+            break;
+        case 2:
+            assert_int_equal(kr_array_len(&r), 0);
+            break;
+        case 3:
+            assert_int_equal(kr_varint(&r), 0);
+            break;
+        default:
+            kr_skip(&r, 3);
+            break;
         }
         assert_int_equal(r.err, 1);
     }

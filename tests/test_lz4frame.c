@@ -2,11 +2,14 @@
  * test_lz4frame.c: unit tests of proto/lz4frame.c: round trips, the frame
  * descriptor Kafka requires, and rejection of broken frames.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -52,10 +55,9 @@ static const struct {
     size_t n;
     int fill;
 } sizes[] = {
-    {0, FILL_ZERO},        {1, FILL_TEXT},
-    {7, FILL_RANDOM},      {65536, FILL_TEXT},
-    {65537, FILL_RANDOM},  {100000, FILL_RANDOM},
-    {1 << 20, FILL_TEXT},  {1 << 20, FILL_ZERO},
+    {0, FILL_ZERO},       {1, FILL_TEXT},       {7, FILL_RANDOM},
+    {65536, FILL_TEXT},   {65537, FILL_RANDOM}, {100000, FILL_RANDOM},
+    {1 << 20, FILL_TEXT}, {1 << 20, FILL_ZERO},
 };
 
 static void test_lz4frame_roundtrips(void **state)
@@ -131,8 +133,8 @@ static void test_lz4frame_threads(void **state)
 
     (void)state;
     for (i = 0; i < 4; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, compress_in_thread,
-                                        NULL), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, compress_in_thread, NULL),
+                         0);
     for (i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
 }

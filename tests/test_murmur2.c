@@ -2,11 +2,14 @@
  * test_murmur2.c: unit tests of proto/murmur2.c with the vectors of the
  * protocol notes (§8), which match Java Kafka and librdkafka.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <string.h>
 
@@ -16,12 +19,9 @@ static const struct {
     const char *key;
     uint32_t hash;
 } vectors[] = {
-    {"kafka", 0xd067cf64u},
-    {"giberish123456789", 0x8f552b0cu},
-    {"1234", 0x9fc97b14u},
-    {"234", 0xe7c009cau},
-    {"34", 0x873930dau},
-    {"4", 0x5a4b5ca1u},
+    {"kafka", 0xd067cf64u}, {"giberish123456789", 0x8f552b0cu},
+    {"1234", 0x9fc97b14u},  {"234", 0xe7c009cau},
+    {"34", 0x873930dau},    {"4", 0x5a4b5ca1u},
     {"", 0x106e08d9u},
 };
 

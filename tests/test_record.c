@@ -2,11 +2,14 @@
  * test_record.c: unit tests of proto/record.c: tail encoding vectors,
  * whole-record encoding, checking of corrupt tails and parsing.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +44,12 @@ static const struct {
 
 static size_t write_tail(size_t i, uint8_t *buf)
 {
-    size_t size = record_tail_size(tails[i].key, tails[i].key_len,
-                                   tails[i].value, tails[i].value_len,
-                                   tails[i].h, tails[i].n);
-    size_t n = record_tail_write(buf, tails[i].key, tails[i].key_len,
-                                 tails[i].value, tails[i].value_len,
-                                 tails[i].h, tails[i].n);
+    size_t size =
+        record_tail_size(tails[i].key, tails[i].key_len, tails[i].value,
+                         tails[i].value_len, tails[i].h, tails[i].n);
+    size_t n =
+        record_tail_write(buf, tails[i].key, tails[i].key_len, tails[i].value,
+                          tails[i].value_len, tails[i].h, tails[i].n);
 
     assert_int_equal(size, n);
     return n;
@@ -226,8 +229,7 @@ static void test_record_parse_many_headers(void **state)
     kr_init(&r, rec, rn);
     assert_int_equal(record_parse(&r, &v), 0);
     assert_int_equal(v.tail.header_count, RECORD_VIEW_MAX_HEADERS + 4);
-    assert_memory_equal(v.headers[RECORD_VIEW_MAX_HEADERS - 1].value, "val",
-                        3);
+    assert_memory_equal(v.headers[RECORD_VIEW_MAX_HEADERS - 1].value, "val", 3);
 }
 
 static void test_record_parse_truncated(void **state)

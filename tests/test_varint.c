@@ -1,11 +1,14 @@
 /*
  * test_varint.c: unit tests of proto/varint.c against Kafka's examples.
  */
+/* cmocka needs these before it, in this order */
+// clang-format off
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 
 #include <string.h>
 
@@ -42,8 +45,8 @@ static const struct {
     uint32_t v;
     const char *hex;
 } unsigned_vec[] = {
-    {0, "00"}, {1, "01"}, {127, "7f"}, {128, "8001"}, {300, "ac02"},
-    {UINT32_MAX, "ffffffff0f"},
+    {0, "00"},     {1, "01"},     {127, "7f"},
+    {128, "8001"}, {300, "ac02"}, {UINT32_MAX, "ffffffff0f"},
 };
 
 static void check_bytes(const uint8_t *got, size_t n, const char *hex)
@@ -105,10 +108,10 @@ static void test_uvarint_vectors(void **state)
 
 /* Inputs every 32-bit decoder must reject: truncated or overlong. */
 static const char *bad32[] = {
-    "",           /* empty */
-    "80",         /* ends inside the number */
-    "ffffffff",   /* ends inside the number */
-    "ffffffff10", /* fifth byte carries bits above 31 */
+    "",             /* empty */
+    "80",           /* ends inside the number */
+    "ffffffff",     /* ends inside the number */
+    "ffffffff10",   /* fifth byte carries bits above 31 */
     "808080808000", /* six bytes: overlong */
 };
 
