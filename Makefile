@@ -39,7 +39,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(patsubst $(BUILD)/%,%,$(1)))
 
 # libchute: what a client process links.  It needs the shared-memory code,
 # the partitioner and the control-socket client, nothing from the worker.
-LIBCHUTE_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) proto/murmur2.c \
+LIBCHUTE_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) proto/murmur2.c proto/varint.c proto/record.c \
                  proto/ctlmsg.c $(GEN_SRC))
 # Everything the service and the tests link.
 INTERNAL_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) $(PROTO_SRC) $(GEN_SRC) \

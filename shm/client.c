@@ -1,0 +1,455 @@
+/*
+ * client.c: libchute, the library applications link to hand records to a
+ * chute instance.  chute_send() encodes the record straight into the
+ * slot's shared-memory ring: a CAS to claim space, a copy, a release store
+ * to commit.  It makes no system call unless the owning worker sleeps (one
+ * sendto to wake it) or the ring is full.
+ */
+#include "common/err.h"
+#include "common/proc.h"
+#include "proto/batch.h"
+#include "proto/murmur2.h"
+#include "proto/record.h"
+#include "shm/chute.h"
+#include "shm/ctlclient.h"
+#include "shm/instance.h"
+#include "shm/wake.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CLIENT_HEADERS_ON_STACK 32
+#define CTL_TIMEOUT_MS 30000
+/* Most bytes a record adds around its tail inside a batch: length varint
+ * (5), attributes (1), timestamp delta varlong (10), offset delta (5). */
+#define RECORD_OVERHEAD_MAX 21
+
+struct sticky {
+    int32_t partition;
+    int64_t until_ns;
+};
+
+struct chute {
+    struct instance in;
+    int ctl_fd;
+    int wake_fd;
+    int32_t pid;
+    uint32_t client_idx;
+    struct intake_client *entry;
+    uint64_t sent;
+    uint64_t failed_seen;
+    uint64_t *slot_end;       /* per slot: end of our last record there */
+    struct sticky *sticky;    /* per topic */
+    uint64_t rng;
+    bool block_when_full;
+    int max_block_ms;
+    int sticky_ms;
+};
+
+static bool name_ok(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || n > INSTANCE_NAME_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = name[i];
+        if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
+            !(ch >= '0' && ch <= '9') && ch != '_' && ch != '.' && ch != '-')
+            return false;
+    }
+    return true;
+}
+
+/* Takes a free entry of the client table, or one whose process is gone. */
+static int claim_client_entry(chute_t *c)
+{
+    for (uint32_t i = 0; i < CLIENT_MAX; i++) {
+        struct intake_client *e = instance_client(&c->in, i);
+        int32_t pid = atomic_load(&e->pid);
+
+        if (pid != 0 && pid_alive(pid))
+            continue;
+        if (!atomic_compare_exchange_strong(&e->pid, &pid, c->pid))
+            continue;
+        c->client_idx = i;
+        c->entry = e;
+        c->sent = atomic_load(&e->records_sent);
+        c->failed_seen = atomic_load(&e->records_failed);
+        return 0;
+    }
+    return err_set(CHUTE_ERR_TOO_MANY, "all %d client entries are taken",
+                   CLIENT_MAX);
+}
+
+static int open_steps(chute_t *c, const char *name)
+{
+    int rc = instance_attach_intake(&c->in, name);
+
+    if (rc < 0)
+        return rc;
+    if (!pid_alive(c->in.intake->supervisor_pid))
+        return err_set(CHUTE_ERR_NO_SERVICE,
+                       "no chute service named \"%s\" is running "
+                       "(its supervisor, pid %d, is gone)",
+                       name, c->in.intake->supervisor_pid);
+    c->ctl_fd = ctlclient_connect(name, CTL_TIMEOUT_MS);
+    if (c->ctl_fd < 0)
+        return c->ctl_fd;
+    c->wake_fd = wake_socket();
+    if (c->wake_fd < 0)
+        return c->wake_fd;
+    c->slot_end = calloc(c->in.slots, sizeof(*c->slot_end));
+    c->sticky = calloc(TOPIC_MAX, sizeof(*c->sticky));
+    if (!c->slot_end || !c->sticky)
+        return err_set(CHUTE_ERR_SYSTEM, "out of memory");
+    for (uint32_t t = 0; t < TOPIC_MAX; t++)
+        c->sticky[t].partition = -1;
+    return claim_client_entry(c);
+}
+
+int chute_open(const char *name, chute_t **out)
+{
+    chute_t *c;
+    int rc;
+
+    if (!out)
+        return err_set(CHUTE_ERR_INVALID, "chute_open: out is NULL");
+    *out = NULL;
+    if (!name)
+        name = "default";
+    if (!name_ok(name))
+        return err_set(CHUTE_ERR_INVALID, "invalid instance name \"%s\"", name);
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return err_set(CHUTE_ERR_SYSTEM, "out of memory");
+    c->ctl_fd = -1;
+    c->wake_fd = -1;
+    c->pid = getpid();
+    c->rng = (uint64_t)clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)c->pid << 32);
+    c->block_when_full = true;
+    c->max_block_ms = 60000;
+    c->sticky_ms = 10;
+    rc = open_steps(c, name);
+    if (rc < 0) {
+        chute_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void chute_close(chute_t *c)
+{
+    if (!c)
+        return;
+    if (c->entry)
+        atomic_store(&c->entry->pid, 0);
+    if (c->ctl_fd >= 0)
+        close(c->ctl_fd);
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    instance_detach(&c->in);
+    free(c->slot_end);
+    free(c->sticky);
+    free(c);
+}
+
+int chute_set(chute_t *c, const char *key, const char *value)
+{
+    char *end;
+    long v;
+
+    if (!c || !key || !value)
+        return err_set(CHUTE_ERR_INVALID, "chute_set: NULL argument");
+    if (strcmp(key, "queue.full.policy") == 0) {
+        if (strcmp(value, "block") && strcmp(value, "fail"))
+            return err_set(CHUTE_ERR_INVALID,
+                           "\"queue.full.policy\": \"%s\" is not block or fail",
+                           value);
+        c->block_when_full = strcmp(value, "block") == 0;
+        return 0;
+    }
+    v = strtol(value, &end, 10);
+    if (*value == '\0' || *end != '\0' || v < 0 || v > 86400000)
+        return err_set(CHUTE_ERR_INVALID, "\"%s\": \"%s\" is not a duration "
+                       "in ms", key, value);
+    if (strcmp(key, "max.block.ms") == 0)
+        c->max_block_ms = (int)v;
+    else if (strcmp(key, "sticky.partitioning.linger.ms") == 0)
+        c->sticky_ms = (int)v;
+    else
+        return err_set(CHUTE_ERR_INVALID, "unknown client property \"%s\"", key);
+    return 0;
+}
+
+static struct intake_topic *topic_entry(chute_t *c, chute_topic_t topic)
+{
+    struct intake_topic *t;
+
+    if (topic < 0 || topic >= TOPIC_MAX)
+        return NULL;
+    t = instance_topic(&c->in, (uint32_t)topic);
+    if (atomic_load_explicit(&t->state, memory_order_acquire) != TOPIC_READY)
+        return NULL;
+    return t;
+}
+
+static int find_topic(chute_t *c, const char *name)
+{
+    for (int id = 0; id < TOPIC_MAX; id++) {
+        struct intake_topic *t = topic_entry(c, id);
+        if (t && strncmp(t->name, name, sizeof(t->name)) == 0)
+            return id;
+    }
+    return -1;
+}
+
+int chute_topic(chute_t *c, const char *name)
+{
+    int id;
+
+    if (!c || !name || !*name || strlen(name) > TOPIC_NAME_MAX)
+        return err_set(CHUTE_ERR_INVALID, "invalid topic name");
+    id = find_topic(c, name);
+    if (id >= 0)
+        return id;
+    return ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);
+}
+
+int chute_topic_partitions(chute_t *c, chute_topic_t topic)
+{
+    struct intake_topic *t = c ? topic_entry(c, topic) : NULL;
+
+    if (!t)
+        return err_set(CHUTE_ERR_INVALID, "topic %d is not resolved", topic);
+    return (int)atomic_load(&t->partitions);
+}
+
+static uint32_t next_random(chute_t *c)
+{
+    /* xorshift64*: cheap, and good enough to spread sticky partitions. */
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    return (uint32_t)((c->rng * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+/* Records without a key stick to one partition for sticky.partitioning.
+ * linger.ms, then move to another, as librdkafka does. */
+static int32_t sticky_partition(chute_t *c, chute_topic_t topic,
+                                int32_t partitions)
+{
+    struct sticky *s = &c->sticky[topic];
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+
+    if (s->partition < 0 || s->partition >= partitions || now >= s->until_ns) {
+        int32_t p = (int32_t)(next_random(c) % (uint32_t)partitions);
+        if (p == s->partition && partitions > 1)
+            p = (p + 1) % partitions;
+        s->partition = p;
+        s->until_ns = now + (int64_t)c->sticky_ms * 1000000;
+    }
+    return s->partition;
+}
+
+static int choose_partition(chute_t *c, const chute_record_t *rec,
+                            int32_t partitions)
+{
+    if (partitions <= 0)
+        return err_set(CHUTE_ERR_UNKNOWN_TOPIC, "topic %d has no partitions",
+                       rec->topic);
+    if (rec->partition != CHUTE_PARTITION_UA) {
+        if (rec->partition < 0 || rec->partition >= partitions)
+            return err_set(CHUTE_ERR_PARTITION,
+                           "partition %d is out of range (topic %d has %d)",
+                           rec->partition, rec->topic, partitions);
+        return rec->partition;
+    }
+    if (rec->key)
+        return murmur2_partition(rec->key, rec->key_len, partitions);
+    return sticky_partition(c, rec->topic, partitions);
+}
+
+/* Converts the public header array to the encoder's form.  Returns the
+ * array to use (hs or a heap copy) or NULL on failure. */
+static struct record_header *convert_headers(const chute_record_t *rec,
+                                             struct record_header *hs)
+{
+    struct record_header *h = hs;
+
+    if (rec->header_count > CLIENT_HEADERS_ON_STACK) {
+        h = malloc(rec->header_count * sizeof(*h));
+        if (!h)
+            return NULL;
+    }
+    for (size_t i = 0; i < rec->header_count; i++) {
+        const chute_header_t *src = &rec->headers[i];
+        h[i].key = src->key;
+        h[i].key_len = strlen(src->key);
+        h[i].value = src->value;
+        h[i].value_len = src->value ? (int32_t)src->value_len : -1;
+    }
+    return h;
+}
+
+static bool record_args_ok(const chute_record_t *rec)
+{
+    if (rec->key_len > INT32_MAX || rec->value_len > INT32_MAX ||
+        rec->header_count > INT32_MAX || (rec->header_count && !rec->headers))
+        return false;
+    for (size_t i = 0; i < rec->header_count; i++)
+        if (!rec->headers[i].key || rec->headers[i].value_len > INT32_MAX)
+            return false;
+    return true;
+}
+
+/* Claims ring space, following queue.full.policy when the ring is full. */
+static struct ring_rec *claim(chute_t *c, struct ring *r, uint32_t slot,
+                              uint32_t len, uint64_t *end)
+{
+    int64_t deadline = 0;
+    struct timespec nap = {0, 100000};
+
+    for (unsigned spins = 0;; spins++) {
+        struct ring_rec *rec = ring_claim(r, len, c->pid, end);
+        if (rec)
+            return rec;
+        if (!c->block_when_full)
+            break;
+        if (spins == 0) {
+            deadline = clock_ns(CLOCK_MONOTONIC) +
+                       (int64_t)c->max_block_ms * 1000000;
+            wake_ring(c->wake_fd, c->in.name,
+                      (uint32_t)atomic_load(&r->ctl->owner));
+        } else if (clock_ns(CLOCK_MONOTONIC) >= deadline) {
+            break;
+        }
+        nanosleep(&nap, NULL);
+    }
+    err_set(CHUTE_ERR_QUEUE_FULL, "the ring of slot %u is full%s", slot,
+            c->block_when_full ? " (waited max.block.ms)" : "");
+    return NULL;
+}
+
+static void wake_owner(chute_t *c, struct ring *r)
+{
+    /* Pairs with the worker's fence between setting `sleeping` and its
+     * last look at the ring: one of us sees the other's store. */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->ctl->sleeping, memory_order_relaxed) &&
+        atomic_exchange(&r->ctl->sleeping, 0))
+        wake_ring(c->wake_fd, c->in.name,
+                  (uint32_t)atomic_load(&r->ctl->owner));
+}
+
+static int write_record(chute_t *c, const chute_record_t *rec,
+                        int32_t partition, const struct record_header *h)
+{
+    int32_t klen = rec->key ? (int32_t)rec->key_len : -1;
+    int32_t vlen = rec->value ? (int32_t)rec->value_len : -1;
+    size_t tail = record_tail_size(rec->key, klen, rec->value, vlen, h,
+                                   rec->header_count);
+    uint32_t slot = layout_slot_of((uint32_t)rec->topic, partition,
+                                   c->in.slots);
+    uint32_t len, max = c->in.intake->max_record;
+    struct ring r;
+    uint64_t end;
+
+    if (tail + BATCH_HEADER_SIZE + RECORD_OVERHEAD_MAX > max ||
+        tail + sizeof(struct ring_rec) > ring_max_record(c->in.ring_size))
+        return err_set(CHUTE_ERR_TOO_LARGE,
+                       "record of %zu bytes is larger than "
+                       "message.max.bytes (%u)",
+                       tail + BATCH_HEADER_SIZE + RECORD_OVERHEAD_MAX, max);
+    len = ring_align((uint32_t)(sizeof(struct ring_rec) + tail));
+    instance_ring(&c->in, slot, &r);
+    struct ring_rec *rr = claim(c, &r, slot, len, &end);
+    if (!rr)
+        return CHUTE_ERR_QUEUE_FULL;
+    rr->client = (uint16_t)c->client_idx;
+    rr->reserved = 0;
+    rr->topic = (uint32_t)rec->topic;
+    rr->partition = partition;
+    rr->tail_len = (uint32_t)tail;
+    rr->timestamp = rec->timestamp_ms >= 0
+                        ? rec->timestamp_ms
+                        : clock_ns(CLOCK_REALTIME) / 1000000;
+    uint8_t *body = (uint8_t *)(rr + 1);
+    record_tail_write(body, rec->key, klen, rec->value, vlen, h,
+                      rec->header_count);
+    memset(body + tail, 0, len - sizeof(*rr) - tail);
+    ring_commit(rr, len);
+    c->slot_end[slot] = end;
+    atomic_store_explicit(&c->entry->records_sent, ++c->sent,
+                          memory_order_relaxed);
+    wake_owner(c, &r);
+    return partition;
+}
+
+int chute_send(chute_t *c, const chute_record_t *rec)
+{
+    struct record_header stack[CLIENT_HEADERS_ON_STACK], *h;
+    struct intake_topic *t;
+    int partition, rc;
+
+    if (!c || !rec || !record_args_ok(rec))
+        return err_set(CHUTE_ERR_INVALID, "chute_send: invalid record");
+    if (!atomic_load_explicit(&c->in.intake->accepting, memory_order_relaxed))
+        return err_set(CHUTE_ERR_CLOSED, "chute \"%s\" stopped accepting "
+                       "records", c->in.name);
+    t = topic_entry(c, rec->topic);
+    if (!t)
+        return err_set(CHUTE_ERR_INVALID, "topic %d is not resolved "
+                       "(call chute_topic first)", rec->topic);
+    partition = choose_partition(
+        c, rec, (int32_t)atomic_load_explicit(&t->partitions,
+                                              memory_order_relaxed));
+    if (partition < 0)
+        return partition;
+    h = convert_headers(rec, stack);
+    if (!h)
+        return err_set(CHUTE_ERR_SYSTEM, "out of memory");
+    rc = write_record(c, rec, partition, h);
+    if (h != stack)
+        free(h);
+    return rc;
+}
+
+static bool all_resolved(chute_t *c)
+{
+    for (uint32_t s = 0; s < c->in.slots; s++) {
+        struct ring r;
+
+        if (c->slot_end[s] == 0)
+            continue;
+        instance_ring(&c->in, s, &r);
+        if (atomic_load_explicit(&r.ctl->resolved, memory_order_acquire) <
+            c->slot_end[s])
+            return false;
+        c->slot_end[s] = 0;
+    }
+    return true;
+}
+
+int chute_flush(chute_t *c, int timeout_ms)
+{
+    int64_t deadline = clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+    struct timespec nap = {0, 1000000};
+    uint64_t failed;
+
+    if (!c)
+        return err_set(CHUTE_ERR_INVALID, "chute_flush: NULL handle");
+    while (!all_resolved(c)) {
+        if (timeout_ms >= 0 && clock_ns(CLOCK_MONOTONIC) >= deadline)
+            return err_set(CHUTE_ERR_TIMED_OUT,
+                           "flush timed out after %d ms", timeout_ms);
+        nanosleep(&nap, NULL);
+    }
+    failed = atomic_load(&c->entry->records_failed) - c->failed_seen;
+    c->failed_seen += failed;
+    return failed > INT32_MAX ? INT32_MAX : (int)failed;
+}
