@@ -1,0 +1,268 @@
+/*
+ * cluster.c: what the worker knows of the cluster.  It keeps one
+ * connection per broker it has learned of (plus one to a bootstrap
+ * server until the first metadata answer), refreshes metadata when a
+ * topic appears, when a partition has no known leader or an error says
+ * the metadata is stale, and every metadata.max.age.ms.
+ */
+#include "common/log.h"
+#include "common/proc.h"
+#include "worker/wrk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define METADATA_FAST_RETRY_MS 250
+
+static void on_conn_ready(struct conn *c, void *ctx);
+static void on_conn_down(struct conn *c, void *ctx);
+static void try_metadata(struct wrk *w);
+
+static const struct conn_owner cluster_owner = {on_conn_ready, on_conn_down,
+                                                NULL};
+
+static int parse_bootstrap(struct wrk *w)
+{
+    char *list = strdup(w->s->bootstrap_servers), *save = NULL;
+    int cap = 0;
+
+    if (!list)
+        return -1;
+    for (char *tok = strtok_r(list, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        char *colon = strrchr(tok, ':');
+        if (!colon || colon == tok)
+            continue;
+        *colon = '\0';
+        if (w->bootstrap_count == cap) {
+            cap = cap ? cap * 2 : 4;
+            w->bootstrap_hosts =
+                realloc(w->bootstrap_hosts, (size_t)cap * sizeof(char *));
+            w->bootstrap_ports =
+                realloc(w->bootstrap_ports, (size_t)cap * sizeof(int));
+        }
+        w->bootstrap_hosts[w->bootstrap_count] = strdup(tok);
+        w->bootstrap_ports[w->bootstrap_count++] = atoi(colon + 1);
+    }
+    free(list);
+    return w->bootstrap_count > 0 ? 0 : -1;
+}
+
+static void init_bootstrap_conn(struct wrk *w)
+{
+    struct conn_owner owner = cluster_owner;
+    int i = w->bootstrap_next++ % w->bootstrap_count;
+
+    owner.ctx = w;
+    conn_init(&w->bootstrap, w->loop, -1, w->bootstrap_hosts[i],
+              w->bootstrap_ports[i], w->s->client_id,
+              w->s->request_timeout_ms, &owner);
+}
+
+int cluster_init(struct wrk *w)
+{
+    if (parse_bootstrap(w) < 0) {
+        log_error("bootstrap.servers \"%s\" names no host:port",
+                  w->s->bootstrap_servers);
+        return -1;
+    }
+    init_bootstrap_conn(w);
+    return 0;
+}
+
+void cluster_release(struct wrk *w)
+{
+    for (int i = 0; i < WRK_BROKER_MAX; i++)
+        if (w->brokers[i].used)
+            conn_release(&w->brokers[i].conn);
+    conn_release(&w->bootstrap);
+    for (int i = 0; i < w->bootstrap_count; i++)
+        free(w->bootstrap_hosts[i]);
+    free(w->bootstrap_hosts);
+    free(w->bootstrap_ports);
+}
+
+struct conn *cluster_conn(struct wrk *w, int32_t node_id)
+{
+    for (int i = 0; i < WRK_BROKER_MAX; i++)
+        if (w->brokers[i].used && w->brokers[i].id == node_id)
+            return &w->brokers[i].conn;
+    return NULL;
+}
+
+static void add_broker(struct wrk *w, const struct kafka_broker *kb)
+{
+    struct conn_owner owner = cluster_owner;
+    struct conn *c = cluster_conn(w, kb->node_id);
+
+    owner.ctx = w;
+    if (c) {
+        if (strcmp(c->host, kb->host) == 0 && c->port == kb->port)
+            return;
+        conn_release(c); /* the broker moved: reconnect to its new address */
+        conn_init(c, w->loop, kb->node_id, kb->host, kb->port,
+                  w->s->client_id, w->s->request_timeout_ms, &owner);
+        return;
+    }
+    for (int i = 0; i < WRK_BROKER_MAX; i++) {
+        struct broker *b = &w->brokers[i];
+        if (b->used)
+            continue;
+        b->used = true;
+        b->id = kb->node_id;
+        conn_init(&b->conn, w->loop, kb->node_id, kb->host, kb->port,
+                  w->s->client_id, w->s->request_timeout_ms, &owner);
+        return;
+    }
+    log_warn("more than %d brokers; ignoring broker %d", WRK_BROKER_MAX,
+             kb->node_id);
+}
+
+static struct wtopic *topic_by_name(struct wrk *w, const char *name)
+{
+    for (int t = 0; t < TOPIC_MAX; t++)
+        if (w->topics[t].known && strcmp(w->topics[t].name, name) == 0)
+            return &w->topics[t];
+    return NULL;
+}
+
+static void apply_topic(struct wrk *w, const struct kafka_topic *kt)
+{
+    struct wtopic *t = kt->name ? topic_by_name(w, kt->name) : NULL;
+
+    if (!t)
+        return;
+    if (kt->error && t->md_error != kt->error)
+        log_warn("topic \"%s\": metadata error %s", t->name,
+                 kafka_err_name(kt->error));
+    t->md_error = kt->error;
+    for (int32_t i = 0; i < t->nparts; i++) {
+        struct wpart *p = t->parts[i];
+        if (!p)
+            continue;
+        const struct kafka_partition *kp = kafka_topic_partition(kt, i);
+        int32_t leader = kp && kp->leader >= 0 ? kp->leader : -1;
+        if (leader != p->leader && p->leader >= 0)
+            log_info("topic \"%s\" partition %d: leader %d -> %d", t->name, i,
+                     p->leader, leader);
+        p->leader = leader;
+    }
+}
+
+static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
+                        size_t len)
+{
+    struct wrk *w = arg;
+    struct kafka_metadata md;
+
+    w->metadata_in_flight = false;
+    if (err || kafka_metadata_parse(body, len, w->metadata_ver, &md) < 0) {
+        log_warn("metadata request to %s:%d failed", c->host, c->port);
+        w->metadata_wanted = true;
+        return;
+    }
+    for (size_t i = 0; i < md.broker_count; i++)
+        add_broker(w, &md.brokers[i]);
+    for (size_t i = 0; i < md.topic_count; i++)
+        apply_topic(w, &md.topics[i]);
+    kafka_metadata_free(&md);
+    w->metadata_at_ms = mono_ms();
+    sender_pump(w);
+}
+
+static struct conn *ready_conn(struct wrk *w)
+{
+    for (int i = 0; i < WRK_BROKER_MAX; i++)
+        if (w->brokers[i].used && w->brokers[i].conn.state == CONN_READY)
+            return &w->brokers[i].conn;
+    if (w->bootstrap.state == CONN_READY)
+        return &w->bootstrap;
+    return NULL;
+}
+
+static void send_metadata(struct wrk *w, struct conn *c)
+{
+    const char *names[TOPIC_MAX];
+    size_t n = 0;
+    int32_t corr;
+    size_t start;
+    int16_t ver = conn_version(c, KAFKA_API_METADATA, 1, 8);
+
+    if (ver < 0) {
+        log_error("broker %s:%d supports no Metadata version in 1..8",
+                  c->host, c->port);
+        return;
+    }
+    for (int t = 0; t < TOPIC_MAX; t++)
+        if (w->topics[t].known)
+            names[n++] = w->topics[t].name;
+    if (n == 0) {
+        w->metadata_wanted = false;
+        return; /* nothing to ask yet (a null list would mean all topics) */
+    }
+    corr = conn_corr(c);
+    start = c->out.len;
+    kafka_metadata_req(&c->out, ver, corr, w->s->client_id, names, n, true);
+    kafka_req_end(&c->out, start);
+    conn_push(c, corr, KAFKA_API_METADATA, ver, true, on_metadata, w);
+    w->metadata_ver = ver;
+    w->metadata_in_flight = true;
+    w->metadata_wanted = false;
+    w->metadata_sent_ms = mono_ms();
+}
+
+static void try_metadata(struct wrk *w)
+{
+    struct conn *c;
+
+    if (!w->metadata_wanted || w->metadata_in_flight)
+        return;
+    c = ready_conn(w);
+    if (c) {
+        send_metadata(w, c);
+        return;
+    }
+    /* Nothing is connected: go through a known broker, else bootstrap. */
+    for (int i = 0; i < WRK_BROKER_MAX; i++)
+        if (w->brokers[i].used)
+            conn_want(&w->brokers[i].conn);
+    if (w->bootstrap.state == CONN_DOWN && mono_ms() >= w->bootstrap.retry_at_ms)
+        conn_want(&w->bootstrap);
+}
+
+void cluster_want_metadata(struct wrk *w)
+{
+    w->metadata_wanted = true;
+    if (mono_ms() - w->metadata_sent_ms >= METADATA_FAST_RETRY_MS)
+        try_metadata(w);
+}
+
+void cluster_tick(struct wrk *w)
+{
+    if (mono_ms() - w->metadata_at_ms >= w->s->metadata_max_age_ms)
+        w->metadata_wanted = true;
+    try_metadata(w);
+}
+
+static void on_conn_ready(struct conn *c, void *ctx)
+{
+    struct wrk *w = ctx;
+
+    (void)c;
+    try_metadata(w);
+    sender_pump(w);
+}
+
+static void on_conn_down(struct conn *c, void *ctx)
+{
+    struct wrk *w = ctx;
+
+    if (c == &w->bootstrap) {
+        /* Try the next bootstrap server next time. */
+        conn_release(c);
+        init_bootstrap_conn(w);
+        w->bootstrap.retry_at_ms = mono_ms() + 100;
+    }
+    w->metadata_wanted = true;
+}

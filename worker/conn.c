@@ -1,0 +1,419 @@
+/*
+ * conn.c: a pipelined, non-blocking Kafka broker connection on libev.
+ */
+#include "worker/conn.h"
+
+#include "common/log.h"
+#include "common/proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CONN_BACKOFF_MIN_MS 100
+#define CONN_BACKOFF_MAX_MS 10000
+#define CONN_READ_CHUNK 65536
+#define CONN_FRAME_MAX (256 * 1024 * 1024)
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents);
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
+static void send_apiversions(struct conn *c);
+
+void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
+               const char *host, int port, const char *client_id,
+               int request_timeout_ms, const struct conn_owner *owner)
+{
+    memset(c, 0, sizeof(*c));
+    c->loop = loop;
+    c->fd = -1;
+    c->node_id = node_id;
+    snprintf(c->host, sizeof(c->host), "%s", host);
+    c->port = port;
+    c->client_id = client_id;
+    c->request_timeout_ms = request_timeout_ms;
+    c->owner = *owner;
+    c->next_corr = 1;
+    c->apiversions_ver = 2;
+    kbuf_init(&c->out);
+    ev_init(&c->io, conn_io_cb);
+    c->io.data = c;
+    ev_init(&c->timer, conn_timer_cb);
+    c->timer.data = c;
+}
+
+static struct conn_pending *pending_at(struct conn *c, unsigned i)
+{
+    return &c->pending[(c->pending_head + i) % CONN_PENDING_MAX];
+}
+
+static struct conn_pending pending_pop(struct conn *c)
+{
+    struct conn_pending p = *pending_at(c, 0);
+
+    c->pending_head = (c->pending_head + 1) % CONN_PENDING_MAX;
+    c->pending_count--;
+    return p;
+}
+
+/* Closes the socket and fails every pending request with `err`. */
+static void conn_close(struct conn *c, int err, const char *why)
+{
+    bool was_up = c->state != CONN_DOWN;
+
+    if (c->fd >= 0) {
+        ev_io_stop(c->loop, &c->io);
+        close(c->fd);
+        c->fd = -1;
+    }
+    ev_timer_stop(c->loop, &c->timer);
+    if (was_up && why)
+        log_warn("broker %d (%s:%d): %s", c->node_id, c->host, c->port, why);
+    c->state = CONN_DOWN;
+    kbuf_reset(&c->out);
+    c->out_off = 0;
+    c->in_len = 0;
+    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : CONN_BACKOFF_MIN_MS;
+    if (c->backoff_ms > CONN_BACKOFF_MAX_MS)
+        c->backoff_ms = CONN_BACKOFF_MAX_MS;
+    c->retry_at_ms = mono_ms() + c->backoff_ms;
+    while (c->pending_count) {
+        struct conn_pending p = pending_pop(c);
+        if (p.cb)
+            p.cb(c, p.arg, err, NULL, 0);
+    }
+    if (was_up && c->owner.down)
+        c->owner.down(c, c->owner.ctx);
+}
+
+void conn_release(struct conn *c)
+{
+    conn_close(c, CONN_ERR_TRANSPORT, NULL);
+    kbuf_release(&c->out);
+    free(c->in);
+    c->in = NULL;
+}
+
+static int open_socket(struct conn *c)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    char port[16];
+    int fd = -1, one = 1;
+
+    snprintf(port, sizeof(port), "%d", c->port);
+    if (getaddrinfo(c->host, port, &hints, &res) != 0 || !res)
+        return -1;
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd >= 0) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(fd, res->ai_addr, res->ai_addrlen) < 0 &&
+            errno != EINPROGRESS) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static void arm_timer(struct conn *c)
+{
+    ev_timer_stop(c->loop, &c->timer);
+    if (c->state == CONN_CONNECTING) {
+        ev_timer_set(&c->timer, c->request_timeout_ms / 1000.0, 0);
+        ev_timer_start(c->loop, &c->timer);
+    } else if (c->pending_count) {
+        double left = (double)(pending_at(c, 0)->deadline_ms - mono_ms());
+        ev_timer_set(&c->timer, left > 0 ? left / 1000.0 : 0.001, 0);
+        ev_timer_start(c->loop, &c->timer);
+    }
+}
+
+void conn_want(struct conn *c)
+{
+    if (c->state != CONN_DOWN || mono_ms() < c->retry_at_ms)
+        return;
+    c->fd = open_socket(c);
+    if (c->fd < 0) {
+        c->state = CONN_CONNECTING; /* so conn_close reports and backs off */
+        conn_close(c, CONN_ERR_TRANSPORT, "cannot connect");
+        return;
+    }
+    c->state = CONN_CONNECTING;
+    ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
+    ev_io_start(c->loop, &c->io);
+    arm_timer(c);
+}
+
+unsigned conn_room(const struct conn *c, unsigned max_in_flight)
+{
+    if (c->state != CONN_READY || c->pending_count >= max_in_flight ||
+        c->pending_count >= CONN_PENDING_MAX)
+        return 0;
+    return max_in_flight - c->pending_count;
+}
+
+int32_t conn_corr(struct conn *c)
+{
+    int32_t corr = c->next_corr++;
+
+    if (c->next_corr == INT32_MAX)
+        c->next_corr = 1;
+    return corr;
+}
+
+static void update_events(struct conn *c)
+{
+    int want = EV_READ | (c->out.len > c->out_off ? EV_WRITE : 0);
+
+    if (c->fd < 0 || (c->io.events & (EV_READ | EV_WRITE)) == want)
+        return;
+    ev_io_stop(c->loop, &c->io);
+    ev_io_set(&c->io, c->fd, want);
+    ev_io_start(c->loop, &c->io);
+}
+
+void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
+               bool response, conn_cb *cb, void *arg)
+{
+    struct conn_pending *p = pending_at(c, c->pending_count++);
+
+    p->corr = corr;
+    p->api = api;
+    p->ver = ver;
+    p->response = response;
+    p->end = c->out.len;
+    p->deadline_ms = mono_ms() + c->request_timeout_ms;
+    p->cb = cb;
+    p->arg = arg;
+    c->requests++;
+    if (c->pending_count == 1)
+        arm_timer(c);
+    update_events(c);
+}
+
+int16_t conn_version(const struct conn *c, int16_t api, int16_t min,
+                     int16_t max)
+{
+    int16_t v;
+
+    if (kafka_versions_pick(&c->versions, api, min, max, &v) < 0)
+        return -1;
+    return v;
+}
+
+/* Completes acks=0 requests at the head once their bytes are written. */
+static void complete_unanswered(struct conn *c)
+{
+    while (c->pending_count && !pending_at(c, 0)->response &&
+           pending_at(c, 0)->end <= c->out_off) {
+        struct conn_pending p = pending_pop(c);
+        p.cb(c, p.arg, CONN_OK, NULL, 0);
+    }
+}
+
+static void on_writable(struct conn *c)
+{
+    while (c->out_off < c->out.len) {
+        ssize_t n = send(c->fd, c->out.data + c->out_off,
+                         c->out.len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            conn_close(c, CONN_ERR_TRANSPORT, strerror(errno));
+            return;
+        }
+        c->out_off += (size_t)n;
+        c->bytes_out += (uint64_t)n;
+    }
+    complete_unanswered(c);
+    if (c->out_off == c->out.len) {
+        /* Keep offsets of pending requests meaningful: rebase them. */
+        for (unsigned i = 0; i < c->pending_count; i++)
+            pending_at(c, i)->end = 0;
+        kbuf_reset(&c->out);
+        c->out_off = 0;
+    }
+    update_events(c);
+}
+
+/* Dispatches one response frame; returns false if the connection closed. */
+static bool dispatch(struct conn *c, const uint8_t *frame, size_t len)
+{
+    struct kreader r;
+    int32_t corr;
+
+    kr_init(&r, frame, len);
+    corr = kr_i32(&r);
+    if (r.err) {
+        conn_close(c, CONN_ERR_TRANSPORT, "short response frame");
+        return false;
+    }
+    /* A broker that answers acks=0 (the mock does): nothing waits. */
+    if (!c->pending_count || pending_at(c, 0)->corr != corr) {
+        for (unsigned i = 0; i < c->pending_count; i++)
+            if (pending_at(c, i)->corr == corr) {
+                conn_close(c, CONN_ERR_TRANSPORT, "response out of order");
+                return false;
+            }
+        return true;
+    }
+    struct conn_pending p = pending_pop(c);
+    arm_timer(c);
+    p.cb(c, p.arg, CONN_OK, frame + 4, len - 4);
+    return c->fd >= 0;
+}
+
+static bool grow_input(struct conn *c, size_t need)
+{
+    if (c->in_cap >= need)
+        return true;
+    size_t cap = c->in_cap ? c->in_cap : CONN_READ_CHUNK;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *p = realloc(c->in, cap);
+    if (!p)
+        return false;
+    c->in = p;
+    c->in_cap = cap;
+    return true;
+}
+
+static void parse_frames(struct conn *c)
+{
+    size_t off = 0;
+
+    while (c->in_len - off >= 4) {
+        const uint8_t *p = c->in + off;
+        uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+                        (uint32_t)p[2] << 8 | p[3];
+        if (size < 4 || size > CONN_FRAME_MAX) {
+            conn_close(c, CONN_ERR_TRANSPORT, "bad response frame size");
+            return;
+        }
+        if (c->in_len - off - 4 < size)
+            break;
+        if (!dispatch(c, p + 4, size))
+            return;
+        off += 4 + (size_t)size;
+    }
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+}
+
+static void on_readable(struct conn *c)
+{
+    for (;;) {
+        if (!grow_input(c, c->in_len + CONN_READ_CHUNK)) {
+            conn_close(c, CONN_ERR_TRANSPORT, "out of memory");
+            return;
+        }
+        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        if (n == 0) {
+            conn_close(c, CONN_ERR_TRANSPORT, "connection closed by broker");
+            return;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR)
+                break;
+            conn_close(c, CONN_ERR_TRANSPORT, strerror(errno));
+            return;
+        }
+        c->in_len += (size_t)n;
+        if ((size_t)n < CONN_READ_CHUNK)
+            break;
+    }
+    parse_frames(c);
+}
+
+static void on_connected(struct conn *c)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+        conn_close(c, CONN_ERR_TRANSPORT, strerror(err ? err : errno));
+        return;
+    }
+    c->state = CONN_HANDSHAKE;
+    send_apiversions(c);
+}
+
+static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct conn *c = w->data;
+
+    (void)loop;
+    if (c->state == CONN_CONNECTING) {
+        if (revents & (EV_WRITE | EV_READ))
+            on_connected(c);
+        return;
+    }
+    if ((revents & EV_READ) && c->fd >= 0)
+        on_readable(c);
+    if ((revents & EV_WRITE) && c->fd >= 0)
+        on_writable(c);
+}
+
+static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct conn *c = w->data;
+
+    (void)loop;
+    (void)revents;
+    if (c->state == CONN_CONNECTING) {
+        conn_close(c, CONN_ERR_TIMEOUT, "connect timed out");
+        return;
+    }
+    if (c->pending_count && pending_at(c, 0)->deadline_ms <= mono_ms()) {
+        conn_close(c, CONN_ERR_TIMEOUT, "request timed out");
+        return;
+    }
+    arm_timer(c);
+}
+
+static void on_apiversions(struct conn *c, void *arg, int err,
+                           const uint8_t *body, size_t len)
+{
+    (void)arg;
+    if (err)
+        return;
+    int rc = kafka_apiversions_parse(body, len, c->apiversions_ver,
+                                     &c->versions);
+    if (rc < 0 && c->versions.error == KAFKA_ERR_UNSUPPORTED_VERSION &&
+        c->apiversions_ver > 0) {
+        /* The broker is older than ApiVersions v2: ask again lower. */
+        c->apiversions_ver--;
+        send_apiversions(c);
+        return;
+    }
+    if (rc < 0 || c->versions.error) {
+        conn_close(c, CONN_ERR_TRANSPORT, "ApiVersions failed");
+        return;
+    }
+    c->state = CONN_READY;
+    c->backoff_ms = 0;
+    log_debug("broker %d (%s:%d) ready", c->node_id, c->host, c->port);
+    if (c->owner.ready)
+        c->owner.ready(c, c->owner.ctx);
+}
+
+static void send_apiversions(struct conn *c)
+{
+    int32_t corr = conn_corr(c);
+    size_t start = c->out.len;
+
+    /* ApiVersions v0-v2 requests have an empty body. */
+    kafka_req_begin(&c->out, KAFKA_API_API_VERSIONS, c->apiversions_ver, corr,
+                    c->client_id);
+    kafka_req_end(&c->out, start);
+    conn_push(c, corr, KAFKA_API_API_VERSIONS, c->apiversions_ver, true,
+              on_apiversions, NULL);
+}

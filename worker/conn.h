@@ -1,0 +1,105 @@
+/*
+ * conn.h: one non-blocking connection to a Kafka broker, driven by libev.
+ *
+ * A connection connects, negotiates API versions (ApiVersions v2), and
+ * then carries pipelined requests: callers append a framed request to
+ * conn->out and register it with conn_push(); responses come back in
+ * order and are matched by correlation id.  Any transport error, protocol
+ * error or request timeout closes the connection and fails every pending
+ * request with CONN_ERR_TRANSPORT or CONN_ERR_TIMEOUT, then the owner's
+ * on_down callback runs; the connection reconnects with backoff when the
+ * owner asks for it again (conn_want()).
+ */
+#ifndef CHUTE_WORKER_CONN_H
+#define CHUTE_WORKER_CONN_H
+
+#include "proto/kafka.h"
+#include "proto/kbuf.h"
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define CONN_PENDING_MAX 64
+
+enum conn_state {
+    CONN_DOWN,       /* not connected; may be waiting for backoff */
+    CONN_CONNECTING, /* TCP connect under way */
+    CONN_HANDSHAKE,  /* ApiVersions sent */
+    CONN_READY,
+};
+
+enum conn_err {
+    CONN_OK = 0,
+    CONN_ERR_TRANSPORT = 1, /* connection lost: the request may be written */
+    CONN_ERR_TIMEOUT = 2,   /* request.timeout.ms: may be written */
+};
+
+struct conn;
+/* err: enum conn_err; body/len: response body after the correlation id. */
+typedef void conn_cb(struct conn *c, void *arg, int err, const uint8_t *body,
+                     size_t len);
+
+struct conn_pending {
+    int32_t corr;
+    int16_t api, ver;
+    bool response;          /* false: acks=0 produce, done once written */
+    size_t end;             /* conn->out offset after this request */
+    int64_t deadline_ms;
+    conn_cb *cb;
+    void *arg;
+};
+
+struct conn_owner {
+    void (*ready)(struct conn *c, void *ctx);
+    void (*down)(struct conn *c, void *ctx);
+    void *ctx;
+};
+
+struct conn {
+    struct ev_loop *loop;
+    ev_io io;
+    ev_timer timer;
+    enum conn_state state;
+    int fd;
+    int32_t node_id;
+    char host[256];
+    int port;
+    const char *client_id;
+    int request_timeout_ms;
+    struct conn_owner owner;
+
+    struct kbuf out;        /* framed requests not yet written */
+    size_t out_off;         /* bytes of out already written */
+    uint8_t *in;            /* bytes read, not yet parsed */
+    size_t in_len, in_cap;
+
+    struct conn_pending pending[CONN_PENDING_MAX];
+    unsigned pending_head, pending_count;
+    int32_t next_corr;
+
+    struct kafka_versions versions;
+    int16_t apiversions_ver;
+    int64_t backoff_ms, retry_at_ms;
+    uint64_t requests, bytes_out;
+};
+
+void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
+               const char *host, int port, const char *client_id,
+               int request_timeout_ms, const struct conn_owner *owner);
+/* Stops and frees everything; fails pending requests. */
+void conn_release(struct conn *c);
+/* Connects now if down and the backoff allows it. */
+void conn_want(struct conn *c);
+/* Requests that may still be sent before the in-flight limit. */
+unsigned conn_room(const struct conn *c, unsigned max_in_flight);
+/* Next correlation id, to frame a request with. */
+int32_t conn_corr(struct conn *c);
+/* Registers the request just framed at conn->out (ending at out.len). */
+void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
+               bool response, conn_cb *cb, void *arg);
+/* Highest common version of `api` within [min, max], or -1. */
+int16_t conn_version(const struct conn *c, int16_t api, int16_t min,
+                     int16_t max);
+
+#endif

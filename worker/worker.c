@@ -1,0 +1,187 @@
+/*
+ * worker.c: a worker process.  Its libev loop drains the owned rings while
+ * they have records (an idle watcher), sleeps on its doorbell when they are
+ * empty, seals batches when linger.ms runs out, and sends them.  On
+ * SIGTERM it drains everything still in its rings and the pool, then exits.
+ */
+#include "common/err.h"
+#include "common/log.h"
+#include "common/proc.h"
+#include "shm/wake.h"
+#include "worker/wrk.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#define TICK_S 0.1
+#define DRAIN_PENDING_GRACE_MS 1000
+
+static void update_linger(struct wrk *w)
+{
+    int64_t ms = accum_seal_due(w, false);
+
+    ev_timer_stop(w->loop, &w->linger);
+    if (ms >= 0) {
+        ev_timer_set(&w->linger, (double)ms / 1000.0, 0);
+        ev_timer_start(w->loop, &w->linger);
+    }
+}
+
+/* No records right now: tell producers to ring, then look once more so a
+ * record committed meanwhile is not left waiting. */
+static bool go_to_sleep(struct wrk *w)
+{
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->owned[s])
+            atomic_store(&w->rings[s].ctl->sleeping, 1);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (accum_idle(w))
+        return true;
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->owned[s])
+            atomic_store(&w->rings[s].ctl->sleeping, 0);
+    return false;
+}
+
+static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
+{
+    struct wrk *w = idle->data;
+    bool found;
+
+    (void)revents;
+    found = accum_drain(w);
+    update_linger(w);
+    sender_pump(w);
+    if (!found && !w->pool_starved && go_to_sleep(w))
+        ev_idle_stop(loop, idle);
+}
+
+static void wake_cb(struct ev_loop *loop, ev_io *io, int revents)
+{
+    struct wrk *w = io->data;
+
+    (void)revents;
+    wake_drain(w->wake_fd);
+    ev_idle_start(loop, &w->drain_idle);
+}
+
+static void linger_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct wrk *w = t->data;
+
+    (void)loop;
+    (void)revents;
+    update_linger(w);
+    sender_pump(w);
+}
+
+static void check_stop(struct wrk *w)
+{
+    if (!w->stopping || !accum_idle(w))
+        return;
+    accum_seal_due(w, true);
+    sender_pump(w);
+    if (accum_empty(w))
+        ev_break(w->loop, EVBREAK_ALL);
+}
+
+static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct wrk *w = t->data;
+
+    (void)revents;
+    atomic_store(&w->stats->heartbeat_ms, (uint64_t)mono_ms());
+    /* A pending record, a starved pool or a lost doorbell: look again. */
+    ev_idle_start(loop, &w->drain_idle);
+    sender_expire(w);
+    cluster_tick(w);
+    sender_pump(w);
+    check_stop(w);
+}
+
+static void term_cb(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+    struct wrk *w = sig->data;
+
+    (void)revents;
+    if (!w->stopping)
+        log_info("stopping: draining rings and batches");
+    w->stopping = true;
+    ev_idle_start(loop, &w->drain_idle);
+}
+
+static void start_watchers(struct wrk *w)
+{
+    ev_idle_init(&w->drain_idle, drain_cb);
+    w->drain_idle.data = w;
+    ev_idle_start(w->loop, &w->drain_idle);
+    ev_io_init(&w->wake_io, wake_cb, w->wake_fd, EV_READ);
+    w->wake_io.data = w;
+    ev_io_start(w->loop, &w->wake_io);
+    ev_timer_init(&w->tick, tick_cb, TICK_S, TICK_S);
+    w->tick.data = w;
+    ev_timer_start(w->loop, &w->tick);
+    ev_init(&w->linger, linger_cb);
+    w->linger.data = w;
+    ev_signal_init(&w->sigterm, term_cb, SIGTERM);
+    w->sigterm.data = w;
+    ev_signal_start(w->loop, &w->sigterm);
+    ev_signal_init(&w->sigint, term_cb, SIGINT);
+    w->sigint.data = w;
+    ev_signal_start(w->loop, &w->sigint);
+}
+
+static void take_slots(struct wrk *w)
+{
+    w->slot_count = w->in->slots;
+    for (uint32_t s = 0; s < w->slot_count; s++) {
+        instance_ring(w->in, s, &w->rings[s]);
+        w->owned[s] = s % w->s->worker_count == w->index;
+        if (w->owned[s])
+            atomic_store(&w->rings[s].ctl->owner, (int32_t)w->index);
+    }
+}
+
+int worker_main(struct instance *in, const struct wrk_settings *s,
+                uint32_t index)
+{
+    static struct wrk w;
+    char role[16];
+    int rc = 1;
+
+    snprintf(role, sizeof(role), "w%u", index);
+    log_set_role(role);
+    prctl(PR_SET_NAME, "chute-worker");
+    /* The supervisor's death stops us the way SIGTERM does: drain. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    memset(&w, 0, sizeof(w));
+    w.in = in;
+    w.s = s;
+    w.index = index;
+    w.stats = instance_worker(in, index);
+    w.loop = ev_loop_new(EVFLAG_AUTO);
+    w.wake_fd = wake_bind(s->name, index);
+    if (!w.loop || w.wake_fd < 0) {
+        log_error("cannot start: %s", chute_errmsg());
+        return 1;
+    }
+    take_slots(&w);
+    if (accum_init(&w) < 0 || cluster_init(&w) < 0) {
+        log_error("cannot start: out of memory or bad settings");
+        goto out;
+    }
+    start_watchers(&w);
+    log_info("started, pid %d", getpid());
+    ev_run(w.loop, 0);
+    log_info("drained; exiting");
+    rc = 0;
+out:
+    cluster_release(&w);
+    accum_release(&w);
+    close(w.wake_fd);
+    ev_loop_destroy(w.loop);
+    return rc;
+}

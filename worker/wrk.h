@@ -1,0 +1,121 @@
+/*
+ * wrk.h: the worker's private state, shared by its modules:
+ *   accum.c    drain the owned rings into per-partition batches in the pool
+ *   sender.c   turn sealed batches into Produce requests, handle answers
+ *   cluster.c  broker connections and metadata
+ *   worker.c   the libev loop that drives them
+ */
+#ifndef CHUTE_WORKER_WRK_H
+#define CHUTE_WORKER_WRK_H
+
+#include "shm/instance.h"
+#include "worker/conn.h"
+#include "worker/worker.h"
+
+#include <ev.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define WRK_BROKER_MAX 64
+#define WRK_NONE (-1)
+
+/* A partition this worker writes to. */
+struct wpart {
+    uint32_t topic;
+    int32_t partition;
+    uint32_t slot;
+    int32_t open;             /* chunk being filled, or WRK_NONE */
+    int32_t q_head, q_tail;   /* sealed chunks waiting, linked by chunk_next */
+    int32_t in_flight;        /* chunk in flight, or WRK_NONE */
+    int32_t leader;           /* broker node id, -1 unknown */
+    int64_t retry_at_ms;
+    int retries;
+    struct wpart *next;       /* all partitions of the worker */
+};
+
+struct wtopic {
+    bool known;
+    char name[TOPIC_NAME_MAX + 1];
+    int32_t nparts;           /* size of parts[] */
+    struct wpart **parts;
+    int16_t md_error;         /* last metadata error for the topic */
+};
+
+struct broker {
+    bool used;
+    int32_t id;
+    struct conn conn;
+};
+
+struct wrk {
+    struct instance *in;
+    const struct wrk_settings *s;
+    uint32_t index;
+    struct ev_loop *loop;
+    int wake_fd;
+    ev_io wake_io;
+    ev_idle drain_idle;
+    ev_timer tick;            /* heartbeat, metadata age, timeouts */
+    ev_timer linger;          /* earliest open batch deadline */
+    ev_signal sigterm, sigint;
+    bool stopping;
+
+    uint32_t slot_count;
+    bool owned[SLOT_MAX];
+    struct ring rings[SLOT_MAX];
+    int64_t pending_since_ms[SLOT_MAX]; /* head record not committed */
+    int32_t slot_first[SLOT_MAX];       /* oldest unresolved chunk */
+    int32_t slot_last[SLOT_MAX];
+    int32_t *chunk_next;      /* partition queue links */
+    int32_t *slot_next, *slot_prev; /* per-slot unresolved lists */
+    struct wpart **chunk_part;
+    uint32_t alloc_hint;
+    bool pool_starved;
+
+    struct wtopic topics[TOPIC_MAX];
+    struct wpart *parts;      /* list of all partitions */
+
+    struct broker brokers[WRK_BROKER_MAX];
+    struct conn bootstrap;
+    char **bootstrap_hosts;
+    int *bootstrap_ports;
+    int bootstrap_count, bootstrap_next;
+    bool metadata_in_flight, metadata_wanted;
+    int64_t metadata_at_ms;   /* last successful refresh */
+    int64_t metadata_sent_ms;
+    int16_t metadata_ver;
+
+    uint8_t *scratch;         /* compression output */
+    size_t scratch_cap;
+    struct state_worker *stats;
+};
+
+/* accum.c */
+int accum_init(struct wrk *w);
+void accum_release(struct wrk *w);
+/* Drains every owned ring once; returns true if it found records. */
+bool accum_drain(struct wrk *w);
+/* True if no owned ring holds anything to drain. */
+bool accum_idle(struct wrk *w);
+/* Seals open batches older than linger.ms (all of them if force);
+ * returns the ms until the next one is due, or -1 if none is open. */
+int64_t accum_seal_due(struct wrk *w, bool force);
+/* Resolves a chunk (acked or failed) and frees it. */
+void accum_resolve(struct wrk *w, int32_t chunk, int16_t error);
+/* True if nothing is open, queued or in flight. */
+bool accum_empty(struct wrk *w);
+struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
+
+/* sender.c */
+void sender_pump(struct wrk *w);
+/* Fails batches that waited longer than message.timeout.ms. */
+void sender_expire(struct wrk *w);
+
+/* cluster.c */
+int cluster_init(struct wrk *w);
+void cluster_release(struct wrk *w);
+void cluster_want_metadata(struct wrk *w);
+void cluster_tick(struct wrk *w);
+struct conn *cluster_conn(struct wrk *w, int32_t node_id);
+
+#endif
