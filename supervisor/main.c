@@ -1,0 +1,65 @@
+/*
+ * chuted: the chute service.  `chuted -c FILE [-X key=value]...` runs in
+ * the foreground and logs to stderr.
+ */
+#include "common/err.h"
+#include "common/log.h"
+#include "supervisor/sup.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: chuted [-c FILE] [-X key=value]... [--dump-config]\n"
+                 "Runs a chute instance in the foreground; see "
+                 "docs/configuration.md for the properties.\n");
+}
+
+int main(int argc, char **argv)
+{
+    static struct sup s;
+    bool dump = false;
+    int opt, rc;
+
+    config_init(&s.cfg);
+    /* Load the file first, so -X overrides win whatever their order. */
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "-c") == 0 &&
+            config_load_file(&s.cfg, argv[i + 1]) < 0) {
+            fprintf(stderr, "chuted: %s\n", chute_errmsg());
+            return 2;
+        }
+    while ((opt = getopt(argc, argv, "c:X:hD")) != -1) {
+        switch (opt) {
+        case 'c':
+            break;
+        case 'X':
+            if (config_set_arg(&s.cfg, optarg) < 0) {
+                fprintf(stderr, "chuted: -X %s: %s\n", optarg, chute_errmsg());
+                return 2;
+            }
+            break;
+        case 'D':
+            dump = true;
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    if (config_validate(&s.cfg) < 0) {
+        fprintf(stderr, "chuted: %s\n", chute_errmsg());
+        return 2;
+    }
+    if (dump)
+        return config_dump(&s.cfg, stdout) < 0;
+    log_set_level(s.cfg.log_level);
+    rc = sup_run(&s);
+    config_release(&s.cfg);
+    return rc;
+}

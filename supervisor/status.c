@@ -1,0 +1,132 @@
+/*
+ * status.c: the control socket's status reply, read from the shared
+ * memory counters of the workers, slots, pool and topics.
+ */
+#include "supervisor/sup.h"
+
+#include "common/proc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r);
+void sup_status_free(Chute__Ctl__Reply *r);
+
+static Chute__Ctl__StatusReply__Worker *worker_status(struct sup *s, uint32_t i)
+{
+    Chute__Ctl__StatusReply__Worker *w = malloc(sizeof(*w));
+    struct state_worker *st = instance_worker(&s->in, i);
+    size_t n = 0;
+
+    if (!w)
+        return NULL;
+    chute__ctl__status_reply__worker__init(w);
+    w->index = i;
+    w->pid = (uint32_t)atomic_load(&st->pid);
+    w->uptime_ms = w->pid ? (uint64_t)mono_ms() - atomic_load(&st->started_ms)
+                          : 0;
+    w->restarts = atomic_load(&st->restarts);
+    w->records_sent = atomic_load(&st->records_sent);
+    w->records_acked = atomic_load(&st->records_acked);
+    w->records_failed = atomic_load(&st->records_failed);
+    w->batches_sent = atomic_load(&st->batches_sent);
+    w->bytes_sent = atomic_load(&st->bytes_sent);
+    w->slots = calloc(s->in.slots, sizeof(uint32_t));
+    for (uint32_t slot = 0; w->slots && slot < s->in.slots; slot++)
+        if (slot % s->worker_count == i)
+            w->slots[n++] = slot;
+    w->n_slots = n;
+    return w;
+}
+
+static Chute__Ctl__StatusReply__Slot *slot_status(struct sup *s, uint32_t i)
+{
+    Chute__Ctl__StatusReply__Slot *sl = malloc(sizeof(*sl));
+    struct ring r;
+
+    if (!sl)
+        return NULL;
+    chute__ctl__status_reply__slot__init(sl);
+    instance_ring(&s->in, i, &r);
+    sl->index = i;
+    sl->owner = (int32_t)(i % s->worker_count);
+    sl->head = atomic_load(&r.ctl->head);
+    sl->tail = atomic_load(&r.ctl->tail);
+    sl->resolved = atomic_load(&r.ctl->resolved);
+    sl->ring_used_bytes = sl->tail - sl->head;
+    sl->ring_size = s->in.ring_size;
+    return sl;
+}
+
+static Chute__Ctl__StatusReply__TopicCounters *topic_status(struct sup *s,
+                                                            uint32_t id)
+{
+    Chute__Ctl__StatusReply__TopicCounters *t = malloc(sizeof(*t));
+    struct intake_topic *it = instance_topic(&s->in, id);
+
+    if (!t)
+        return NULL;
+    chute__ctl__status_reply__topic_counters__init(t);
+    t->name = strdup(it->name);
+    t->partitions = (int32_t)atomic_load(&it->partitions);
+    t->records_acked = atomic_load(&s->in.state->topic_acked[id]);
+    t->records_failed = atomic_load(&s->in.state->topic_failed[id]);
+    return t;
+}
+
+int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
+{
+    Chute__Ctl__StatusReply *st = malloc(sizeof(*st));
+    uint32_t topics = 0;
+
+    if (!st)
+        return -1;
+    chute__ctl__status_reply__init(st);
+    r->body_case = CHUTE__CTL__REPLY__BODY_STATUS;
+    r->status = st;
+    st->workers = calloc(s->worker_count, sizeof(*st->workers));
+    st->slots = calloc(s->in.slots, sizeof(*st->slots));
+    st->topics = calloc(TOPIC_MAX, sizeof(*st->topics));
+    if (!st->workers || !st->slots || !st->topics)
+        return -1;
+    for (uint32_t i = 0; i < s->worker_count; i++)
+        if ((st->workers[st->n_workers] = worker_status(s, i)))
+            st->n_workers++;
+    for (uint32_t i = 0; i < s->in.slots; i++)
+        if ((st->slots[st->n_slots] = slot_status(s, i)))
+            st->n_slots++;
+    for (uint32_t id = 0; id < TOPIC_MAX; id++)
+        if (atomic_load(&instance_topic(&s->in, id)->state) == TOPIC_READY &&
+            (st->topics[topics] = topic_status(s, id)))
+            topics++;
+    st->n_topics = topics;
+    st->pool_chunks_total = s->in.chunk_count;
+    for (uint32_t i = 0; i < s->in.chunk_count; i++)
+        st->pool_chunks_used +=
+            atomic_load(&instance_chunk(&s->in, i)->state) != CHUNK_FREE;
+    return 0;
+}
+
+void sup_status_free(Chute__Ctl__Reply *r)
+{
+    Chute__Ctl__StatusReply *st = r->body_case == CHUTE__CTL__REPLY__BODY_STATUS
+                                      ? r->status
+                                      : NULL;
+
+    if (!st)
+        return;
+    for (size_t i = 0; i < st->n_workers; i++) {
+        free(st->workers[i]->slots);
+        free(st->workers[i]);
+    }
+    for (size_t i = 0; i < st->n_slots; i++)
+        free(st->slots[i]);
+    for (size_t i = 0; i < st->n_topics; i++) {
+        free(st->topics[i]->name);
+        free(st->topics[i]);
+    }
+    free(st->workers);
+    free(st->slots);
+    free(st->topics);
+    free(st);
+}

@@ -1,0 +1,259 @@
+/*
+ * sup.c: shared-memory set-up, the worker processes and the life cycle.
+ */
+#include "supervisor/sup.h"
+
+#include "common/err.h"
+#include "common/log.h"
+#include "common/proc.h"
+#include "proto/batch.h"
+#include "shm/ring.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RESTART_BACKOFF_MIN_S 0.1
+#define RESTART_BACKOFF_MAX_S 5.0
+
+static void settings_from_config(struct sup *s)
+{
+    const struct config *c = &s->cfg;
+    struct wrk_settings *w = &s->ws;
+
+    w->name = c->name;
+    w->bootstrap_servers = c->bootstrap_servers;
+    w->client_id = c->client_id;
+    w->linger_ms = c->linger_ms;
+    w->batch_size = (uint32_t)c->batch_size;
+    w->batch_num_messages = (uint32_t)c->batch_num_messages;
+    w->codec = c->compression == CONFIG_COMPRESSION_LZ4 ? BATCH_CODEC_LZ4
+                                                        : BATCH_CODEC_NONE;
+    w->acks = (int16_t)c->acks;
+    w->max_record = (uint32_t)c->message_max_bytes;
+    w->request_timeout_ms = c->request_timeout_ms;
+    w->message_timeout_ms = c->message_timeout_ms ? c->message_timeout_ms
+                                                  : INT32_MAX;
+    w->retry_backoff_ms = c->retry_backoff_ms;
+    w->retry_backoff_max_ms = c->retry_backoff_max_ms;
+    w->max_in_flight = c->max_in_flight;
+    w->metadata_max_age_ms = c->metadata_max_age_ms;
+    w->worker_count = (uint32_t)c->workers;
+}
+
+static int create_shm(struct sup *s)
+{
+    uint32_t chunk = worker_chunk_size(s->ws.batch_size, s->ws.max_record,
+                                       s->ws.batch_num_messages);
+    uint64_t count = s->cfg.buffer_memory / chunk;
+    struct instance_params p = {
+        .name = s->cfg.name,
+        .slots = (uint32_t)s->cfg.slots,
+        .ring_size = (uint32_t)s->cfg.ring_size,
+        .max_record = s->ws.max_record,
+        .chunk_size = chunk,
+        .chunk_count = (uint32_t)count,
+        .intake_gid = -1,
+    };
+
+    if (count < 2 * (uint64_t)s->cfg.workers)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"buffer.memory\" (%llu) holds %llu batches of %u "
+                       "bytes; at least 2 per worker are needed",
+                       (unsigned long long)s->cfg.buffer_memory,
+                       (unsigned long long)count, chunk);
+    if (s->ws.max_record + 64 > ring_max_record(p.ring_size))
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"ring.size\" must be at least twice "
+                       "\"message.max.bytes\" plus 128");
+    return instance_create(&s->in, &p);
+}
+
+static void child_cb(struct ev_loop *loop, ev_child *w, int revents);
+static void restart_cb(struct ev_loop *loop, ev_timer *t, int revents);
+
+/* In the child: leave the supervisor's loop and signal set-up behind. */
+static void become_worker(struct sup *s, uint32_t index)
+{
+    sigset_t all;
+
+    /* libev ties each signal to one loop: release them before the worker
+     * sets up its own. */
+    ev_signal_stop(s->loop, &s->sigterm);
+    ev_signal_stop(s->loop, &s->sigint);
+    ev_signal_stop(s->loop, &s->sighup);
+    ev_loop_destroy(EV_DEFAULT);
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    _exit(worker_main(&s->in, &s->ws, index));
+}
+
+static int spawn(struct sup *s, uint32_t index)
+{
+    struct sup_worker *w = &s->workers[index];
+    struct state_worker *st = instance_worker(&s->in, index);
+    pid_t pid = fork();
+
+    if (pid < 0)
+        return err_sys("cannot fork worker %u", index);
+    if (pid == 0)
+        become_worker(s, index);
+    w->pid = pid;
+    atomic_store(&st->pid, pid);
+    atomic_store(&st->started_ms, (uint64_t)mono_ms());
+    ev_child_set(&w->child, pid, 0);
+    ev_child_start(s->loop, &w->child);
+    return 0;
+}
+
+static void restart_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct sup_worker *w = t->data;
+
+    (void)loop;
+    (void)revents;
+    if (w->sup->stopping)
+        return;
+    if (spawn(w->sup, w->index) < 0)
+        log_error("%s", chute_errmsg());
+}
+
+static bool all_exited(struct sup *s)
+{
+    for (uint32_t i = 0; i < s->worker_count; i++)
+        if (s->workers[i].pid > 0)
+            return false;
+    return true;
+}
+
+static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
+{
+    struct sup_worker *w = c->data;
+    struct sup *s = w->sup;
+    int st = c->rstatus;
+
+    (void)revents;
+    ev_child_stop(loop, c);
+    w->pid = 0;
+    atomic_store(&instance_worker(&s->in, w->index)->pid, 0);
+    if (s->stopping) {
+        if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            log_error("worker %u ended badly while stopping (status %d)",
+                      w->index, st);
+            s->exit_code = 1;
+        }
+        if (all_exited(s))
+            ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    if (WIFSIGNALED(st))
+        log_error("worker %u (pid %d) killed by signal %d; restarting",
+                  w->index, c->rpid, WTERMSIG(st));
+    else
+        log_error("worker %u (pid %d) exited with %d; restarting", w->index,
+                  c->rpid, WEXITSTATUS(st));
+    atomic_fetch_add(&instance_worker(&s->in, w->index)->restarts, 1);
+    ev_timer_set(&w->restart, w->backoff_s, 0);
+    ev_timer_start(loop, &w->restart);
+    w->backoff_s = w->backoff_s * 2 > RESTART_BACKOFF_MAX_S
+                       ? RESTART_BACKOFF_MAX_S
+                       : w->backoff_s * 2;
+}
+
+static void stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+    struct sup *s = sig->data;
+
+    (void)revents;
+    if (s->stopping)
+        return;
+    log_info("signal %d: stopping intake, draining workers", sig->signum);
+    s->stopping = true;
+    atomic_store(&s->in.intake->accepting, 0);
+    ctlserver_stop(s);
+    for (uint32_t i = 0; i < s->worker_count; i++) {
+        ev_timer_stop(loop, &s->workers[i].restart);
+        if (s->workers[i].pid > 0)
+            kill(s->workers[i].pid, SIGTERM);
+    }
+    if (all_exited(s))
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void hup_cb(struct ev_loop *loop, ev_signal *sig, int revents)
+{
+    (void)loop;
+    (void)sig;
+    (void)revents;
+    log_info("SIGHUP: configuration reload is not supported yet; ignored");
+}
+
+static void start_signals(struct sup *s)
+{
+    ev_signal_init(&s->sigterm, stop_cb, SIGTERM);
+    ev_signal_init(&s->sigint, stop_cb, SIGINT);
+    ev_signal_init(&s->sighup, hup_cb, SIGHUP);
+    s->sigterm.data = s->sigint.data = s->sighup.data = s;
+    ev_signal_start(s->loop, &s->sigterm);
+    ev_signal_start(s->loop, &s->sigint);
+    ev_signal_start(s->loop, &s->sighup);
+}
+
+static int start_workers(struct sup *s)
+{
+    s->worker_count = (uint32_t)s->cfg.workers;
+    atomic_store(&s->in.state->worker_count, s->worker_count);
+    for (uint32_t i = 0; i < s->worker_count; i++) {
+        struct sup_worker *w = &s->workers[i];
+        w->sup = s;
+        w->index = i;
+        w->backoff_s = RESTART_BACKOFF_MIN_S;
+        ev_child_init(&w->child, child_cb, 0, 0);
+        w->child.data = w;
+        ev_timer_init(&w->restart, restart_cb, 0, 0);
+        w->restart.data = w;
+        if (spawn(s, i) < 0)
+            return CHUTE_ERR_SYSTEM;
+    }
+    return 0;
+}
+
+int sup_run(struct sup *s)
+{
+    int rc;
+
+    log_set_role("sup");
+    s->listen_fd = -1;
+    settings_from_config(s);
+    s->loop = EV_DEFAULT;
+    rc = ctlserver_start(s); /* first: it refuses a second chuted */
+    if (rc < 0) {
+        log_error("%s", chute_errmsg());
+        return 1;
+    }
+    rc = create_shm(s);
+    if (rc < 0) {
+        log_error("%s", chute_errmsg());
+        ctlserver_stop(s);
+        return 1;
+    }
+    start_signals(s);
+    if (start_workers(s) < 0) {
+        log_error("%s", chute_errmsg());
+        return 1;
+    }
+    log_info("instance \"%s\": %u workers, %u slots of %u bytes, "
+             "%u pool chunks of %u bytes",
+             s->cfg.name, s->worker_count, s->in.slots, s->in.ring_size,
+             s->in.chunk_count, s->in.chunk_size);
+    ev_run(s->loop, 0);
+    instance_detach(&s->in);
+    if (s->exit_code == 0)
+        instance_unlink(s->cfg.name);
+    log_info("stopped");
+    return s->exit_code;
+}

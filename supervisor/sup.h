@@ -1,0 +1,62 @@
+/*
+ * sup.h: the supervisor, chuted's main process.  It owns the shared memory,
+ * forks and restarts the workers, answers the control socket and, on
+ * SIGTERM or SIGINT, stops intake and waits for the workers to deliver
+ * everything they hold.
+ */
+#ifndef CHUTE_SUPERVISOR_SUP_H
+#define CHUTE_SUPERVISOR_SUP_H
+
+#include "proto/ctlmsg.h"
+#include "shm/instance.h"
+#include "supervisor/config.h"
+#include "worker/worker.h"
+
+#include <ev.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SUP_CTL_CLIENTS_MAX 256
+
+struct sup_worker {
+    pid_t pid;
+    ev_child child;
+    ev_timer restart;
+    double backoff_s;
+    struct sup *sup;
+    uint32_t index;
+};
+
+struct sup_ctl_client {
+    int fd;
+    ev_io io;
+    struct ctlmsg_reader reader;
+    struct sup *sup;
+};
+
+struct sup {
+    struct config cfg;
+    struct wrk_settings ws;
+    struct instance in;
+    struct ev_loop *loop;
+    ev_signal sigterm, sigint, sighup;
+    bool stopping;
+    int exit_code;
+    struct sup_worker workers[WORKER_MAX];
+    uint32_t worker_count;
+    int listen_fd;
+    char socket_path[108];
+    ev_io listen_io;
+    struct sup_ctl_client *clients[SUP_CTL_CLIENTS_MAX];
+};
+
+/* Runs the service with a validated configuration; returns the exit code. */
+int sup_run(struct sup *s);
+
+/* ctlserver.c */
+int ctlserver_start(struct sup *s);
+void ctlserver_stop(struct sup *s);
+/* Resolves a topic into the intake topic table; returns its id. */
+int sup_resolve_topic(struct sup *s, const char *name);
+
+#endif
