@@ -1,0 +1,48 @@
+#!/bin/bash
+# End to end: a 3-broker mock cluster, chuted with 2 workers, 4 client
+# processes sending 200,000 keyed records with headers at once; the topic is
+# read back with librdkafka's consumer (check.crcs=true) and every record is
+# checked.  Once with lz4, once without compression.
+. "$(dirname "$0")/lib.sh" "$1"
+here=$(dirname "$0")
+CLIENTS=4
+PER_CLIENT=50000
+# The mock keeps only the last 5 MB of each partition (older message sets
+# are dropped), so the records are spread thin enough to stay under that.
+PARTS=12
+
+run_codec() {
+    local codec=$1
+    local name="e2e-$codec-$$" topic="e2e-$codec" pids="" rc=0
+    "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
+        -X workers=2 -X compression.codec="$codec" \
+        2>"$TEST_TMP/chuted-$codec.log" &
+    local sup=$!
+    track_pid $sup
+    wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
+        fail "chuted ($codec) did not come up"
+    for c in $(seq 0 $((CLIENTS - 1))); do
+        "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
+            -N $PER_CLIENT -k 500 -s 64 &
+        pids="$pids $!"
+    done
+    for p in $pids; do
+        wait "$p" || rc=1
+    done
+    [ $rc -eq 0 ] || fail "a client failed ($codec)"
+    "$BUILD/tests/kverify" -b "$BOOTSTRAP" -t "$topic" \
+        -e $((CLIENTS * PER_CLIENT)) -o "$TEST_TMP/$topic.dump" ||
+        fail "kverify failed ($codec)"
+    /usr/bin/python3 "$here/check_topic.py" "$TEST_TMP/$topic.dump" \
+        --clients $CLIENTS --count $PER_CLIENT --keys 500 --maxpad 64 \
+        --partitions $PARTS || fail "topic check failed ($codec)"
+    kill -TERM $sup
+    wait $sup || fail "chuted ($codec) did not exit 0 after SIGTERM"
+    grep -q "ERROR" "$TEST_TMP/chuted-$codec.log" &&
+        { cat "$TEST_TMP/chuted-$codec.log" >&2; fail "errors logged ($codec)"; }
+    echo "e2e $codec: $((CLIENTS * PER_CLIENT)) records checked"
+}
+
+start_mock 3 "e2e-lz4:$PARTS" "e2e-none:$PARTS"
+run_codec lz4
+run_codec none
