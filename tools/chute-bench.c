@@ -17,7 +17,7 @@
  * flushed.  CPU is user+sys of everything on the producing side: the child
  * processes (RUSAGE_CHILDREN, set-up included) and, for chute, the worker
  * processes, read from /proc/PID/stat at the start and at the end (-P, or
- * every process whose comm is "chute-worker").  Send latency is sampled on
+ * the workers the instance reports on its control socket).  Send latency is sampled on
  * every 16th call.  For librdkafka one send is the producev() call including
  * its poll-and-retry on a full queue, as chute_send() includes its blocking.
  *
@@ -25,10 +25,9 @@
  * if any record failed or a producer could not run, 2 on bad usage.
  */
 #include "common/log.h"
+#include "proto/ctlmsg.h"
 #include "shm/chute.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -345,26 +344,33 @@ static int64_t bench_proc_cpu_ns(pid_t pid)
                                                       sysconf(_SC_CLK_TCK)));
 }
 
-static int bench_is_worker(const char *pid_name)
+/* Asks the instance's control socket for its workers' pids. */
+static int bench_status_workers(const char *name, pid_t *pids)
 {
-    char path[300], comm[32] = "";
-    FILE *f;
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__StatusRequest sq = CHUTE__CTL__STATUS_REQUEST__INIT;
+    Chute__Ctl__Reply *r = NULL;
+    int fd = ctlmsg_connect(name, 5000), n = 0;
 
-    snprintf(path, sizeof(path), "/proc/%s/comm", pid_name);
-    f = fopen(path, "r");
-    if (!f)
+    if (fd < 0)
         return 0;
-    if (!fgets(comm, sizeof(comm), f))
-        comm[0] = '\0';
-    fclose(f);
-    return !strcmp(comm, "chute-worker\n");
+    q.body_case = CHUTE__CTL__REQUEST__BODY_STATUS;
+    q.status = &sq;
+    if (ctlmsg_send_request(fd, &q) == 0 &&
+        ctlmsg_recv_reply(fd, &r, 5000) == 0 &&
+        r->body_case == CHUTE__CTL__REPLY__BODY_STATUS)
+        for (size_t i = 0; i < r->status->n_workers && n < BENCH_MAX_WORKERS;
+             i++)
+            if (r->status->workers[i]->pid)
+                pids[n++] = (pid_t)r->status->workers[i]->pid;
+    ctlmsg_reply_free(r);
+    close(fd);
+    return n;
 }
 
-/* Fills pids from -P or by scanning /proc; returns how many. */
+/* Fills pids from -P or from the instance's status; returns how many. */
 static int bench_find_workers(const struct bench_opts *o, pid_t *pids)
 {
-    struct dirent *de;
-    DIR *d;
     int n = 0;
 
     if (o->pids) {
@@ -373,14 +379,7 @@ static int bench_find_workers(const struct bench_opts *o, pid_t *pids)
                 pids[n++] = (pid_t)atol(p);
         return n;
     }
-    d = opendir("/proc");
-    if (!d)
-        return 0;
-    while ((de = readdir(d)) && n < BENCH_MAX_WORKERS)
-        if (isdigit((unsigned char)de->d_name[0]) && bench_is_worker(de->d_name))
-            pids[n++] = (pid_t)atol(de->d_name);
-    closedir(d);
-    return n;
+    return bench_status_workers(o->name, pids);
 }
 
 static void bench_workers_cpu(const pid_t *pids, int n, int64_t *cpu)
