@@ -17,6 +17,9 @@
 #include <unistd.h>
 
 #define TICK_S 0.1
+/* After the last record, keep polling this long before sleeping: a client
+ * sending steadily then finds the worker awake and makes no system call. */
+#define SPIN_BEFORE_SLEEP_NS 200000
 #define DRAIN_PENDING_GRACE_MS 1000
 
 static void update_linger(struct wrk *w)
@@ -55,7 +58,14 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
     found = accum_drain(w);
     update_linger(w);
     sender_pump(w);
-    if (!found && !w->pool_starved && go_to_sleep(w))
+    if (found) {
+        w->last_record_ns = clock_ns(CLOCK_MONOTONIC);
+        return;
+    }
+    if (w->pool_starved ||
+        clock_ns(CLOCK_MONOTONIC) - w->last_record_ns < SPIN_BEFORE_SLEEP_NS)
+        return;
+    if (go_to_sleep(w))
         ev_idle_stop(loop, idle);
 }
 

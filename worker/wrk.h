@@ -59,6 +59,7 @@ struct wrk {
     ev_timer linger;          /* earliest open batch deadline */
     ev_signal sigterm, sigint;
     bool stopping;
+    int64_t last_record_ns;   /* CLOCK_MONOTONIC of the last drained record */
 
     uint32_t slot_count;
     bool owned[SLOT_MAX];
