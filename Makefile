@@ -55,6 +55,8 @@ TEST_TOOLS_SRC := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOLS_SRC))
 
 .PHONY: all deps test unit integration demo install clean asan fuzz format
+# Keep objects make would otherwise treat as intermediate and delete.
+.SECONDARY:
 all: deps
 	@$(MAKE) --no-print-directory build
 

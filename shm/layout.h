@@ -203,18 +203,21 @@ struct pool_chunk {
 static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");
 
 /*
- * The slot of a partition: a fixed hash of (topic id, partition), so that
- * a partition's ring never changes while the instance lives.
+ * The slot of a partition: a fixed function of (topic id, partition), so
+ * a partition's ring never changes while the instance lives.  The topic is
+ * hashed to a starting slot and its partitions follow round-robin, so
+ * consecutive partitions land on different slots and, with slots dealt
+ * round-robin to workers, on different workers.
  */
 static inline uint32_t layout_slot_of(uint32_t topic, int32_t partition,
                                       uint32_t slots)
 {
-    uint32_t h = topic * 0x9e3779b1u ^ (uint32_t)partition * 0x85ebca6bu;
+    uint32_t h = topic * 0x9e3779b1u;
 
     h ^= h >> 16;
     h *= 0x7feb352du;
     h ^= h >> 15;
-    return h & (slots - 1);
+    return (h + (uint32_t)partition) & (slots - 1);
 }
 
 #endif

@@ -12,9 +12,10 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: chuted [-c FILE] [-X key=value]... [--dump-config]\n"
-                 "Runs a chute instance in the foreground; see "
-                 "docs/configuration.md for the properties.\n");
+    fprintf(out, "usage: chuted [-c FILE] [-X key=value]... [-D]\n"
+                 "Runs a chute instance in the foreground; -D prints the effective "
+                 "configuration instead.\nSee docs/configuration.md for the "
+                 "properties.\n");
 }
 
 int main(int argc, char **argv)
