@@ -54,7 +54,10 @@ static void layout_offsets(struct instance *in, const struct instance_params *p)
     in->chunk_size = p->chunk_size;
     in->chunk_count = p->chunk_count;
     in->workers_off = sizeof(struct state_header);
-    in->pool_off = in->workers_off + WORKER_MAX * sizeof(struct state_worker);
+    in->pslots_off = in->workers_off + WORKER_MAX * sizeof(struct state_worker);
+    in->partitions_off = in->pslots_off + SLOT_MAX * sizeof(struct state_slot);
+    in->pool_off =
+        in->partitions_off + PARTITION_MAX * sizeof(struct state_partition);
     in->state_size = in->pool_off + (size_t)p->chunk_size * p->chunk_count;
 }
 
@@ -89,6 +92,10 @@ static void format_state(struct instance *in)
     s->total_size = in->state_size;
     s->workers_off = in->workers_off;
     s->pool_off = in->pool_off;
+    s->slots_off = in->pslots_off;
+    s->partitions_off = in->partitions_off;
+    for (uint32_t i = 0; i < SLOT_MAX; i++)
+        atomic_store(&instance_pslot(in, i)->producer_id, -1);
     s->chunk_size = in->chunk_size;
     s->chunk_count = in->chunk_count;
 }
@@ -207,4 +214,27 @@ void instance_ring(const struct instance *in, uint32_t slot, struct ring *r)
     ring_attach(r, (uint8_t *)in->intake + in->slots_off +
                        (size_t)slot * in->slot_stride,
                 in->ring_size);
+}
+
+struct state_partition *instance_find_partition(const struct instance *in,
+                                                uint32_t topic,
+                                                int32_t partition, bool create)
+{
+    uint64_t key = ((uint64_t)topic + 1) << 32 | (uint32_t)partition;
+    uint32_t h = (uint32_t)(key * 0x9e3779b97f4a7c15ULL >> 40);
+
+    for (uint32_t i = 0; i < PARTITION_MAX; i++) {
+        struct state_partition *p =
+            instance_partition(in, (h + i) & (PARTITION_MAX - 1));
+        uint64_t k = atomic_load(&p->key);
+        if (k == key)
+            return p;
+        if (k != 0)
+            continue;
+        if (!create)
+            return NULL;
+        if (atomic_compare_exchange_strong(&p->key, &k, key) || k == key)
+            return p;
+    }
+    return NULL;
 }

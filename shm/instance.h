@@ -9,6 +9,7 @@
 #include "shm/layout.h"
 #include "shm/ring.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,7 @@ struct instance {
     /* Offsets copied at create or attach time: a worker never re-reads
      * them from the intake header, which clients can write. */
     uint64_t topics_off, clients_off, slots_off, slot_stride;
-    uint64_t workers_off, pool_off;
+    uint64_t workers_off, pool_off, pslots_off, partitions_off;
     uint32_t slots;
     uint32_t ring_size;
     uint32_t chunk_size, chunk_count;
@@ -73,6 +74,26 @@ static inline struct state_worker *instance_worker(const struct instance *in,
                                    in->workers_off) +
            idx;
 }
+
+static inline struct state_slot *instance_pslot(const struct instance *in,
+                                                uint32_t slot)
+{
+    return (struct state_slot *)((uint8_t *)in->state + in->pslots_off) + slot;
+}
+
+static inline struct state_partition *
+instance_partition(const struct instance *in, uint32_t idx)
+{
+    return (struct state_partition *)((uint8_t *)in->state +
+                                      in->partitions_off) +
+           idx;
+}
+
+/* The sequence state of (topic, partition), created if `create`; NULL
+ * when absent or the table is full. */
+struct state_partition *instance_find_partition(const struct instance *in,
+                                                uint32_t topic,
+                                                int32_t partition, bool create);
 
 static inline struct pool_chunk *instance_chunk(const struct instance *in,
                                                 uint32_t idx)

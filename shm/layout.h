@@ -33,6 +33,7 @@
 #define CLIENT_MAX 1024      /* attached client processes */
 #define WORKER_MAX 64
 #define SLOT_MAX 256
+#define PARTITION_MAX 16384  /* partitions with sequence state, a power of 2 */
 
 /* ---- intake object ------------------------------------------------------ */
 
@@ -159,11 +160,40 @@ struct state_header {
     uint32_t chunk_count;
     _Atomic uint32_t worker_count; /* workers the supervisor runs */
     uint32_t pad0;
+    uint64_t slots_off;       /* struct state_slot[SLOT_MAX] */
+    uint64_t partitions_off;  /* struct state_partition[PARTITION_MAX] */
     _Atomic uint64_t topic_acked[TOPIC_MAX];
     _Atomic uint64_t topic_failed[TOPIC_MAX];
-    uint8_t pad[8192 - 56 - 16 * TOPIC_MAX];
+    uint8_t pad[8192 - 72 - 16 * TOPIC_MAX];
 };
 static_assert(sizeof(struct state_header) == 8192, "state header size");
+
+/*
+ * The producer identity of a slot.  Each slot is its own idempotent
+ * producer, so a slot's sequence state moves with it between workers and
+ * an epoch bump never needs more than the slot's owner.
+ */
+struct state_slot {
+    _Atomic int64_t producer_id;   /* -1 until InitProducerId answered */
+    _Atomic int32_t epoch;
+    uint32_t pad0;
+    _Atomic uint64_t bumps;        /* epoch bumps so far */
+    uint8_t pad[64 - 24];
+};
+static_assert(sizeof(struct state_slot) == 64, "state slot size");
+
+/*
+ * Sequence state of one partition (idem.h), written only by the worker
+ * owning its slot.  Entries are found by open addressing on `key`
+ * ((topic + 1) << 32 | partition), claimed with a CAS from 0.
+ */
+struct state_partition {
+    _Atomic uint64_t key;
+    int32_t next_seq;
+    int32_t acked_seq;
+    uint8_t pad[32 - 16];
+};
+static_assert(sizeof(struct state_partition) == 32, "state partition size");
 
 /*
  * Buffer pool chunk: one Kafka record batch under construction or in

@@ -40,6 +40,7 @@ static void settings_from_config(struct sup *s)
     w->retry_backoff_max_ms = c->retry_backoff_max_ms;
     w->max_in_flight = c->max_in_flight;
     w->metadata_max_age_ms = c->metadata_max_age_ms;
+    w->idempotent = c->enable_idempotence;
     w->worker_count = (uint32_t)c->workers;
 }
 

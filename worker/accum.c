@@ -15,6 +15,7 @@
 #include "proto/batch.h"
 #include "proto/lz4frame.h"
 #include "proto/record.h"
+#include "worker/idem.h"
 #include "worker/wrk.h"
 
 #include <stdlib.h>
@@ -108,8 +109,14 @@ struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition)
         p->topic = topic;
         p->partition = partition;
         p->slot = layout_slot_of(topic, partition, w->slot_count);
-        p->open = p->q_head = p->q_tail = p->in_flight = WRK_NONE;
+        p->open = p->q_head = p->q_tail = WRK_NONE;
+        p->f_head = p->f_tail = WRK_NONE;
         p->leader = -1;
+        p->sp = instance_find_partition(w->in, topic, partition, true);
+        if (!p->sp) {
+            free(p);
+            return NULL;
+        }
         p->next = w->parts;
         w->parts = p;
         t->parts[partition] = p;
@@ -220,13 +227,43 @@ static void queue_push(struct wrk *w, struct wpart *p, int32_t idx)
     p->q_tail = idx;
 }
 
-/* Compresses (when it pays), writes header and CRC, queues the batch. */
+void accum_stamp(struct wrk *w, int32_t idx)
+{
+    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
+    struct batch_meta m = {0};
+
+    m.attributes = ch->codec;
+    m.last_offset_delta = (int32_t)ch->count - 1;
+    m.base_timestamp = ch->base_ts;
+    m.max_timestamp = ch->max_ts;
+    m.producer_id = ch->producer_id;
+    m.producer_epoch = ch->producer_epoch;
+    m.base_sequence = ch->base_sequence;
+    m.record_count = (int32_t)ch->count;
+    batch_write_header(chunk_data(ch), ch->wire_len, &m);
+}
+
+/* Gives the batch its producer id, epoch and sequence (idempotence). */
+static void assign_producer(struct wrk *w, struct wpart *p,
+                            struct pool_chunk *ch)
+{
+    struct state_slot *ps = instance_pslot(w->in, p->slot);
+    struct idem_seq seq = {p->sp->next_seq, p->sp->acked_seq};
+
+    if (!w->s->idempotent)
+        return;
+    ch->producer_id = atomic_load(&ps->producer_id);
+    ch->producer_epoch = (int16_t)atomic_load(&ps->epoch);
+    ch->base_sequence = idem_assign(&seq, (int32_t)ch->count);
+    p->sp->next_seq = seq.next_seq;
+}
+
+/* Compresses (when it pays), stamps header and CRC, queues the batch. */
 static void seal(struct wrk *w, struct wpart *p)
 {
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->open);
     uint8_t *data = chunk_data(ch);
     size_t len = ch->used;
-    struct batch_meta m = {0};
 
     if (w->s->codec == BATCH_CODEC_LZ4) {
         ssize_t n = lz4frame_compress(data + BATCH_HEADER_SIZE, ch->used,
@@ -237,16 +274,9 @@ static void seal(struct wrk *w, struct wpart *p)
             ch->codec = BATCH_CODEC_LZ4;
         }
     }
-    m.attributes = ch->codec;
-    m.last_offset_delta = (int32_t)ch->count - 1;
-    m.base_timestamp = ch->base_ts;
-    m.max_timestamp = ch->max_ts;
-    m.producer_id = ch->producer_id;
-    m.producer_epoch = ch->producer_epoch;
-    m.base_sequence = ch->base_sequence;
-    m.record_count = (int32_t)ch->count;
     ch->wire_len = (uint32_t)(BATCH_HEADER_SIZE + len);
-    batch_write_header(data, ch->wire_len, &m);
+    assign_producer(w, p, ch);
+    accum_stamp(w, p->open);
     atomic_store_explicit(&ch->state, CHUNK_SEALED, memory_order_release);
     queue_push(w, p, p->open);
     p->open = WRK_NONE;
@@ -406,10 +436,25 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
     return n;
 }
 
+bool accum_pids_ready(struct wrk *w)
+{
+    if (!w->s->idempotent)
+        return true;
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->owned[s] &&
+            atomic_load(&instance_pslot(w->in, s)->producer_id) < 0)
+            return false;
+    return true;
+}
+
 bool accum_drain(struct wrk *w)
 {
     bool found = false;
 
+    /* Sequences are given at sealing, so nothing is batched before every
+     * owned slot has its producer id. */
+    if (!accum_pids_ready(w))
+        return false;
     if (w->pool_starved) {
         accum_seal_due(w, true);
         w->pool_starved = false;

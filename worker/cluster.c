@@ -18,6 +18,8 @@
 static void on_conn_ready(struct conn *c, void *ctx);
 static void on_conn_down(struct conn *c, void *ctx);
 static void try_metadata(struct wrk *w);
+static void try_producer_ids(struct wrk *w);
+static struct conn *ready_conn(struct wrk *w);
 
 static const struct conn_owner cluster_owner = {on_conn_ready, on_conn_down,
                                                 NULL};
@@ -231,6 +233,68 @@ static void try_metadata(struct wrk *w)
         conn_want(&w->bootstrap);
 }
 
+/* A slot that needs a producer id: none yet, or its epoch is spent or
+ * fenced.  Returns the slot or -1. */
+static int slot_needing_pid(struct wrk *w)
+{
+    if (!w->s->idempotent)
+        return -1;
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->owned[s] &&
+            (w->newpid_pending[s] ||
+             atomic_load(&instance_pslot(w->in, s)->producer_id) < 0))
+            return (int)s;
+    return -1;
+}
+
+static void on_init_pid(struct conn *c, void *arg, int err, const uint8_t *body,
+                        size_t len)
+{
+    struct wrk *w = c->owner.ctx;
+    uint32_t slot = (uint32_t)(uintptr_t)arg;
+    struct kafka_init_pid r;
+
+    w->initpid_in_flight = false;
+    if (err || kafka_init_pid_parse(body, len, w->initpid_ver, &r) < 0) {
+        log_warn("InitProducerId to %s:%d failed", c->host, c->port);
+        return;
+    }
+    if (r.error) {
+        log_warn("InitProducerId: %s", kafka_err_name(r.error));
+        return;
+    }
+    sender_set_producer(w, slot, r.producer_id, r.producer_epoch);
+    log_info("slot %u: producer id %lld epoch %d", slot,
+             (long long)r.producer_id, r.producer_epoch);
+    /* Records may have waited for this: look at the rings again. */
+    ev_idle_start(w->loop, &w->drain_idle);
+    try_producer_ids(w);
+}
+
+static void try_producer_ids(struct wrk *w)
+{
+    int slot = slot_needing_pid(w);
+    struct conn *c;
+    int32_t corr;
+    size_t start;
+
+    if (slot < 0 || w->initpid_in_flight || !(c = ready_conn(w)))
+        return;
+    w->initpid_ver = conn_version(c, KAFKA_API_INIT_PRODUCER_ID, 0, 1);
+    if (w->initpid_ver < 0) {
+        log_error("broker %s:%d supports no InitProducerId version in 0..1",
+                  c->host, c->port);
+        return;
+    }
+    corr = conn_corr(c);
+    start = c->out.len;
+    kafka_init_pid_req(&c->out, w->initpid_ver, corr, w->s->client_id);
+    kafka_req_end(&c->out, start);
+    conn_push(c, corr, KAFKA_API_INIT_PRODUCER_ID, w->initpid_ver, true,
+              on_init_pid, (void *)(uintptr_t)slot);
+    w->initpid_in_flight = true;
+}
+
 void cluster_want_metadata(struct wrk *w)
 {
     w->metadata_wanted = true;
@@ -243,6 +307,9 @@ void cluster_tick(struct wrk *w)
     if (mono_ms() - w->metadata_at_ms >= w->s->metadata_max_age_ms)
         w->metadata_wanted = true;
     try_metadata(w);
+    try_producer_ids(w);
+    if (slot_needing_pid(w) >= 0 && !ready_conn(w))
+        conn_want(&w->bootstrap);
 }
 
 static void on_conn_ready(struct conn *c, void *ctx)
@@ -251,6 +318,7 @@ static void on_conn_ready(struct conn *c, void *ctx)
 
     (void)c;
     try_metadata(w);
+    try_producer_ids(w);
     sender_pump(w);
 }
 

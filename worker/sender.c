@@ -1,20 +1,27 @@
 /*
- * sender.c: sealed batches to Produce requests.  For each broker whose
- * connection has room for another request, it takes the head batch of
- * every partition that broker leads (one batch per partition in flight,
- * which keeps per-partition order through retries), frames one Produce
- * request, and handles the answer: acknowledge, retry with backoff until
- * message.timeout.ms, or fail.
+ * sender.c: sealed batches to Produce requests, and what the answers mean.
+ *
+ * For each broker whose connection has room, one Produce request carries
+ * the head batch of every partition that broker leads and that may send:
+ * with idempotence up to max.in.flight batches of a partition are in
+ * flight (their sequences keep them in order), without it one.  A
+ * partition whose answer failed sends nothing until every batch it has in
+ * flight is back (so nothing overtakes the failed one, and nothing goes to
+ * a new leader while the old one still holds some), then resends in
+ * sequence order.  idem.c decides per answer; this file carries it out,
+ * including the epoch bump of a slot.
  */
 #include "common/log.h"
 #include "common/proc.h"
 #include "proto/kafka.h"
+#include "worker/idem.h"
 #include "worker/wrk.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define REQUEST_BYTES_MAX (64u << 20)
+#define IDEM_IN_FLIGHT_MAX 5
 
 struct req_entry {
     struct wpart *part;
@@ -30,6 +37,8 @@ struct produce_req {
     struct req_entry e[];
 };
 
+/* ---- partition lists: queue (sealed, waiting) and in flight ---- */
+
 static int32_t queue_pop(struct wrk *w, struct wpart *p)
 {
     int32_t idx = p->q_head;
@@ -40,18 +49,82 @@ static int32_t queue_pop(struct wrk *w, struct wpart *p)
     return idx;
 }
 
-static void queue_push_front(struct wrk *w, struct wpart *p, int32_t idx)
+/* Distance of a sequence from what the broker expects next: the order of
+ * a partition's unacknowledged batches, wrap-around included. */
+static uint32_t seq_order(const struct wrk *w, const struct wpart *p,
+                          int32_t idx)
 {
-    w->chunk_next[idx] = p->q_head;
-    p->q_head = idx;
-    if (p->q_tail == WRK_NONE)
-        p->q_tail = idx;
+    const struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
+
+    return ((uint32_t)ch->base_sequence - (uint32_t)p->sp->acked_seq) &
+           0x7fffffffu;
 }
 
-static bool sendable(const struct wpart *p, int32_t node, int64_t now)
+/* Puts a batch back in its place: in sequence order with idempotence,
+ * else at the head (the only batch in flight is the oldest). */
+static void queue_return(struct wrk *w, struct wpart *p, int32_t idx)
 {
-    return p->leader == node && p->q_head != WRK_NONE &&
-           p->in_flight == WRK_NONE && p->retry_at_ms <= now;
+    int32_t *link = &p->q_head;
+
+    if (w->s->idempotent)
+        while (*link != WRK_NONE &&
+               seq_order(w, p, *link) < seq_order(w, p, idx))
+            link = &w->chunk_next[*link];
+    w->chunk_next[idx] = *link;
+    *link = idx;
+    if (w->chunk_next[idx] == WRK_NONE)
+        p->q_tail = idx;
+    atomic_store_explicit(&instance_chunk(w->in, (uint32_t)idx)->state,
+                          CHUNK_SEALED, memory_order_release);
+}
+
+static void flight_push(struct wrk *w, struct wpart *p, int32_t idx)
+{
+    w->chunk_next[idx] = WRK_NONE;
+    if (p->f_tail == WRK_NONE)
+        p->f_head = idx;
+    else
+        w->chunk_next[p->f_tail] = idx;
+    p->f_tail = idx;
+    p->inflight++;
+}
+
+static void flight_remove(struct wrk *w, struct wpart *p, int32_t idx)
+{
+    int32_t *link = &p->f_head, prev = WRK_NONE;
+
+    while (*link != idx) {
+        prev = *link;
+        link = &w->chunk_next[*link];
+    }
+    *link = w->chunk_next[idx];
+    if (p->f_tail == idx)
+        p->f_tail = prev;
+    p->inflight--;
+    if (p->inflight == 0)
+        p->recovering = false;
+}
+
+/* ---- what may be sent ---- */
+
+static int per_partition_limit(const struct wrk *w)
+{
+    if (!w->s->idempotent)
+        return 1;
+    return w->s->max_in_flight < IDEM_IN_FLIGHT_MAX ? w->s->max_in_flight
+                                                    : IDEM_IN_FLIGHT_MAX;
+}
+
+static bool sendable(const struct wrk *w, const struct wpart *p, int32_t node,
+                     int64_t now)
+{
+    if (p->leader != node || p->q_head == WRK_NONE || p->retry_at_ms > now ||
+        w->bump_pending[p->slot] || w->newpid_pending[p->slot])
+        return false;
+    if (p->inflight == 0)
+        return true;
+    return !p->recovering && p->inflight_node == node &&
+           p->inflight < per_partition_limit(w);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -71,7 +144,7 @@ static struct produce_req *collect(struct wrk *w, int32_t node)
     struct produce_req *req;
 
     for (struct wpart *p = w->parts; p; p = p->next)
-        n += sendable(p, node, now);
+        n += sendable(w, p, node, now);
     if (n == 0)
         return NULL;
     req = malloc(sizeof(*req) + n * sizeof(req->e[0]));
@@ -81,27 +154,29 @@ static struct produce_req *collect(struct wrk *w, int32_t node)
     req->node = node;
     req->n = 0;
     for (struct wpart *p = w->parts; p && req->n < n; p = p->next) {
-        if (!sendable(p, node, now))
+        if (!sendable(w, p, node, now))
             continue;
         struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->q_head);
         if (req->n && bytes + ch->wire_len > REQUEST_BYTES_MAX)
             break;
         bytes += ch->wire_len;
-        p->in_flight = queue_pop(w, p);
-        req->e[req->n++] = (struct req_entry){p, p->in_flight, false};
+        int32_t idx = queue_pop(w, p);
+        flight_push(w, p, idx);
+        p->inflight_node = node;
+        req->e[req->n++] = (struct req_entry){p, idx, false};
     }
     qsort(req->e, req->n, sizeof(req->e[0]), cmp_entry);
     return req;
 }
 
-static void frame_request(struct wrk *w, struct conn *c, int16_t ver,
+static void frame_request(struct wrk *w, struct conn *c,
                           struct produce_req *req, int32_t corr)
 {
     size_t start = c->out.len, topics = 0;
 
     for (size_t i = 0; i < req->n; i++)
         topics += i == 0 || req->e[i].part->topic != req->e[i - 1].part->topic;
-    kafka_produce_begin(&c->out, ver, corr, w->s->client_id, w->s->acks,
+    kafka_produce_begin(&c->out, req->ver, corr, w->s->client_id, w->s->acks,
                         w->s->request_timeout_ms, topics);
     for (size_t i = 0, j; i < req->n; i = j) {
         for (j = i; j < req->n && req->e[j].part->topic == req->e[i].part->topic;
@@ -121,19 +196,93 @@ static void frame_request(struct wrk *w, struct conn *c, int16_t ver,
     kafka_req_end(&c->out, start);
 }
 
-static void finish(struct wrk *w, struct req_entry *e, int16_t error)
-{
-    struct wpart *p = e->part;
+/* ---- epoch bumps ---- */
 
-    e->done = true;
-    p->in_flight = WRK_NONE;
-    p->retries = 0;
-    if (error)
-        log_warn("topic \"%s\" partition %d: %u records failed: %s",
-                 w->topics[p->topic].name, p->partition,
-                 instance_chunk(w->in, (uint32_t)e->chunk)->count,
-                 kafka_err_name(error));
-    accum_resolve(w, e->chunk, error);
+static bool slot_in_flight(const struct wrk *w, uint32_t slot)
+{
+    for (const struct wpart *p = w->parts; p; p = p->next)
+        if (p->slot == slot && p->inflight)
+            return true;
+    return false;
+}
+
+/* Restarts the slot's sequences at 0 under its current producer id and
+ * epoch, and stamps every waiting batch with its new sequence. */
+static void resequence(struct wrk *w, uint32_t slot)
+{
+    struct state_slot *ps = instance_pslot(w->in, slot);
+
+    for (struct wpart *p = w->parts; p; p = p->next) {
+        if (p->slot != slot)
+            continue;
+        struct idem_seq seq = {0, 0};
+        for (int32_t i = p->q_head; i != WRK_NONE; i = w->chunk_next[i]) {
+            struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)i);
+            ch->producer_id = atomic_load(&ps->producer_id);
+            ch->producer_epoch = (int16_t)atomic_load(&ps->epoch);
+            ch->base_sequence = idem_assign(&seq, (int32_t)ch->count);
+            accum_stamp(w, i);
+        }
+        p->sp->next_seq = seq.next_seq;
+        p->sp->acked_seq = 0;
+    }
+}
+
+static void bump_epoch(struct wrk *w, uint32_t slot)
+{
+    struct state_slot *ps = instance_pslot(w->in, slot);
+    int32_t epoch = idem_next_epoch((int16_t)atomic_load(&ps->epoch));
+
+    w->bump_pending[slot] = false;
+    if (epoch < 0) {
+        w->newpid_pending[slot] = true; /* epoch exhausted */
+        return;
+    }
+    atomic_store(&ps->epoch, epoch);
+    atomic_fetch_add(&ps->bumps, 1);
+    resequence(w, slot);
+    log_warn("slot %u: producer %lld bumped to epoch %d", slot,
+             (long long)atomic_load(&ps->producer_id), epoch);
+}
+
+void sender_set_producer(struct wrk *w, uint32_t slot, int64_t pid,
+                         int16_t epoch)
+{
+    struct state_slot *ps = instance_pslot(w->in, slot);
+    bool replacing = atomic_load(&ps->producer_id) >= 0;
+
+    atomic_store(&ps->producer_id, pid);
+    atomic_store(&ps->epoch, epoch);
+    w->newpid_pending[slot] = false;
+    w->bump_pending[slot] = false;
+    if (replacing) {
+        resequence(w, slot);
+        log_warn("slot %u: new producer id %lld", slot, (long long)pid);
+    }
+}
+
+/* Bumps slots that asked for it once nothing of theirs is in flight. */
+static void settle_slots(struct wrk *w)
+{
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->bump_pending[s] && !slot_in_flight(w, s))
+            bump_epoch(w, s);
+}
+
+/* ---- answers ---- */
+
+static void fail_batch(struct wrk *w, struct wpart *p, int32_t idx,
+                       int16_t error)
+{
+    log_warn("topic \"%s\" partition %d: %u records failed: %s",
+             w->topics[p->topic].name, p->partition,
+             instance_chunk(w->in, (uint32_t)idx)->count,
+             kafka_err_name(error));
+    /* A sequenced batch that will never be written leaves a gap the
+     * broker would refuse every later batch for: start a new epoch. */
+    if (w->s->idempotent)
+        w->bump_pending[p->slot] = true;
+    accum_resolve(w, idx, error);
 }
 
 static bool expired(struct wrk *w, int32_t chunk)
@@ -144,28 +293,56 @@ static bool expired(struct wrk *w, int32_t chunk)
            (int64_t)w->s->message_timeout_ms * 1000000;
 }
 
-/* Puts the batch back at the head of its partition's queue, after a
- * backoff that doubles with every retry up to retry.backoff.max.ms. */
-static void retry(struct wrk *w, struct req_entry *e, int16_t error)
+static void back_off(struct wrk *w, struct wpart *p)
 {
-    struct wpart *p = e->part;
-    int64_t backoff = (int64_t)w->s->retry_backoff_ms << (p->retries < 16
-                                                             ? p->retries
-                                                             : 16);
+    int shift = p->retries < 16 ? p->retries : 16;
+    int64_t backoff = (int64_t)w->s->retry_backoff_ms << shift;
 
-    if (expired(w, e->chunk)) {
-        finish(w, e, error ? error : KAFKA_ERR_REQUEST_TIMED_OUT);
-        return;
-    }
     if (backoff > w->s->retry_backoff_max_ms)
         backoff = w->s->retry_backoff_max_ms;
-    e->done = true;
-    p->in_flight = WRK_NONE;
     p->retries++;
     p->retry_at_ms = mono_ms() + backoff;
-    atomic_store_explicit(&instance_chunk(w->in, (uint32_t)e->chunk)->state,
-                          CHUNK_SEALED, memory_order_release);
-    queue_push_front(w, p, e->chunk);
+}
+
+static void settle(struct wrk *w, struct req_entry *e, int16_t error)
+{
+    struct wpart *p = e->part;
+    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)e->chunk);
+    struct idem_batch b = {ch->base_sequence, (int32_t)ch->count,
+                           ch->producer_epoch};
+    struct idem_seq seq = {p->sp->next_seq, p->sp->acked_seq};
+    int16_t epoch =
+        (int16_t)atomic_load(&instance_pslot(w->in, p->slot)->epoch);
+
+    e->done = true;
+    flight_remove(w, p, e->chunk);
+    switch (idem_decide(w->s->idempotent, error, expired(w, e->chunk), epoch,
+                        &b, &seq)) {
+    case IDEM_ACK:
+        if (w->s->idempotent) {
+            idem_acked(&seq, &b);
+            p->sp->acked_seq = seq.acked_seq;
+        }
+        p->retries = 0;
+        accum_resolve(w, e->chunk, 0);
+        return;
+    case IDEM_FAIL:
+        fail_batch(w, p, e->chunk, error ? error : KAFKA_ERR_REQUEST_TIMED_OUT);
+        return;
+    case IDEM_RETRY:
+        back_off(w, p);
+        break;
+    case IDEM_REQUEUE:
+        break;
+    case IDEM_BUMP:
+        w->bump_pending[p->slot] = true;
+        break;
+    case IDEM_NEW_PID:
+        w->newpid_pending[p->slot] = true;
+        break;
+    }
+    p->recovering = p->inflight > 0;
+    queue_return(w, p, e->chunk);
     if (kafka_err_refresh_metadata(error)) {
         p->leader = -1;
         cluster_want_metadata(w);
@@ -185,10 +362,7 @@ static void on_partition(void *ctx, const char *topic, size_t topic_len,
         if (e->done || e->part->partition != partition ||
             strlen(name) != topic_len || memcmp(name, topic, topic_len))
             continue;
-        if (error == 0 || !kafka_err_retriable(error))
-            finish(w, e, error);
-        else
-            retry(w, e, error);
+        settle(w, e, error);
         return;
     }
 }
@@ -202,18 +376,18 @@ static void on_produce(struct conn *c, void *arg, int err, const uint8_t *body,
     if (err == CONN_OK && !body) {
         /* acks=0: nothing comes back; written is all we learn. */
         for (size_t i = 0; i < req->n; i++)
-            finish(w, &req->e[i], 0);
-    } else if (err == CONN_OK) {
-        if (kafka_produce_parse(body, len, req->ver, on_partition,
-                                req) < 0)
-            log_warn("broker %d: malformed Produce response", c->node_id);
+            settle(w, &req->e[i], 0);
+    } else if (err == CONN_OK &&
+               kafka_produce_parse(body, len, req->ver, on_partition, req) < 0) {
+        log_warn("broker %d: malformed Produce response", c->node_id);
     }
-    /* Whatever the answer did not cover, the transport lost: retry it. */
+    /* Whatever the answer did not cover may or may not be written: resend
+     * it as it is, which a broker de-duplicates. */
     for (size_t i = 0; i < req->n; i++)
         if (!req->e[i].done)
-            retry(w, &req->e[i], err == CONN_ERR_TIMEOUT
-                                     ? KAFKA_ERR_REQUEST_TIMED_OUT
-                                     : KAFKA_ERR_NETWORK_EXCEPTION);
+            settle(w, &req->e[i], err == CONN_ERR_TIMEOUT
+                                      ? KAFKA_ERR_REQUEST_TIMED_OUT
+                                      : KAFKA_ERR_NETWORK_EXCEPTION);
     free(req);
     sender_pump(w);
 }
@@ -234,7 +408,7 @@ static void pump_broker(struct wrk *w, struct broker *b)
             return;
         int32_t corr = conn_corr(c);
         req->ver = ver;
-        frame_request(w, c, ver, req, corr);
+        frame_request(w, c, req, corr);
         conn_push(c, corr, KAFKA_API_PRODUCE, ver, w->s->acks != 0,
                   on_produce, req);
         atomic_fetch_add(&w->stats->requests_sent, 1);
@@ -251,6 +425,7 @@ void sender_pump(struct wrk *w)
 {
     bool leaderless = false;
 
+    settle_slots(w);
     for (struct wpart *p = w->parts; p; p = p->next)
         if (p->q_head != WRK_NONE && p->leader < 0)
             leaderless = true;
@@ -272,13 +447,9 @@ void sender_pump(struct wrk *w)
 
 void sender_expire(struct wrk *w)
 {
-    for (struct wpart *p = w->parts; p; p = p->next) {
-        while (p->q_head != WRK_NONE && expired(w, p->q_head)) {
-            struct req_entry e = {p, queue_pop(w, p), false};
-            int32_t keep = p->in_flight;
-            finish(w, &e, p->leader < 0 ? KAFKA_ERR_LEADER_NOT_AVAILABLE
-                                        : KAFKA_ERR_REQUEST_TIMED_OUT);
-            p->in_flight = keep;
-        }
-    }
+    for (struct wpart *p = w->parts; p; p = p->next)
+        while (p->q_head != WRK_NONE && expired(w, p->q_head))
+            fail_batch(w, p, queue_pop(w, p),
+                       p->leader < 0 ? KAFKA_ERR_LEADER_NOT_AVAILABLE
+                                     : KAFKA_ERR_REQUEST_TIMED_OUT);
 }

@@ -26,6 +26,7 @@ struct wrk_settings {
     int retry_backoff_max_ms;
     int max_in_flight;
     int metadata_max_age_ms;
+    bool idempotent;           /* enable.idempotence */
     uint32_t worker_count;
 };
 

@@ -26,7 +26,12 @@ struct wpart {
     uint32_t slot;
     int32_t open;             /* chunk being filled, or WRK_NONE */
     int32_t q_head, q_tail;   /* sealed chunks waiting, linked by chunk_next */
-    int32_t in_flight;        /* chunk in flight, or WRK_NONE */
+    int32_t f_head, f_tail;   /* chunks in flight, oldest first */
+    int32_t inflight;         /* how many */
+    int32_t inflight_node;    /* the broker they went to */
+    bool recovering;          /* an answer failed: send nothing until every
+                                 batch in flight is back, then resend */
+    struct state_partition *sp; /* sequence state (idempotence) */
     int32_t leader;           /* broker node id, -1 unknown */
     int64_t retry_at_ms;
     int retries;
@@ -86,6 +91,11 @@ struct wrk {
     int64_t metadata_sent_ms;
     int16_t metadata_ver;
 
+    bool bump_pending[SLOT_MAX];   /* epoch bump once nothing is in flight */
+    bool newpid_pending[SLOT_MAX]; /* a new producer id is needed */
+    bool initpid_in_flight;
+    int16_t initpid_ver;
+
     uint8_t *scratch;         /* compression output */
     size_t scratch_cap;
     struct state_worker *stats;
@@ -107,6 +117,11 @@ void accum_resolve(struct wrk *w, int32_t chunk, int16_t error);
 bool accum_empty(struct wrk *w);
 struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
 
+/* Rewrites a sealed batch's header for the chunk's producer fields. */
+void accum_stamp(struct wrk *w, int32_t chunk);
+/* True when every owned slot has a producer id (or idempotence is off). */
+bool accum_pids_ready(struct wrk *w);
+
 /* sender.c */
 void sender_pump(struct wrk *w);
 /* Fails batches that waited longer than message.timeout.ms. */
@@ -117,6 +132,9 @@ int cluster_init(struct wrk *w);
 void cluster_release(struct wrk *w);
 void cluster_want_metadata(struct wrk *w);
 void cluster_tick(struct wrk *w);
+/* Installs a producer id for a slot and re-sequences what it holds. */
+void sender_set_producer(struct wrk *w, uint32_t slot, int64_t pid,
+                         int16_t epoch);
 struct conn *cluster_conn(struct wrk *w, int32_t node_id);
 
 #endif
