@@ -40,6 +40,7 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(patsubst $(BUILD)/%,%,$(1)))
 # libchute: what a client process links.  It needs the shared-memory code,
 # the partitioner and the control-socket client, nothing from the worker.
 LIBCHUTE_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) proto/murmur2.c proto/varint.c proto/record.c \
+                 proto/kafka_err.c \
                  proto/ctlmsg.c $(GEN_SRC))
 # Everything the service and the tests link.
 INTERNAL_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) $(PROTO_SRC) $(GEN_SRC) \
@@ -88,7 +89,7 @@ $(LIB_DIR)/libchute.a: $(LIBCHUTE_OBJ)
 
 $(LIB_DIR)/libchute.so: $(LIBCHUTE_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,libchute.so.0 $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
+	$(CC) -shared -Wl,-soname,libchute.so.0 -Wl,--no-undefined $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_BASE)
 
 $(LIB_DIR)/libchute-internal.a: $(INTERNAL_OBJ)
 	@mkdir -p $(dir $@)

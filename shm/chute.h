@@ -66,7 +66,18 @@ typedef struct chute_record {
     const chute_header_t *headers;
     size_t header_count;
     int64_t timestamp_ms;       /* CHUTE_TIMESTAMP_NOW for the current time */
+    uint64_t opaque;            /* yours: comes back in the record's report */
 } chute_record_t;
+
+/* What became of one record, for clients that asked for delivery reports
+ * (chute_set(c, "delivery.reports", "true")). */
+typedef struct chute_report {
+    uint64_t opaque;            /* the record's chute_record_t.opaque */
+    chute_topic_t topic;
+    int32_t partition;
+    int64_t offset;             /* its offset, -1 if failed or unknown */
+    int32_t error;              /* 0: delivered; else the Kafka error code */
+} chute_report_t;
 
 /* Attaches to the chute instance `name` (NULL for "default"). */
 int chute_open(const char *name, chute_t **out);
@@ -90,10 +101,23 @@ int chute_flush(chute_t *c, int timeout_ms);
 /* Detaches; does not flush. */
 void chute_close(chute_t *c);
 
-/* Client settings, before the first send.  Names and meaning follow
- * librdkafka: "queue.full.policy" (block|fail), "max.block.ms",
- * "sticky.partitioning.linger.ms". */
+/* Client settings.  Names and meaning follow librdkafka and the Java
+ * client: "queue.full.policy" (block|fail) and "max.block.ms" (defaults:
+ * the service's configuration), "sticky.partitioning.linger.ms" (10),
+ * "delivery.reports" (false; set it before the first send). */
 int chute_set(chute_t *c, const char *key, const char *value);
+
+/* Takes up to `max` delivery reports without waiting; returns how many.
+ * Reports come in per-partition order.  A client with reports enabled may
+ * have at most 32768 records whose reports it has not taken: past that,
+ * chute_send() returns CHUTE_ERR_QUEUE_FULL until it polls. */
+int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max);
+/* Delivery reports a worker could not write (zero unless the client's
+ * report ring was tampered with). */
+uint64_t chute_reports_lost(chute_t *c);
+
+/* The error name of a Kafka error code, e.g. "NOT_LEADER_OR_FOLLOWER". */
+const char *chute_kafka_err_name(int32_t code);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,7 @@
 #include "common/err.h"
 #include "common/proc.h"
 #include "proto/batch.h"
+#include "proto/kafka.h"
 #include "proto/murmur2.h"
 #include "proto/record.h"
 #include "shm/chute.h"
@@ -47,6 +48,9 @@ struct chute {
     bool block_when_full;
     int max_block_ms;
     int sticky_ms;
+    int32_t report_ring;      /* -1: no delivery reports */
+    struct ring reports;
+    uint64_t reports_owed;    /* records sent with reports, not yet polled */
 };
 
 static bool name_ok(const char *name)
@@ -77,6 +81,7 @@ static int claim_client_entry(chute_t *c)
             continue;
         c->client_idx = i;
         c->entry = e;
+        atomic_store(&e->report_ring, -1);
         c->sent = atomic_load(&e->records_sent);
         c->failed_seen = atomic_load(&e->records_failed);
         return 0;
@@ -108,6 +113,8 @@ static int open_steps(chute_t *c, const char *name)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
     for (uint32_t t = 0; t < TOPIC_MAX; t++)
         c->sticky[t].partition = -1;
+    c->block_when_full = !c->in.intake->queue_full_fail;
+    c->max_block_ms = (int)c->in.intake->max_block_ms;
     return claim_client_entry(c);
 }
 
@@ -130,9 +137,8 @@ int chute_open(const char *name, chute_t **out)
     c->wake_fd = -1;
     c->pid = getpid();
     c->rng = (uint64_t)clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)c->pid << 32);
-    c->block_when_full = true;
-    c->max_block_ms = 60000;
     c->sticky_ms = 10;
+    c->report_ring = -1;
     rc = open_steps(c, name);
     if (rc < 0) {
         chute_close(c);
@@ -146,8 +152,14 @@ void chute_close(chute_t *c)
 {
     if (!c)
         return;
-    if (c->entry)
+    if (c->report_ring >= 0)
+        atomic_store(&instance_report_owner(&c->in, (uint32_t)c->report_ring)
+                          ->pid,
+                     0);
+    if (c->entry) {
+        atomic_store(&c->entry->report_ring, -1);
         atomic_store(&c->entry->pid, 0);
+    }
     if (c->ctl_fd >= 0)
         close(c->ctl_fd);
     if (c->wake_fd >= 0)
@@ -158,6 +170,29 @@ void chute_close(chute_t *c)
     free(c);
 }
 
+/* Takes a free delivery-report ring (or one whose owner is gone), empties
+ * it, and tells the workers to report there. */
+static int enable_reports(chute_t *c)
+{
+    if (c->report_ring >= 0)
+        return 0;
+    for (uint32_t i = 0; i < REPORT_RINGS; i++) {
+        struct intake_report_owner *o = instance_report_owner(&c->in, i);
+        int32_t pid = atomic_load(&o->pid);
+        if ((pid != 0 && pid_alive(pid)) ||
+            !atomic_compare_exchange_strong(&o->pid, &pid, c->pid))
+            continue;
+        o->client = c->client_idx;
+        instance_report_ring(&c->in, i, &c->reports);
+        ring_consume(&c->reports, ring_tail(&c->reports));
+        c->report_ring = (int32_t)i;
+        atomic_store(&c->entry->report_ring, (int32_t)i);
+        return 0;
+    }
+    return err_set(CHUTE_ERR_TOO_MANY,
+                   "all %d delivery-report rings are taken", REPORT_RINGS);
+}
+
 int chute_set(chute_t *c, const char *key, const char *value)
 {
     char *end;
@@ -165,6 +200,17 @@ int chute_set(chute_t *c, const char *key, const char *value)
 
     if (!c || !key || !value)
         return err_set(CHUTE_ERR_INVALID, "chute_set: NULL argument");
+    if (strcmp(key, "delivery.reports") == 0) {
+        if (strcmp(value, "true") && strcmp(value, "false"))
+            return err_set(CHUTE_ERR_INVALID,
+                           "\"delivery.reports\": \"%s\" is not true or "
+                           "false", value);
+        if (strcmp(value, "true") == 0)
+            return enable_reports(c);
+        if (c->report_ring >= 0)
+            atomic_store(&c->entry->report_ring, -1);
+        return 0;
+    }
     if (strcmp(key, "queue.full.policy") == 0) {
         if (strcmp(value, "block") && strcmp(value, "fail"))
             return err_set(CHUTE_ERR_INVALID,
@@ -375,6 +421,7 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     rr->topic = (uint32_t)rec->topic;
     rr->partition = partition;
     rr->tail_len = (uint32_t)tail;
+    rr->opaque = rec->opaque;
     rr->timestamp = rec->timestamp_ms >= 0
                         ? rec->timestamp_ms
                         : clock_ns(CLOCK_REALTIME) / 1000000;
@@ -398,6 +445,14 @@ int chute_send(chute_t *c, const chute_record_t *rec)
 
     if (!c || !rec || !record_args_ok(rec))
         return err_set(CHUTE_ERR_INVALID, "chute_send: invalid record");
+    /* The report ring must hold every report this client is owed: one that
+     * does not poll its reports gets no more records in. */
+    if (c->report_ring >= 0 &&
+        c->reports_owed >= REPORT_RING_SIZE / REPORT_RECORD_SIZE)
+        return err_set(CHUTE_ERR_QUEUE_FULL,
+                       "%llu delivery reports are waiting: call "
+                       "chute_poll_reports()",
+                       (unsigned long long)c->reports_owed);
     if (!atomic_load_explicit(&c->in.intake->accepting, memory_order_relaxed))
         return err_set(CHUTE_ERR_CLOSED, "chute \"%s\" stopped accepting "
                        "records", c->in.name);
@@ -416,6 +471,8 @@ int chute_send(chute_t *c, const chute_record_t *rec)
     rc = write_record(c, rec, partition, h);
     if (h != stack)
         free(h);
+    if (rc >= 0 && c->report_ring >= 0)
+        c->reports_owed++;
     return rc;
 }
 
@@ -452,4 +509,42 @@ int chute_flush(chute_t *c, int timeout_ms)
     failed = atomic_load(&c->entry->records_failed) - c->failed_seen;
     c->failed_seen += failed;
     return failed > INT32_MAX ? INT32_MAX : (int)failed;
+}
+
+int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
+{
+    uint64_t pos;
+    size_t n = 0;
+    struct ring_view v;
+
+    if (!c || (!out && max))
+        return err_set(CHUTE_ERR_INVALID, "chute_poll_reports: NULL argument");
+    if (c->report_ring < 0)
+        return err_set(CHUTE_ERR_INVALID, "delivery reports are not enabled");
+    pos = ring_head(&c->reports);
+    while (n < max) {
+        enum ring_peek k = ring_peek(&c->reports, pos, &v);
+        if (k == RING_EMPTY || k == RING_PENDING)
+            break;
+        if (k == RING_RECORD &&
+            v.rec->tail_len == sizeof(struct ring_report)) {
+            const struct ring_report *r = (const void *)(v.rec + 1);
+            out[n++] = (chute_report_t){r->opaque, (chute_topic_t)v.rec->topic,
+                                        v.rec->partition, r->offset, r->error};
+        }
+        pos += v.len;
+    }
+    ring_consume(&c->reports, pos);
+    c->reports_owed -= n < c->reports_owed ? n : c->reports_owed;
+    return (int)n;
+}
+
+uint64_t chute_reports_lost(chute_t *c)
+{
+    return c && c->entry ? atomic_load(&c->entry->reports_lost) : 0;
+}
+
+const char *chute_kafka_err_name(int32_t code)
+{
+    return kafka_err_name((int16_t)code);
 }

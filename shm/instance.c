@@ -14,6 +14,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#define REPORT_OWNERS_SIZE 256
+static_assert(REPORT_RINGS * sizeof(struct intake_report_owner) <=
+                  REPORT_OWNERS_SIZE,
+              "report owners fit");
+
 static void object_name(char *buf, size_t size, const char *name,
                         const char *kind)
 {
@@ -50,14 +55,17 @@ static void layout_offsets(struct instance *in, const struct instance_params *p)
     in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct intake_topic);
     in->slots_off = in->clients_off + CLIENT_MAX * sizeof(struct intake_client);
     in->slot_stride = sizeof(struct ring_ctl) + p->ring_size;
-    in->intake_size = in->slots_off + p->slots * in->slot_stride;
+    in->reports_off = in->slots_off + p->slots * in->slot_stride;
+    in->intake_size = in->reports_off + REPORT_OWNERS_SIZE +
+                      REPORT_RINGS * (sizeof(struct ring_ctl) + REPORT_RING_SIZE);
     in->chunk_size = p->chunk_size;
     in->chunk_count = p->chunk_count;
     in->workers_off = sizeof(struct state_header);
     in->pslots_off = in->workers_off + WORKER_MAX * sizeof(struct state_worker);
     in->partitions_off = in->pslots_off + SLOT_MAX * sizeof(struct state_slot);
-    in->pool_off =
+    in->errors_off =
         in->partitions_off + PARTITION_MAX * sizeof(struct state_partition);
+    in->pool_off = in->errors_off + TOPIC_ERROR_MAX * sizeof(struct state_error);
     in->state_size = in->pool_off + (size_t)p->chunk_size * p->chunk_count;
 }
 
@@ -78,6 +86,10 @@ static void format_intake(struct instance *in, const struct instance_params *p)
     h->slots_off = in->slots_off;
     h->slot_stride = in->slot_stride;
     h->generation = 1;
+    h->reports_off = in->reports_off;
+    h->report_ring_size = REPORT_RING_SIZE;
+    h->queue_full_fail = p->queue_full_fail;
+    h->max_block_ms = p->max_block_ms;
     snprintf(h->name, sizeof(h->name), "%s", p->name);
     atomic_store(&h->accepting, 1);
 }
@@ -94,6 +106,7 @@ static void format_state(struct instance *in)
     s->pool_off = in->pool_off;
     s->slots_off = in->pslots_off;
     s->partitions_off = in->partitions_off;
+    s->errors_off = in->errors_off;
     for (uint32_t i = 0; i < SLOT_MAX; i++)
         atomic_store(&instance_pslot(in, i)->producer_id, -1);
     s->chunk_size = in->chunk_size;
@@ -142,7 +155,11 @@ static int check_intake(const struct intake_header *h, size_t size,
     if (h->total_size != size || h->slot_count == 0 ||
         h->slot_count > SLOT_MAX || (h->ring_size & (h->ring_size - 1)) ||
         h->slots_off + (uint64_t)h->slot_count * h->slot_stride > size ||
-        h->slot_stride != sizeof(struct ring_ctl) + (uint64_t)h->ring_size)
+        h->slot_stride != sizeof(struct ring_ctl) + (uint64_t)h->ring_size ||
+        h->report_ring_size != REPORT_RING_SIZE ||
+        h->reports_off + REPORT_OWNERS_SIZE +
+                REPORT_RINGS * (sizeof(struct ring_ctl) + REPORT_RING_SIZE) >
+            size)
         return err_set(CHUTE_ERR_LAYOUT, "\"%s\" has inconsistent sizes", path);
     return 0;
 }
@@ -186,6 +203,7 @@ int instance_attach_intake(struct instance *in, const char *name)
     in->clients_off = in->intake->clients_off;
     in->slots_off = in->intake->slots_off;
     in->slot_stride = in->intake->slot_stride;
+    in->reports_off = in->intake->reports_off;
     return 0;
 }
 
@@ -237,4 +255,58 @@ struct state_partition *instance_find_partition(const struct instance *in,
             return p;
     }
     return NULL;
+}
+
+struct intake_report_owner *instance_report_owner(const struct instance *in,
+                                                  uint32_t idx)
+{
+    return (struct intake_report_owner *)((uint8_t *)in->intake +
+                                          in->reports_off) +
+           idx;
+}
+
+void instance_report_ring(const struct instance *in, uint32_t idx,
+                          struct ring *r)
+{
+    ring_attach(r, (uint8_t *)in->intake + in->reports_off +
+                       REPORT_OWNERS_SIZE +
+                       (size_t)idx * (sizeof(struct ring_ctl) + REPORT_RING_SIZE),
+                REPORT_RING_SIZE);
+}
+
+static struct state_error *error_entry(const struct instance *in, uint32_t i)
+{
+    return (struct state_error *)((uint8_t *)in->state + in->errors_off) + i;
+}
+
+void instance_count_error(const struct instance *in, uint32_t topic,
+                          int16_t error, uint64_t n)
+{
+    uint32_t key = (topic + 1) << 16 | (uint16_t)error;
+
+    for (uint32_t i = 0; i < TOPIC_ERROR_MAX; i++) {
+        struct state_error *e =
+            error_entry(in, (key * 2654435761u + i) % TOPIC_ERROR_MAX);
+        uint32_t k = atomic_load(&e->key);
+        if (k == 0 && atomic_compare_exchange_strong(&e->key, &k, key))
+            k = key;
+        if (k != key)
+            continue;
+        atomic_fetch_add(&e->records, n);
+        return;
+    }
+}
+
+void instance_each_error(const struct instance *in,
+                         void (*fn)(void *ctx, uint32_t topic, int16_t error,
+                                    uint64_t records),
+                         void *ctx)
+{
+    for (uint32_t i = 0; i < TOPIC_ERROR_MAX; i++) {
+        struct state_error *e = error_entry(in, i);
+        uint32_t k = atomic_load(&e->key);
+        if (k)
+            fn(ctx, (k >> 16) - 1, (int16_t)(k & 0xffff),
+               atomic_load(&e->records));
+    }
 }

@@ -23,7 +23,14 @@ struct instance_params {
     uint32_t chunk_size;      /* pool chunk bytes, header included */
     uint32_t chunk_count;
     int intake_gid;           /* group of the intake object, -1 to keep */
+    bool queue_full_fail;     /* client defaults */
+    uint32_t max_block_ms;
 };
+
+/* 2 MiB: 32768 reports of 64 bytes.  A client with reports enabled may
+ * have at most that many records not yet reported to it. */
+#define REPORT_RING_SIZE (2u << 20)
+#define REPORT_RECORD_SIZE 64
 
 struct instance {
     char name[INSTANCE_NAME_MAX + 1];
@@ -33,8 +40,8 @@ struct instance {
     size_t state_size;
     /* Offsets copied at create or attach time: a worker never re-reads
      * them from the intake header, which clients can write. */
-    uint64_t topics_off, clients_off, slots_off, slot_stride;
-    uint64_t workers_off, pool_off, pslots_off, partitions_off;
+    uint64_t topics_off, clients_off, slots_off, slot_stride, reports_off;
+    uint64_t workers_off, pool_off, pslots_off, partitions_off, errors_off;
     uint32_t slots;
     uint32_t ring_size;
     uint32_t chunk_size, chunk_count;
@@ -50,6 +57,19 @@ void instance_detach(struct instance *in);
 void instance_unlink(const char *name);
 
 void instance_ring(const struct instance *in, uint32_t slot, struct ring *r);
+/* Delivery-report ring `idx` (< REPORT_RINGS) and its owner entry. */
+void instance_report_ring(const struct instance *in, uint32_t idx,
+                          struct ring *r);
+struct intake_report_owner *instance_report_owner(const struct instance *in,
+                                                  uint32_t idx);
+/* Adds n records failed with `error` to the topic's counters. */
+void instance_count_error(const struct instance *in, uint32_t topic,
+                          int16_t error, uint64_t n);
+/* Calls fn for every (topic, error) counter in use. */
+void instance_each_error(const struct instance *in,
+                         void (*fn)(void *ctx, uint32_t topic, int16_t error,
+                                    uint64_t records),
+                         void *ctx);
 
 static inline struct intake_topic *instance_topic(const struct instance *in,
                                                   uint32_t id)

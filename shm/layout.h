@@ -32,6 +32,9 @@
 #define TOPIC_NAME_MAX 249   /* Kafka's limit */
 #define CLIENT_MAX 1024      /* attached client processes */
 #define WORKER_MAX 64
+#define REPORT_RINGS 32      /* clients with delivery reports at once */
+
+#define TOPIC_ERROR_MAX 1024 /* (topic, error) failure counters */
 #define SLOT_MAX 256
 #define PARTITION_MAX 16384  /* partitions with sequence state, a power of 2 */
 
@@ -54,7 +57,12 @@ struct intake_header {
     _Atomic uint32_t accepting; /* 0: intake stopped (drain, shutdown) */
     _Atomic uint32_t ready;   /* set last, once everything is laid out */
     char name[72];
-    uint8_t pad[4096 - 160];
+    uint64_t reports_off;     /* REPORT_RINGS delivery-report rings */
+    uint32_t report_ring_size;
+    uint32_t queue_full_fail; /* client defaults from the configuration: */
+    uint32_t max_block_ms;    /* queue.full.policy and max.block.ms */
+    uint32_t pad0;
+    uint8_t pad[4096 - 184];
 };
 static_assert(sizeof(struct intake_header) == 4096, "intake header size");
 
@@ -75,11 +83,12 @@ static_assert(sizeof(struct intake_topic) == 512, "intake topic size");
  * CAS on pid; workers add to acked/failed for the records it sent. */
 struct intake_client {
     _Atomic int32_t pid;
-    uint32_t pad0;
+    _Atomic int32_t report_ring;  /* delivery reports go there; -1: none */
     _Atomic uint64_t records_sent;
     _Atomic uint64_t records_acked;
     _Atomic uint64_t records_failed;
-    uint8_t pad[64 - 32];
+    _Atomic uint64_t reports_lost; /* reports dropped: the ring was full */
+    uint8_t pad[64 - 40];
 };
 static_assert(sizeof(struct intake_client) == 64, "intake client size");
 
@@ -126,9 +135,26 @@ struct ring_rec {
     int32_t partition;
     uint32_t tail_len;        /* bytes of Kafka record tail after this */
     int64_t timestamp;
+    uint64_t opaque;          /* the client's, returned in its report */
     /* record tail (proto/record.h) follows */
 };
-static_assert(sizeof(struct ring_rec) == 32, "ring record header");
+static_assert(sizeof(struct ring_rec) == 40, "ring record header");
+
+/* A delivery report, written by a worker into a client's report ring as a
+ * ring record: the header's topic and partition, then this body. */
+struct ring_report {
+    uint64_t opaque;
+    int64_t offset;           /* -1: unknown or failed */
+    int32_t error;            /* 0 or a Kafka error code */
+    uint32_t pad;
+};
+static_assert(sizeof(struct ring_report) == 24, "ring report body");
+
+/* Owner of a report ring (the ring itself follows the table). */
+struct intake_report_owner {
+    _Atomic int32_t pid;
+    uint32_t client;
+};
 #define RING_PAD_MIN 8
 
 /* ---- state object ------------------------------------------------------- */
@@ -162,9 +188,10 @@ struct state_header {
     uint32_t pad0;
     uint64_t slots_off;       /* struct state_slot[SLOT_MAX] */
     uint64_t partitions_off;  /* struct state_partition[PARTITION_MAX] */
+    uint64_t errors_off;      /* struct state_error[TOPIC_ERROR_MAX] */
     _Atomic uint64_t topic_acked[TOPIC_MAX];
     _Atomic uint64_t topic_failed[TOPIC_MAX];
-    uint8_t pad[8192 - 72 - 16 * TOPIC_MAX];
+    uint8_t pad[8192 - 80 - 16 * TOPIC_MAX];
 };
 static_assert(sizeof(struct state_header) == 8192, "state header size");
 
@@ -195,12 +222,21 @@ struct state_partition {
 };
 static_assert(sizeof(struct state_partition) == 32, "state partition size");
 
+/* Records failed per (topic, Kafka error), found by open addressing on
+ * key = (topic + 1) << 16 | (uint16_t)error. */
+struct state_error {
+    _Atomic uint32_t key;
+    uint32_t pad;
+    _Atomic uint64_t records;
+};
+static_assert(sizeof(struct state_error) == 16, "state error size");
+
 /*
  * Buffer pool chunk: one Kafka record batch under construction or in
  * flight.  A chunk moves FREE -> OPEN -> SEALED -> IN_FLIGHT -> FREE; each
  * move is one store of `state` after the data it covers is written.
  * Data area: [61-byte batch header][records ...] growing up, and one
- * uint16 client index per record growing down from the end of the chunk.
+ * struct chunk_origin per record growing down from the end of the chunk.
  */
 enum chunk_state {
     CHUNK_FREE = 0,
@@ -231,6 +267,14 @@ struct pool_chunk {
     /* data follows */
 };
 static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");
+
+/* Who sent a record of a batch, for counters and delivery reports. */
+struct chunk_origin {
+    uint64_t opaque;
+    uint16_t client;
+    uint16_t pad[3];
+};
+static_assert(sizeof(struct chunk_origin) == 16, "chunk origin size");
 
 /*
  * The slot of a partition: a fixed function of (topic id, partition), so

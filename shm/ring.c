@@ -28,14 +28,18 @@ static struct ring_rec *rec_at(const struct ring *r, uint64_t pos)
 struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
                             uint64_t *end)
 {
-    uint64_t tail = atomic_load_explicit(&r->ctl->tail, memory_order_relaxed);
-    uint64_t head;
+    uint64_t tail, head;
     uint32_t pad;
 
     if (len > ring_max_record(r->size))
         return NULL;
     do {
+        /* Head first, then tail: the consumer only moves the head up to a
+         * tail it has read, so a tail read after the head is never behind
+         * it.  Read the other way round, a stale tail can be overtaken by
+         * the head and tail - head wraps into a false "full". */
         head = atomic_load_explicit(&r->ctl->head, memory_order_acquire);
+        tail = atomic_load_explicit(&r->ctl->tail, memory_order_relaxed);
         uint32_t room_to_end = r->size - (uint32_t)(tail & r->mask);
         pad = len > room_to_end ? room_to_end : 0;
         if (tail + pad + len - head > r->size)
@@ -53,7 +57,9 @@ struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
     }
     struct ring_rec *rec = rec_at(r, tail);
     rec->pid = pid;
-    atomic_store_explicit(&rec->len, -(int32_t)len, memory_order_relaxed);
+    /* Release: a consumer that sees the claimed word must see the pid too,
+     * or it reads 0, finds no such process and abandons a live record. */
+    atomic_store_explicit(&rec->len, -(int32_t)len, memory_order_release);
     *end = tail + len;
     return rec;
 }

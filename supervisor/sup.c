@@ -57,6 +57,8 @@ static int create_shm(struct sup *s)
         .chunk_size = chunk,
         .chunk_count = (uint32_t)count,
         .intake_gid = -1,
+        .queue_full_fail = s->cfg.queue_full_policy == CONFIG_QUEUE_FULL_FAIL,
+        .max_block_ms = (uint32_t)s->cfg.max_block_ms,
     };
 
     if (count < 2 * (uint64_t)s->cfg.workers)

@@ -38,9 +38,11 @@ static size_t chunk_data_cap(const struct wrk *w)
     return w->in->chunk_size - sizeof(struct pool_chunk);
 }
 
-static uint16_t *chunk_clients(struct wrk *w, struct pool_chunk *ch)
+/* The origins of a chunk's records, last record first. */
+static struct chunk_origin *chunk_origins(struct wrk *w, struct pool_chunk *ch)
 {
-    return (uint16_t *)(chunk_data(ch) + chunk_data_cap(w)) - ch->count;
+    return (struct chunk_origin *)(chunk_data(ch) + chunk_data_cap(w)) -
+           ch->count;
 }
 
 uint32_t worker_chunk_size(uint32_t batch_size, uint32_t max_record,
@@ -48,7 +50,7 @@ uint32_t worker_chunk_size(uint32_t batch_size, uint32_t max_record,
 {
     uint64_t data = batch_size > max_record ? batch_size : max_record;
     uint64_t size = sizeof(struct pool_chunk) + data + 64 +
-                    2 * (uint64_t)batch_num_messages;
+                    sizeof(struct chunk_origin) * (uint64_t)batch_num_messages;
 
     return (uint32_t)((size + 4095) & ~(uint64_t)4095);
 }
@@ -292,7 +294,8 @@ static bool fits(struct wrk *w, struct pool_chunk *ch, size_t rsize)
     if (ch->count == 0)
         return true; /* a lone record is bounded by message.max.bytes */
     return after <= limit && ch->count < w->s->batch_num_messages &&
-           after + 2 * (ch->count + 1) <= chunk_data_cap(w);
+           after + sizeof(struct chunk_origin) * (ch->count + 1) <=
+               chunk_data_cap(w);
 }
 
 /* Appends one checked record; returns false if no chunk is free. */
@@ -323,7 +326,8 @@ static bool append(struct wrk *w, struct wpart *p, const struct ring_rec *rec,
     ch->used += (uint32_t)record_size(rec->timestamp - ch->base_ts,
                                       (int32_t)ch->count, rec->tail_len);
     ch->count++;
-    chunk_clients(w, ch)[0] = rec->client;
+    chunk_origins(w, ch)[0] = (struct chunk_origin){rec->opaque, rec->client,
+                                                    {0, 0, 0}};
     if (rec->timestamp > ch->max_ts)
         ch->max_ts = rec->timestamp;
     ch->ring_end = end;
@@ -496,34 +500,74 @@ int64_t accum_seal_due(struct wrk *w, bool force)
     return next < 0 ? -1 : (next + 999999) / 1000000;
 }
 
-/* Adds the batch's records to each sending client's counters, grouping
- * runs of the same client into one atomic add. */
-static void count_clients(struct wrk *w, struct pool_chunk *ch, bool acked)
+/* Tells a client that asked for delivery reports what became of one
+ * record; a full report ring drops the report and counts it. */
+static void report(struct wrk *w, const struct pool_chunk *ch,
+                   const struct chunk_origin *o, int64_t offset, int16_t error)
 {
-    const uint16_t *ids = chunk_clients(w, ch);
+    struct intake_client *c = instance_client(w->in, o->client);
+    int32_t idx = atomic_load_explicit(&c->report_ring, memory_order_relaxed);
+    uint32_t len = REPORT_RECORD_SIZE;
+    struct ring r;
+    uint64_t end;
+
+    static_assert(sizeof(struct ring_rec) + sizeof(struct ring_report) <=
+                      REPORT_RECORD_SIZE,
+                  "a report fits its record");
+    if (idx < 0 || idx >= REPORT_RINGS)
+        return;
+    instance_report_ring(w->in, (uint32_t)idx, &r);
+    struct ring_rec *rec = ring_claim(&r, len, w->pid, &end);
+    if (!rec) {
+        atomic_fetch_add(&c->reports_lost, 1);
+        return;
+    }
+    rec->client = o->client;
+    rec->topic = ch->topic;
+    rec->partition = ch->partition;
+    rec->tail_len = sizeof(struct ring_report);
+    rec->timestamp = 0;
+    rec->opaque = o->opaque;
+    *(struct ring_report *)(rec + 1) =
+        (struct ring_report){o->opaque, error ? -1 : offset, error, 0};
+    ring_commit(rec, len);
+}
+
+/* Adds the batch's records to each sending client's counters, one atomic
+ * add per run of the same client, and writes the reports asked for. */
+static void count_clients(struct wrk *w, struct pool_chunk *ch,
+                          int64_t base_offset, int16_t error)
+{
+    const struct chunk_origin *o = chunk_origins(w, ch);
     uint32_t run = 0;
 
     for (uint32_t i = 0; i < ch->count; i++) {
+        /* o[] holds the last record first. */
+        const struct chunk_origin *oi = &o[ch->count - 1 - i];
+        report(w, ch, oi, base_offset < 0 ? -1 : base_offset + i, error);
         run++;
-        if (i + 1 == ch->count || ids[i + 1] != ids[i]) {
-            count_client(w, ids[i], acked, run);
+        if (i + 1 == ch->count || o[ch->count - 2 - i].client != oi->client) {
+            count_client(w, oi->client, error == 0, run);
             run = 0;
         }
     }
 }
 
-void accum_resolve(struct wrk *w, int32_t idx, int16_t error)
+void accum_resolve(struct wrk *w, int32_t idx, int16_t error,
+                   int64_t base_offset)
 {
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
     bool acked = error == 0;
 
-    count_clients(w, ch, acked);
+    count_clients(w, ch, base_offset, error);
     atomic_fetch_add(acked ? &w->stats->records_acked
                            : &w->stats->records_failed,
                      ch->count);
     atomic_fetch_add(acked ? &w->in->state->topic_acked[ch->topic % TOPIC_MAX]
                            : &w->in->state->topic_failed[ch->topic % TOPIC_MAX],
                      ch->count);
+    if (!acked)
+        instance_count_error(w->in, ch->topic, error, ch->count);
     slot_remove(w, ch->slot, idx);
     w->chunk_part[idx] = NULL;
     atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);

@@ -282,7 +282,7 @@ static void fail_batch(struct wrk *w, struct wpart *p, int32_t idx,
      * broker would refuse every later batch for: start a new epoch. */
     if (w->s->idempotent)
         w->bump_pending[p->slot] = true;
-    accum_resolve(w, idx, error);
+    accum_resolve(w, idx, error, -1);
 }
 
 static bool expired(struct wrk *w, int32_t chunk)
@@ -304,7 +304,8 @@ static void back_off(struct wrk *w, struct wpart *p)
     p->retry_at_ms = mono_ms() + backoff;
 }
 
-static void settle(struct wrk *w, struct req_entry *e, int16_t error)
+static void settle(struct wrk *w, struct req_entry *e, int16_t error,
+                   int64_t offset)
 {
     struct wpart *p = e->part;
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)e->chunk);
@@ -324,7 +325,7 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error)
             p->sp->acked_seq = seq.acked_seq;
         }
         p->retries = 0;
-        accum_resolve(w, e->chunk, 0);
+        accum_resolve(w, e->chunk, 0, offset);
         return;
     case IDEM_FAIL:
         fail_batch(w, p, e->chunk, error ? error : KAFKA_ERR_REQUEST_TIMED_OUT);
@@ -355,14 +356,13 @@ static void on_partition(void *ctx, const char *topic, size_t topic_len,
     struct produce_req *req = ctx;
     struct wrk *w = req->w;
 
-    (void)offset;
     for (size_t i = 0; i < req->n; i++) {
         struct req_entry *e = &req->e[i];
         const char *name = w->topics[e->part->topic].name;
         if (e->done || e->part->partition != partition ||
             strlen(name) != topic_len || memcmp(name, topic, topic_len))
             continue;
-        settle(w, e, error);
+        settle(w, e, error, offset);
         return;
     }
 }
@@ -376,7 +376,7 @@ static void on_produce(struct conn *c, void *arg, int err, const uint8_t *body,
     if (err == CONN_OK && !body) {
         /* acks=0: nothing comes back; written is all we learn. */
         for (size_t i = 0; i < req->n; i++)
-            settle(w, &req->e[i], 0);
+            settle(w, &req->e[i], 0, -1);
     } else if (err == CONN_OK &&
                kafka_produce_parse(body, len, req->ver, on_partition, req) < 0) {
         log_warn("broker %d: malformed Produce response", c->node_id);
@@ -385,9 +385,10 @@ static void on_produce(struct conn *c, void *arg, int err, const uint8_t *body,
      * it as it is, which a broker de-duplicates. */
     for (size_t i = 0; i < req->n; i++)
         if (!req->e[i].done)
-            settle(w, &req->e[i], err == CONN_ERR_TIMEOUT
-                                      ? KAFKA_ERR_REQUEST_TIMED_OUT
-                                      : KAFKA_ERR_NETWORK_EXCEPTION);
+            settle(w, &req->e[i],
+                   err == CONN_ERR_TIMEOUT ? KAFKA_ERR_REQUEST_TIMED_OUT
+                                           : KAFKA_ERR_NETWORK_EXCEPTION,
+                   -1);
     free(req);
     sender_pump(w);
 }

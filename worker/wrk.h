@@ -56,6 +56,7 @@ struct wrk {
     struct instance *in;
     const struct wrk_settings *s;
     uint32_t index;
+    int32_t pid;
     struct ev_loop *loop;
     int wake_fd;
     ev_io wake_io;
@@ -111,8 +112,10 @@ bool accum_idle(struct wrk *w);
 /* Seals open batches older than linger.ms (all of them if force);
  * returns the ms until the next one is due, or -1 if none is open. */
 int64_t accum_seal_due(struct wrk *w, bool force);
-/* Resolves a chunk (acked or failed) and frees it. */
-void accum_resolve(struct wrk *w, int32_t chunk, int16_t error);
+/* Resolves a chunk (acked at base_offset, -1 unknown, or failed with
+ * error) and frees it. */
+void accum_resolve(struct wrk *w, int32_t chunk, int16_t error,
+                   int64_t base_offset);
 /* True if nothing is open, queued or in flight. */
 bool accum_empty(struct wrk *w);
 struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);

@@ -42,6 +42,25 @@ def expected(client, i, keys, maxpad):
     return key, value, headers, BASE_TS + client * 10000000 + i
 
 
+def check_reports(files, seen):
+    """Each report "C I PARTITION OFFSET ERROR" of a delivered record must
+    point where the record is; a failed one at a record that is absent."""
+    errors = []
+    for name in files:
+        with open(name) as f:
+            for line in f:
+                c, i, p, off, err = line.split()
+                where = seen.get((int(c), int(i)))
+                if err != "0":
+                    if where is not None:
+                        errors.append("c%s s%s reported %s but is at p%d@%d"
+                                      % ((c, i, err) + where))
+                elif where != (int(p), int(off)):
+                    errors.append("c%s s%s reported at p%s@%s, found at %s"
+                                  % (c, i, p, off, where))
+    return errors
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dump")
@@ -50,6 +69,9 @@ def main():
     ap.add_argument("--keys", type=int, default=1000)
     ap.add_argument("--maxpad", type=int, default=100)
     ap.add_argument("--partitions", type=int, required=True)
+    ap.add_argument("--reports", nargs="*", default=[],
+                    help="sendload -R files: each delivered record's report "
+                         "must name the partition and offset it has")
     a = ap.parse_args()
 
     errors = []
@@ -86,6 +108,7 @@ def main():
         if prev is not None and prev[2] > i:
             errors.append("c%d key %d: seq %d after %d" % (client, kidx, i, prev[2]))
         last_seq[(client, kidx)] = (p, off, i)
+    errors += check_reports(a.reports, seen)
     missing = a.clients * a.count - len(seen)
     if missing:
         gone = [(c, i) for c in range(a.clients) for i in range(a.count)

@@ -5,11 +5,17 @@
  * them, then flushes and reports.
  *
  *   sendload -n NAME -t TOPIC -c CLIENT -N COUNT [-k KEYS] [-s MAXPAD]
+ *            [-R REPORTS]
  *
  * Record i of client C: key "cCkK" with K = i % KEYS; value
  * "cC|kK|sI|" followed by (i * 7919) % (MAXPAD + 1) bytes of 'x';
  * headers client=C, seq=I and a header "nul" with a null value;
  * timestamp 1700000000000 + C * 10000000 + i.
+ *
+ * With -R, it asks for delivery reports (the record's opaque is i) and
+ * writes one line per record to REPORTS: "C I PARTITION OFFSET ERROR",
+ * ERROR being 0 or the Kafka error's name.  It fails unless every record
+ * got exactly one report and the failed ones match chute_flush's count.
  */
 #include "shm/chute.h"
 
@@ -21,8 +27,11 @@
 #define BASE_TS 1700000000000LL
 
 struct load {
-    const char *name, *topic;
+    const char *name, *topic, *reports;
     long client, count, keys, maxpad;
+    FILE *out;
+    long reported, report_failed;
+    unsigned char *seen;
 };
 
 static void parse(int argc, char **argv, struct load *l)
@@ -31,7 +40,7 @@ static void parse(int argc, char **argv, struct load *l)
 
     l->keys = 1000;
     l->maxpad = 100;
-    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:")) != -1) {
         switch (opt) {
         case 'n': l->name = optarg; break;
         case 't': l->topic = optarg; break;
@@ -39,6 +48,7 @@ static void parse(int argc, char **argv, struct load *l)
         case 'N': l->count = atol(optarg); break;
         case 'k': l->keys = atol(optarg); break;
         case 's': l->maxpad = atol(optarg); break;
+        case 'R': l->reports = optarg; break;
         default:
             fprintf(stderr, "usage: sendload -n NAME -t TOPIC -c CLIENT "
                             "-N COUNT [-k KEYS] [-s MAXPAD]\n");
@@ -74,10 +84,61 @@ static int send_one(chute_t *c, int topic, const struct load *l, long i,
         .headers = h,
         .header_count = 3,
         .timestamp_ms = BASE_TS + l->client * 10000000 + i,
+        .opaque = (uint64_t)i,
     };
 
     memset(value + vlen, 'x', (size_t)pad);
     return chute_send(c, &rec);
+}
+
+/* Takes the reports that are ready; returns -1 on a bad one. */
+static int take_reports(chute_t *c, struct load *l)
+{
+    chute_report_t r[512];
+    int n;
+
+    while ((n = chute_poll_reports(c, r, 512)) > 0) {
+        for (int k = 0; k < n; k++) {
+            if (r[k].opaque >= (uint64_t)l->count || l->seen[r[k].opaque]++) {
+                fprintf(stderr, "sendload %ld: stray or repeated report for "
+                        "%llu\n", l->client, (unsigned long long)r[k].opaque);
+                return -1;
+            }
+            l->reported++;
+            l->report_failed += r[k].error != 0;
+            fprintf(l->out, "%ld %llu %d %lld %s\n", l->client,
+                    (unsigned long long)r[k].opaque, r[k].partition,
+                    (long long)r[k].offset,
+                    r[k].error ? chute_kafka_err_name(r[k].error) : "0");
+        }
+    }
+    return n < 0 ? -1 : 0;
+}
+
+static int start_reports(chute_t *c, struct load *l)
+{
+    l->out = fopen(l->reports, "w");
+    l->seen = calloc((size_t)l->count, 1);
+    if (!l->out || !l->seen)
+        return -1;
+    return chute_set(c, "delivery.reports", "true");
+}
+
+/* After the flush every report is written: check that all came. */
+static int finish_reports(chute_t *c, struct load *l, int failed)
+{
+    if (take_reports(c, l) < 0)
+        return -1;
+    fclose(l->out);
+    if (l->reported != l->count || l->report_failed != failed ||
+        chute_reports_lost(c)) {
+        fprintf(stderr, "sendload %ld: %ld reports (%ld failed, %llu lost) "
+                "for %ld records (%d failed)\n", l->client, l->reported,
+                l->report_failed, (unsigned long long)chute_reports_lost(c),
+                l->count, failed);
+        return -1;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -98,14 +159,34 @@ int main(int argc, char **argv)
         fprintf(stderr, "sendload: %s\n", chute_errmsg());
         return 1;
     }
+    if (l.reports && start_reports(c, &l) < 0) {
+        fprintf(stderr, "sendload: reports: %s\n", chute_errmsg());
+        return 1;
+    }
     for (long i = 0; i < l.count; i++) {
-        if (send_one(c, topic, &l, i, value) < 0) {
+        if (l.reports && i % 1024 == 0 && take_reports(c, &l) < 0)
+            return 1;
+        int rc = send_one(c, topic, &l, i, value);
+        if (rc == CHUTE_ERR_QUEUE_FULL && l.reports) {
+            /* Owed too many reports: take them and try again. */
+            if (take_reports(c, &l) < 0)
+                return 1;
+            i--;
+            continue;
+        }
+        if (rc < 0) {
             fprintf(stderr, "sendload %ld: record %ld refused: %s\n", l.client,
                     i, chute_errmsg());
             return 1;
         }
     }
     failed = chute_flush(c, 120000);
+    if (failed < 0) {
+        fprintf(stderr, "sendload %ld: flush: %s\n", l.client, chute_errmsg());
+        return 1;
+    }
+    if (l.reports && finish_reports(c, &l, failed) < 0)
+        return 1;
     printf("sendload %ld: sent %ld failed %d\n", l.client, l.count, failed);
     chute_close(c);
     free(value);
