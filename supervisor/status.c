@@ -5,6 +5,7 @@
 #include "supervisor/sup.h"
 
 #include "common/proc.h"
+#include "proto/kafka.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,36 @@ static Chute__Ctl__StatusReply__Slot *slot_status(struct sup *s, uint32_t i)
     return sl;
 }
 
+struct error_walk {
+    uint32_t topic;
+    Chute__Ctl__StatusReply__TopicCounters *t;
+};
+
+static void add_error(void *ctx, uint32_t topic, int16_t error,
+                      uint64_t records)
+{
+    struct error_walk *ew = ctx;
+    Chute__Ctl__StatusReply__TopicCounters *t = ew->t;
+    Chute__Ctl__StatusReply__TopicCounters__Error *e, **grown;
+
+    if (topic != ew->topic)
+        return;
+    grown = realloc(t->errors, (t->n_errors + 1) * sizeof(*grown));
+    e = malloc(sizeof(*e));
+    if (!grown || !e) {
+        free(e);
+        if (grown)
+            t->errors = grown;
+        return;
+    }
+    chute__ctl__status_reply__topic_counters__error__init(e);
+    e->code = error;
+    e->name = (char *)kafka_err_name(error);
+    e->records = records;
+    t->errors = grown;
+    t->errors[t->n_errors++] = e;
+}
+
 static Chute__Ctl__StatusReply__TopicCounters *topic_status(struct sup *s,
                                                             uint32_t id)
 {
@@ -71,6 +102,8 @@ static Chute__Ctl__StatusReply__TopicCounters *topic_status(struct sup *s,
     t->partitions = (int32_t)atomic_load(&it->partitions);
     t->records_acked = atomic_load(&s->in.state->topic_acked[id]);
     t->records_failed = atomic_load(&s->in.state->topic_failed[id]);
+    struct error_walk ew = {id, t};
+    instance_each_error(&s->in, add_error, &ew);
     return t;
 }
 
@@ -122,6 +155,9 @@ void sup_status_free(Chute__Ctl__Reply *r)
     for (size_t i = 0; i < st->n_slots; i++)
         free(st->slots[i]);
     for (size_t i = 0; i < st->n_topics; i++) {
+        for (size_t e = 0; e < st->topics[i]->n_errors; e++)
+            free(st->topics[i]->errors[e]);
+        free(st->topics[i]->errors);
         free(st->topics[i]->name);
         free(st->topics[i]);
     }

@@ -50,6 +50,10 @@ static void print_status(const Chute__Ctl__StatusReply *st)
         printf("%-30s %-10d %-12llu %-12llu\n", t->name, t->partitions,
                (unsigned long long)t->records_acked,
                (unsigned long long)t->records_failed);
+        for (size_t e = 0; e < t->n_errors; e++)
+            printf("  failed with %s (%d): %llu\n", t->errors[e]->name,
+                   t->errors[e]->code,
+                   (unsigned long long)t->errors[e]->records);
     }
 }
 
