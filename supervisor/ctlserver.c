@@ -74,6 +74,26 @@ int sup_resolve_topic(struct sup *s, const char *name)
                    TOPIC_MAX);
 }
 
+void sup_refresh_topics(struct sup *s)
+{
+    for (uint32_t id = 0; id < TOPIC_MAX; id++) {
+        struct intake_topic *t = instance_topic(&s->in, id);
+        if (atomic_load(&t->state) != TOPIC_READY)
+            continue;
+        int parts = mdfetch_topic(s->cfg.bootstrap_servers, s->cfg.client_id,
+                                  t->name, RESOLVE_TIMEOUT_MS);
+        uint32_t had = atomic_load(&t->partitions);
+        if (parts < 0) {
+            log_warn("topic \"%s\": metadata refresh failed: %s", t->name,
+                     chute_errmsg());
+        } else if ((uint32_t)parts > had) {
+            /* Partitions are only ever added in Kafka: grow, never shrink. */
+            atomic_store(&t->partitions, (uint32_t)parts);
+            log_info("topic \"%s\": %u -> %d partitions", t->name, had, parts);
+        }
+    }
+}
+
 static void reply_error(Chute__Ctl__Reply *r, int err)
 {
     r->error_code = err;

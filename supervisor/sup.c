@@ -176,6 +176,7 @@ static void stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
         return;
     log_info("signal %d: stopping intake, draining workers", sig->signum);
     s->stopping = true;
+    ev_timer_stop(loop, &s->refresh);
     atomic_store(&s->in.intake->accepting, 0);
     ctlserver_stop(s);
     for (uint32_t i = 0; i < s->worker_count; i++) {
@@ -195,8 +196,20 @@ static void hup_cb(struct ev_loop *loop, ev_signal *sig, int revents)
     log_info("SIGHUP: configuration reload is not supported yet; ignored");
 }
 
+static void refresh_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    (void)loop;
+    (void)revents;
+    sup_refresh_topics(t->data);
+}
+
 static void start_signals(struct sup *s)
 {
+    double age = s->cfg.metadata_max_age_ms / 1000.0;
+
+    ev_timer_init(&s->refresh, refresh_cb, age, age);
+    s->refresh.data = s;
+    ev_timer_start(s->loop, &s->refresh);
     ev_signal_init(&s->sigterm, stop_cb, SIGTERM);
     ev_signal_init(&s->sigint, stop_cb, SIGINT);
     ev_signal_init(&s->sighup, hup_cb, SIGHUP);

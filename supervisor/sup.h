@@ -40,6 +40,7 @@ struct sup {
     struct instance in;
     struct ev_loop *loop;
     ev_signal sigterm, sigint, sighup;
+    ev_timer refresh;         /* metadata.max.age.ms: partition counts */
     bool stopping;
     int exit_code;
     struct sup_worker workers[WORKER_MAX];
@@ -58,5 +59,8 @@ int ctlserver_start(struct sup *s);
 void ctlserver_stop(struct sup *s);
 /* Resolves a topic into the intake topic table; returns its id. */
 int sup_resolve_topic(struct sup *s, const char *name);
+/* Asks the cluster for every known topic again and publishes partitions
+ * that were added. */
+void sup_refresh_topics(struct sup *s);
 
 #endif
