@@ -130,6 +130,7 @@ static int finish_reports(chute_t *c, struct load *l, int failed)
     if (take_reports(c, l) < 0)
         return -1;
     fclose(l->out);
+    free(l->seen);
     if (l->reported != l->count || l->report_failed != failed ||
         chute_reports_lost(c)) {
         fprintf(stderr, "sendload %ld: %ld reports (%ld failed, %llu lost) "
