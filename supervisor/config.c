@@ -272,7 +272,8 @@ static const struct config_prop config_props[] = {
      .max = GIB,
      .check = config_check_pow2,
      .rule = "power of two",
-     .doc = "Bytes of each slot's ring; must exceed message.max.bytes + 64."},
+     .doc = "Bytes of each slot's ring; at least twice message.max.bytes "
+            "plus 128 (a ring holds a record of up to half its size)."},
     {.name = "buffer.memory",
      .type = CONFIG_SIZE,
      .off = OFF(buffer_memory),
@@ -651,10 +652,10 @@ int config_validate(const struct config *cfg)
         return err_set(CHUTE_ERR_INVALID,
                        "\"workers\" (%d) is larger than \"slots\" (%d)",
                        cfg->workers, cfg->slots);
-    if (cfg->ring_size <= (uint64_t)cfg->message_max_bytes + 64)
+    if (cfg->ring_size < 2 * (uint64_t)cfg->message_max_bytes + 128)
         return err_set(CHUTE_ERR_INVALID,
-                       "\"ring.size\" (%" PRIu64 ") must be larger than "
-                       "\"message.max.bytes\" (%d) + 64",
+                       "\"ring.size\" (%" PRIu64 ") must be at least twice "
+                       "\"message.max.bytes\" (%d) plus 128",
                        cfg->ring_size, cfg->message_max_bytes);
     if (cfg->buffer_memory < (uint64_t)cfg->batch_size)
         return err_set(CHUTE_ERR_INVALID,

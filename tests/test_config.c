@@ -339,9 +339,9 @@ static const struct validate_case {
 } validate_cases[] = {
     {{"workers=32", "slots=16"},
      "\"workers\" (32) is larger than \"slots\" (16)"},
-    {{"ring.size=1m", "message.max.bytes=1048512"},
-     "\"ring.size\" (1048576) must be larger than \"message.max.bytes\" "
-     "(1048512) + 64"},
+    {{"ring.size=1m", "message.max.bytes=524225"},
+     "\"ring.size\" (1048576) must be at least twice \"message.max.bytes\" "
+     "(524225) plus 128"},
     {{"buffer.memory=1m", "batch.size=2000000"},
      "\"buffer.memory\" (1048576) is smaller than \"batch.size\" (2000000)"},
     {{"retry.backoff.ms=2000"},
@@ -356,7 +356,7 @@ static const struct validate_case {
     {{"retries=0"}, "\"enable.idempotence\"=true needs \"retries\" > 0"},
     /* The same settings are fine where the rule does not apply. */
     {{"workers=16", "slots=16"}, NULL},
-    {{"ring.size=1m", "message.max.bytes=1048511"}, NULL},
+    {{"ring.size=1m", "message.max.bytes=524224"}, NULL},
     {{"buffer.memory=1m", "batch.size=1048576"}, NULL},
     {{"retry.backoff.ms=1000"}, NULL},
     {{"linger.ms=1000", "message.timeout.ms=0"}, NULL},
