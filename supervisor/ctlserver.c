@@ -20,7 +20,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define RESOLVE_TIMEOUT_MS 10000
 
 static void client_close(struct sup_ctl_client *c)
 {
@@ -31,67 +30,10 @@ static void client_close(struct sup_ctl_client *c)
             s->clients[i] = NULL;
     ev_io_stop(s->loop, &c->io);
     close(c->fd);
+    topics_resolve_cancel(c->resolving);
+    free(c->resolving_name);
     ctlmsg_reader_release(&c->reader);
     free(c);
-}
-
-static int find_topic(struct sup *s, const char *name)
-{
-    for (int id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = instance_topic(&s->in, (uint32_t)id);
-        if (atomic_load(&t->state) == TOPIC_READY &&
-            strcmp(t->name, name) == 0)
-            return id;
-    }
-    return -1;
-}
-
-int sup_resolve_topic(struct sup *s, const char *name)
-{
-    int id = find_topic(s, name), parts;
-    size_t len = strlen(name);
-
-    if (id >= 0)
-        return id;
-    if (len == 0 || len > TOPIC_NAME_MAX)
-        return err_set(CHUTE_ERR_INVALID, "invalid topic name \"%s\"", name);
-    parts = mdfetch_topic(s->cfg.bootstrap_servers, s->cfg.client_id, name,
-                          RESOLVE_TIMEOUT_MS);
-    if (parts < 0)
-        return parts;
-    for (id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = instance_topic(&s->in, (uint32_t)id);
-        if (atomic_load(&t->state) != TOPIC_FREE)
-            continue;
-        memcpy(t->name, name, len + 1);
-        t->name_len = (uint32_t)len;
-        atomic_store(&t->partitions, (uint32_t)parts);
-        atomic_store_explicit(&t->state, TOPIC_READY, memory_order_release);
-        log_info("topic \"%s\": id %d, %d partitions", name, id, parts);
-        return id;
-    }
-    return err_set(CHUTE_ERR_TOO_MANY, "the topic table (%d) is full",
-                   TOPIC_MAX);
-}
-
-void sup_refresh_topics(struct sup *s)
-{
-    for (uint32_t id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = instance_topic(&s->in, id);
-        if (atomic_load(&t->state) != TOPIC_READY)
-            continue;
-        int parts = mdfetch_topic(s->cfg.bootstrap_servers, s->cfg.client_id,
-                                  t->name, RESOLVE_TIMEOUT_MS);
-        uint32_t had = atomic_load(&t->partitions);
-        if (parts < 0) {
-            log_warn("topic \"%s\": metadata refresh failed: %s", t->name,
-                     chute_errmsg());
-        } else if ((uint32_t)parts > had) {
-            /* Partitions are only ever added in Kafka: grow, never shrink. */
-            atomic_store(&t->partitions, (uint32_t)parts);
-            log_info("topic \"%s\": %u -> %d partitions", t->name, had, parts);
-        }
-    }
 }
 
 static void reply_error(Chute__Ctl__Reply *r, int err)
@@ -111,41 +53,78 @@ static void handle_hello(struct sup *s, Chute__Ctl__Reply *r,
     r->hello = h;
 }
 
-static void handle_resolve(struct sup *s, const Chute__Ctl__ResolveTopic *q,
-                           Chute__Ctl__Reply *r, Chute__Ctl__TopicInfo *t)
-{
-    int id = sup_resolve_topic(s, q->name ? q->name : "");
+static int send_reply(struct sup_ctl_client *c, Chute__Ctl__Reply *r);
 
+/* The cluster answered a client's resolve: reply, and read its next
+ * request (reading stopped while it waited, to keep replies in order). */
+static void resolved(void *arg, int id)
+{
+    struct sup_ctl_client *c = arg;
+    Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
+    Chute__Ctl__TopicInfo t = CHUTE__CTL__TOPIC_INFO__INIT;
+    struct sup *s = c->sup;
+
+    c->resolving = NULL;
     if (id < 0) {
-        reply_error(r, id);
-        return;
+        reply_error(&r, id);
+    } else {
+        t.name = c->resolving_name;
+        t.topic_id = id;
+        t.partition_count = (int32_t)atomic_load(
+            &instance_topic(&s->in, (uint32_t)id)->partitions);
+        r.body_case = CHUTE__CTL__REPLY__BODY_TOPIC;
+        r.topic = &t;
     }
-    t->name = q->name;
-    t->topic_id = id;
-    t->partition_count =
-        (int32_t)atomic_load(&instance_topic(&s->in, (uint32_t)id)->partitions);
-    r->body_case = CHUTE__CTL__REPLY__BODY_TOPIC;
-    r->topic = t;
+    int rc = send_reply(c, &r);
+    bool waited = !c->starting; /* else handle() is still on the stack */
+
+    free(c->resolving_name);
+    c->resolving_name = NULL;
+    if (rc < 0)
+        c->broken = true;
+    if (c->broken && waited)
+        client_close(c);
+    else if (!c->broken)
+        ev_io_start(s->loop, &c->io);
+}
+
+static int handle_resolve(struct sup_ctl_client *c,
+                          const Chute__Ctl__ResolveTopic *q)
+{
+    c->resolving_name = strdup(q->name ? q->name : "");
+    if (!c->resolving_name)
+        return -1;
+    ev_io_stop(c->sup->loop, &c->io);
+    c->starting = true;
+    c->resolving = topics_resolve(c->sup, c->resolving_name, resolved, c);
+    c->starting = false;
+    return c->broken ? -1 : 0;
 }
 
 /* status.c builds the status reply; it lives apart for its size. */
 int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r);
 void sup_status_free(Chute__Ctl__Reply *r);
 
+static int send_reply(struct sup_ctl_client *c, Chute__Ctl__Reply *r)
+{
+    int rc = ctlmsg_send_reply(c->fd, r);
+
+    sup_status_free(r);
+    return rc;
+}
+
+/* Answers one request; a resolve may answer later (see resolved()). */
 static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
 {
     Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
     Chute__Ctl__HelloReply h = CHUTE__CTL__HELLO_REPLY__INIT;
-    Chute__Ctl__TopicInfo t = CHUTE__CTL__TOPIC_INFO__INIT;
-    int rc;
 
     switch (q->body_case) {
     case CHUTE__CTL__REQUEST__BODY_HELLO:
         handle_hello(c->sup, &r, &h);
         break;
     case CHUTE__CTL__REQUEST__BODY_RESOLVE_TOPIC:
-        handle_resolve(c->sup, q->resolve_topic, &r, &t);
-        break;
+        return handle_resolve(c, q->resolve_topic);
     case CHUTE__CTL__REQUEST__BODY_STATUS:
         if (sup_status_reply(c->sup, &r) < 0)
             reply_error(&r, CHUTE_ERR_SYSTEM);
@@ -154,9 +133,7 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
         reply_error(&r, err_set(CHUTE_ERR_INVALID, "unknown request"));
         break;
     }
-    rc = ctlmsg_send_reply(c->fd, &r);
-    sup_status_free(&r);
-    return rc;
+    return send_reply(c, &r);
 }
 
 static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -170,8 +147,8 @@ static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
         Chute__Ctl__Request *q = ctlmsg_reader_take(&c->reader);
         rc = q ? handle(c, q) : -1;
         ctlmsg_request_free(q);
-        if (rc < 0)
-            break;
+        if (rc < 0 || c->resolving_name)
+            break; /* closing, or waiting for the cluster */
     }
     if (rc < 0)
         client_close(c);

@@ -177,6 +177,7 @@ static void stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
     log_info("signal %d: stopping intake, draining workers", sig->signum);
     s->stopping = true;
     ev_timer_stop(loop, &s->refresh);
+    topics_stop(s);
     atomic_store(&s->in.intake->accepting, 0);
     ctlserver_stop(s);
     for (uint32_t i = 0; i < s->worker_count; i++) {
@@ -200,7 +201,7 @@ static void refresh_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     (void)loop;
     (void)revents;
-    sup_refresh_topics(t->data);
+    topics_refresh(t->data);
 }
 
 static void start_signals(struct sup *s)

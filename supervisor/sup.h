@@ -10,6 +10,7 @@
 #include "proto/ctlmsg.h"
 #include "shm/instance.h"
 #include "supervisor/config.h"
+#include "worker/mdfetch.h"
 #include "worker/worker.h"
 
 #include <ev.h>
@@ -32,6 +33,16 @@ struct sup_ctl_client {
     ev_io io;
     struct ctlmsg_reader reader;
     struct sup *sup;
+    struct sup_resolve *resolving; /* its request waits for the cluster */
+    char *resolving_name;
+    bool broken;               /* a reply could not be sent: close it */
+    bool starting;             /* inside topics_resolve() */
+};
+
+struct sup_refresh {
+    struct sup *sup;
+    uint32_t topic;
+    struct mdfetch *fetch;     /* NULL when idle */
 };
 
 struct sup {
@@ -49,6 +60,7 @@ struct sup {
     char socket_path[108];
     ev_io listen_io;
     struct sup_ctl_client *clients[SUP_CTL_CLIENTS_MAX];
+    struct sup_refresh refreshes[TOPIC_MAX];
 };
 
 /* Runs the service with a validated configuration; returns the exit code. */
@@ -57,10 +69,18 @@ int sup_run(struct sup *s);
 /* ctlserver.c */
 int ctlserver_start(struct sup *s);
 void ctlserver_stop(struct sup *s);
-/* Resolves a topic into the intake topic table; returns its id. */
-int sup_resolve_topic(struct sup *s, const char *name);
+/* topics.c */
+struct sup_resolve;
+typedef void topics_cb(void *arg, int id_or_error);
+/* Finds or adds `name` to the topic table, asking the cluster without
+ * blocking; cb gets the topic id or a negative error.  Returns NULL when
+ * cb already ran, else a handle for topics_resolve_cancel(). */
+struct sup_resolve *topics_resolve(struct sup *s, const char *name,
+                                   topics_cb *cb, void *arg);
+void topics_resolve_cancel(struct sup_resolve *r);
 /* Asks the cluster for every known topic again and publishes partitions
  * that were added. */
-void sup_refresh_topics(struct sup *s);
+void topics_refresh(struct sup *s);
+void topics_stop(struct sup *s);
 
 #endif

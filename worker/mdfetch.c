@@ -1,5 +1,6 @@
 /*
- * mdfetch.c: blocking topic look-up over a private event loop.
+ * mdfetch.c: one topic's metadata, asked of the cluster until it answers
+ * for the topic or the deadline passes.
  */
 #include "worker/mdfetch.h"
 
@@ -12,54 +13,64 @@
 
 #define MDFETCH_RETRY_S 0.2
 
-struct fetch {
+struct mdfetch {
     struct ev_loop *loop;
     struct conn conn;
-    const char *topic;
+    char *topic;
     int16_t ver;
-    int result;             /* 0: not yet */
     int16_t last_error;
     ev_timer retry, deadline;
+    ev_idle finish;          /* runs the callback outside conn's callbacks */
+    int result;              /* 0: not yet */
+    mdfetch_cb *cb;
+    void *arg;
 };
+
+static void conclude(struct mdfetch *f, int result)
+{
+    if (f->result)
+        return;
+    f->result = result;
+    ev_timer_stop(f->loop, &f->retry);
+    ev_timer_stop(f->loop, &f->deadline);
+    ev_idle_start(f->loop, &f->finish);
+}
 
 static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
                         size_t len)
 {
-    struct fetch *f = arg;
+    struct mdfetch *f = arg;
     struct kafka_metadata md;
 
     (void)c;
-    if (err || kafka_metadata_parse(body, len, f->ver, &md) < 0)
-        return; /* the connection closes; the retry timer reconnects */
+    if (err || f->result || kafka_metadata_parse(body, len, f->ver, &md) < 0)
+        return; /* a lost connection is retried by the timer */
     for (size_t i = 0; i < md.topic_count; i++) {
         const struct kafka_topic *t = &md.topics[i];
         if (!t->name || strcmp(t->name, f->topic) != 0)
             continue;
         f->last_error = t->error;
         if (t->error == 0 && t->partition_count > 0)
-            f->result = (int)t->partition_count;
-        else if (!kafka_err_retriable(t->error))
-            f->result = err_set(CHUTE_ERR_UNKNOWN_TOPIC,
+            conclude(f, (int)t->partition_count);
+        else if (t->error && !kafka_err_retriable(t->error))
+            conclude(f, err_set(CHUTE_ERR_UNKNOWN_TOPIC,
                                 "the cluster refused topic \"%s\": %s",
-                                f->topic, kafka_err_name(t->error));
+                                f->topic, kafka_err_name(t->error)));
     }
     kafka_metadata_free(&md);
-    if (f->result)
-        ev_break(f->loop, EVBREAK_ALL);
 }
 
 static void send_request(struct conn *c, void *ctx)
 {
-    struct fetch *f = ctx;
+    struct mdfetch *f = ctx;
     const char *names[1] = {f->topic};
     int32_t corr = conn_corr(c);
     size_t start = c->out.len;
 
     f->ver = conn_version(c, KAFKA_API_METADATA, 1, 8);
     if (f->ver < 0) {
-        f->result = err_set(CHUTE_ERR_PROTOCOL,
-                            "broker supports no Metadata version in 1..8");
-        ev_break(f->loop, EVBREAK_ALL);
+        conclude(f, err_set(CHUTE_ERR_PROTOCOL,
+                            "broker supports no Metadata version in 1..8"));
         return;
     }
     kafka_metadata_req(&c->out, f->ver, corr, c->client_id, names, 1, true);
@@ -71,7 +82,7 @@ static void send_request(struct conn *c, void *ctx)
  * yet), or reconnect. */
 static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    struct fetch *f = t->data;
+    struct mdfetch *f = t->data;
 
     (void)loop;
     (void)revents;
@@ -83,14 +94,44 @@ static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
-    struct fetch *f = t->data;
+    struct mdfetch *f = t->data;
 
+    (void)loop;
     (void)revents;
-    f->result = err_set(CHUTE_ERR_TIMED_OUT,
-                        "no metadata for topic \"%s\" from the cluster%s%s",
-                        f->topic, f->last_error ? ": " : "",
-                        f->last_error ? kafka_err_name(f->last_error) : "");
-    ev_break(loop, EVBREAK_ALL);
+    if (f->last_error == KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+        conclude(f, err_set(CHUTE_ERR_UNKNOWN_TOPIC,
+                            "the cluster does not know topic \"%s\" "
+                            "(UNKNOWN_TOPIC_OR_PARTITION until the deadline)",
+                            f->topic));
+    else
+        conclude(f, err_set(CHUTE_ERR_TIMED_OUT,
+                            "no metadata for topic \"%s\" from the cluster%s%s",
+                            f->topic, f->last_error ? ": " : "",
+                            f->last_error ? kafka_err_name(f->last_error)
+                                          : ""));
+}
+
+static void free_fetch(struct mdfetch *f)
+{
+    ev_timer_stop(f->loop, &f->retry);
+    ev_timer_stop(f->loop, &f->deadline);
+    ev_idle_stop(f->loop, &f->finish);
+    conn_release(&f->conn);
+    free(f->topic);
+    free(f);
+}
+
+static void finish_cb(struct ev_loop *loop, ev_idle *idle, int revents)
+{
+    struct mdfetch *f = idle->data;
+    mdfetch_cb *cb = f->cb;
+    void *arg = f->arg;
+    int result = f->result;
+
+    (void)loop;
+    (void)revents;
+    free_fetch(f);
+    cb(arg, result);
 }
 
 static int parse_first(const char *list, char *host, size_t size, int *port)
@@ -107,30 +148,73 @@ static int parse_first(const char *list, char *host, size_t size, int *port)
     return *port > 0 ? 0 : -1;
 }
 
-int mdfetch_topic(const char *bootstrap, const char *client_id,
-                  const char *topic, int timeout_ms)
+struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
+                              const char *client_id, const char *topic,
+                              int timeout_ms, mdfetch_cb *cb, void *arg)
 {
-    struct fetch f = {.topic = topic};
-    struct conn_owner owner = {send_request, NULL, &f};
+    struct mdfetch *f = calloc(1, sizeof(*f));
+    struct conn_owner owner = {send_request, NULL, f};
     char host[256];
     int port;
 
-    if (parse_first(bootstrap, host, sizeof(host), &port) < 0)
-        return err_set(CHUTE_ERR_INVALID,
-                       "bootstrap.servers \"%s\" has no host:port", bootstrap);
-    f.loop = ev_loop_new(EVFLAG_AUTO);
-    if (!f.loop)
+    if (!f || !(f->topic = strdup(topic))) {
+        free(f);
+        err_set(CHUTE_ERR_SYSTEM, "out of memory");
+        return NULL;
+    }
+    if (parse_first(bootstrap, host, sizeof(host), &port) < 0) {
+        free(f->topic);
+        free(f);
+        err_set(CHUTE_ERR_INVALID, "bootstrap.servers \"%s\" has no host:port",
+                bootstrap);
+        return NULL;
+    }
+    f->loop = loop;
+    f->cb = cb;
+    f->arg = arg;
+    conn_init(&f->conn, loop, -1, host, port, client_id, timeout_ms, &owner);
+    ev_timer_init(&f->retry, retry_cb, MDFETCH_RETRY_S, MDFETCH_RETRY_S);
+    ev_timer_init(&f->deadline, deadline_cb, timeout_ms / 1000.0, 0);
+    ev_idle_init(&f->finish, finish_cb);
+    f->retry.data = f->deadline.data = f->finish.data = f;
+    ev_timer_start(loop, &f->retry);
+    ev_timer_start(loop, &f->deadline);
+    conn_want(&f->conn);
+    return f;
+}
+
+void mdfetch_cancel(struct mdfetch *f)
+{
+    if (f)
+        free_fetch(f);
+}
+
+struct blocking {
+    struct ev_loop *loop;
+    int result;
+};
+
+static void blocking_done(void *arg, int result)
+{
+    struct blocking *b = arg;
+
+    b->result = result;
+    ev_break(b->loop, EVBREAK_ALL);
+}
+
+int mdfetch_topic(const char *bootstrap, const char *client_id,
+                  const char *topic, int timeout_ms)
+{
+    struct blocking b = {ev_loop_new(EVFLAG_AUTO), 0};
+
+    if (!b.loop)
         return err_set(CHUTE_ERR_SYSTEM, "cannot create an event loop");
-    conn_init(&f.conn, f.loop, -1, host, port, client_id, timeout_ms, &owner);
-    ev_timer_init(&f.retry, retry_cb, MDFETCH_RETRY_S, MDFETCH_RETRY_S);
-    f.retry.data = &f;
-    ev_timer_start(f.loop, &f.retry);
-    ev_timer_init(&f.deadline, deadline_cb, timeout_ms / 1000.0, 0);
-    f.deadline.data = &f;
-    ev_timer_start(f.loop, &f.deadline);
-    conn_want(&f.conn);
-    ev_run(f.loop, 0);
-    conn_release(&f.conn);
-    ev_loop_destroy(f.loop);
-    return f.result;
+    if (!mdfetch_start(b.loop, bootstrap, client_id, topic, timeout_ms,
+                       blocking_done, &b)) {
+        ev_loop_destroy(b.loop);
+        return CHUTE_ERR_SYSTEM;
+    }
+    ev_run(b.loop, 0);
+    ev_loop_destroy(b.loop);
+    return b.result;
 }

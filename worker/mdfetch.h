@@ -1,16 +1,33 @@
 /*
- * mdfetch.h: a one-shot, blocking metadata look-up of one topic, for the
- * supervisor's topic resolution.  It runs a broker connection on a private
- * libev loop, so it shares all of conn.c's protocol handling.
+ * mdfetch.h: a one-shot metadata look-up of one topic, for the
+ * supervisor's topic resolution and refresh.  It drives a broker
+ * connection (conn.c) on the caller's libev loop, so it shares all of the
+ * worker's protocol handling and never blocks the loop.
  */
 #ifndef CHUTE_WORKER_MDFETCH_H
 #define CHUTE_WORKER_MDFETCH_H
 
+#include <ev.h>
 #include <stdint.h>
 
-/* Asks the cluster for `topic` (auto-creating it where the cluster does).
- * Returns its partition count (> 0), CHUTE_ERR_UNKNOWN_TOPIC when the
- * cluster refuses it, or CHUTE_ERR_TIMED_OUT. */
+struct mdfetch;
+
+/* result: the topic's partition count (> 0), or a negative chute_err with
+ * chute_errmsg() saying why: CHUTE_ERR_UNKNOWN_TOPIC when the cluster
+ * refuses the topic or still does not know it at the deadline,
+ * CHUTE_ERR_TIMED_OUT when no broker answered. */
+typedef void mdfetch_cb(void *arg, int result);
+
+/* Starts a look-up of `topic` (auto-creating it where the cluster does);
+ * `cb` runs exactly once, unless mdfetch_cancel() comes first.  Returns
+ * NULL (and calls nothing) if it cannot start. */
+struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
+                              const char *client_id, const char *topic,
+                              int timeout_ms, mdfetch_cb *cb, void *arg);
+/* Stops a look-up; its callback will not run. */
+void mdfetch_cancel(struct mdfetch *f);
+
+/* The same, waiting for the answer on a private loop. */
 int mdfetch_topic(const char *bootstrap, const char *client_id,
                   const char *topic, int timeout_ms);
 
