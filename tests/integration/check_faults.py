@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Checks a topic written through faults against what sendload reported.
+
+Reads batchdump.py's output (one record a line, with its batch's producer
+id, epoch, base sequence, base offset, record count and digest) and the
+clients' reports ("sendload C: sent N failed F" lines, other lines are
+ignored), and asserts:
+
+  - every record read is one that a client sent, intact (key, value,
+    headers, timestamp, as check_topic.expected() regenerates it), on the
+    partition Java's murmur2 picks;
+  - a batch that holds any record already read earlier in its partition is
+    a whole copy of an earlier batch: same producer id, epoch, base
+    sequence and record count, same records, byte-identical (batchdump's
+    digest); such a batch is a duplicate (the mock does not de-duplicate
+    idempotent resends, a real broker would);
+  - per key, records appear in send order, duplicate batches left out;
+  - every client reported, and distinct records read == records sent -
+    records reported failed (so nothing is lost beyond what was reported,
+    and nothing reported failed was written, except as the same count);
+  - with --failed none, no client reported a failure; with --failed some,
+    at least one record was reported failed.
+
+Prints: records, distinct, duplicate batches, failed.
+"""
+import argparse
+import collections
+import re
+import sys
+
+from kafka.partitioner.default import murmur2
+
+from check_topic import expected, parse_headers, unhex
+
+REPORT = re.compile(r"^sendload (\d+): sent (\d+) failed (-?\d+)$")
+
+Batch = collections.namedtuple(
+    "Batch", "partition base pid epoch seq count digest records")
+First = collections.namedtuple("First", "base count digest ids")
+
+
+def read_batches(path):
+    """Batches in (partition, base offset) order, records as rows."""
+    batches = collections.OrderedDict()
+    with open(path) as f:
+        for line in f:
+            (p, off, pid, epoch, seq, base, count, ts, key, value, headers,
+             digest) = line.rstrip("\n").split("\t")
+            k = (int(p), int(base))
+            b = batches.get(k)
+            if b is None:
+                b = batches[k] = Batch(int(p), int(base), int(pid), int(epoch),
+                                       int(seq), int(count), digest, [])
+            b.records.append((int(off), int(ts), unhex(key), unhex(value),
+                              parse_headers(headers)))
+    return [batches[k] for k in sorted(batches)]
+
+
+def read_reports(path, clients):
+    failed = {}
+    with open(path) as f:
+        for line in f:
+            m = REPORT.match(line.strip())
+            if m:
+                failed[int(m.group(1))] = (int(m.group(2)), int(m.group(3)))
+    return failed
+
+
+def identify(rec, a, errors, where):
+    """(client, i) of a record after checking its content, or None."""
+    off, ts, key, value, headers = rec
+    try:
+        c, k, s = value.split(b"|")[:3]
+        client, i = int(c[1:]), int(s[1:])
+    except Exception:
+        errors.append("%s: unparsable value %r" % (where, (value or b"")[:40]))
+        return None
+    if not (0 <= client < a.clients and 0 <= i < a.count):
+        errors.append("%s: c%d s%d was never sent" % (where, client, i))
+        return None
+    ekey, evalue, eheaders, ets = expected(client, i, a.keys, a.maxpad)
+    if (key, value, headers, ts) != (ekey, evalue, eheaders, ets):
+        errors.append("%s: c%d s%d: content differs: %r"
+                      % (where, client, i, (key, value[:30], headers, ts)))
+    return client, i
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("dump", help="batchdump.py output")
+    ap.add_argument("reports", help="the clients' stdout")
+    ap.add_argument("--clients", type=int, required=True)
+    ap.add_argument("--count", type=int, required=True)
+    ap.add_argument("--keys", type=int, default=1000)
+    ap.add_argument("--maxpad", type=int, default=100)
+    ap.add_argument("--partitions", type=int, required=True)
+    ap.add_argument("--failed", choices=("none", "some", "any"),
+                    default="any")
+    a = ap.parse_args()
+
+    errors = []
+    seen = {}          # (client, i) -> (partition, offset)
+    last_seq = {}      # (client, key index) -> i
+    firsts = {}        # (partition, pid, epoch, seq) -> first Batch written
+    records = dup_batches = dup_records = 0
+
+    for b in read_batches(a.dump):
+        records += len(b.records)
+        ids = []
+        for rec in b.records:
+            where = "p%d@%d" % (b.partition, rec[0])
+            ids.append(identify(rec, a, errors, where))
+        ids_ok = [x for x in ids if x is not None]
+        repeated = [x for x in ids_ok if x in seen]
+        bkey = (b.partition, b.pid, b.epoch, b.seq)
+        if repeated:
+            orig = firsts.get(bkey)
+            where = "p%d batch@%d (pid %d epoch %d seq %d, %d records)" % (
+                b.partition, b.base, b.pid, b.epoch, b.seq, b.count)
+            if orig is None:
+                errors.append("%s repeats %d records (e.g. c%d s%d first at "
+                              "p%d@%d) but copies no earlier batch"
+                              % ((where, len(repeated)) + repeated[0]
+                                 + seen[repeated[0]]))
+            elif (orig.count != b.count or orig.ids != ids
+                  or orig.digest != b.digest):
+                errors.append("%s is not a whole byte-identical copy of "
+                              "batch@%d (count %d/%d, same records %s, same "
+                              "bytes %s)" % (where, orig.base, orig.count,
+                                             b.count, orig.ids == ids,
+                                             orig.digest == b.digest))
+            dup_batches += 1
+            dup_records += len(b.records)
+            continue
+        if bkey in firsts:
+            errors.append("p%d batch@%d reuses pid %d epoch %d seq %d of "
+                          "batch@%d for other records"
+                          % (b.partition, b.base, b.pid, b.epoch, b.seq,
+                             firsts[bkey].base))
+        else:
+            firsts[bkey] = First(b.base, b.count, b.digest, ids)
+        for rec, x in zip(b.records, ids):
+            if x is None:
+                continue
+            client, i = x
+            seen[x] = (b.partition, rec[0])
+            ekey = expected(client, i, a.keys, a.maxpad)[0]
+            want_p = (murmur2(ekey) & 0x7fffffff) % a.partitions
+            if b.partition != want_p:
+                errors.append("c%d s%d: partition %d, Java picks %d"
+                              % (client, i, b.partition, want_p))
+            kidx = i % a.keys
+            prev = last_seq.get((client, kidx))
+            if prev is not None and prev > i:
+                errors.append("c%d key %d: s%d after s%d (p%d@%d)"
+                              % (client, kidx, i, prev, b.partition, rec[0]))
+            last_seq[(client, kidx)] = i
+
+    reports = read_reports(a.reports, a.clients)
+    failed = 0
+    for c in range(a.clients):
+        if c not in reports:
+            errors.append("client %d did not report" % c)
+            continue
+        sent, f = reports[c]
+        if sent != a.count:
+            errors.append("client %d sent %d, not %d" % (c, sent, a.count))
+        if f < 0:
+            errors.append("client %d: chute_flush returned %d" % (c, f))
+        failed += max(f, 0)
+    sent = a.clients * a.count
+    if len(seen) != sent - failed:
+        gone = [(c, i) for c in range(a.clients) for i in range(a.count)
+                if (c, i) not in seen]
+        errors.append("%d distinct records read, sent %d - failed %d = %d; "
+                      "%d missing, e.g. %s" % (len(seen), sent, failed,
+                                               sent - failed, len(gone),
+                                               gone[:5]))
+    if a.failed == "none" and failed:
+        errors.append("%d records reported failed, expected none" % failed)
+    if a.failed == "some" and not failed:
+        errors.append("no record reported failed, expected some")
+
+    print("check_faults: %d records, %d distinct, %d duplicate batches "
+          "(%d records), %d failed, %d errors"
+          % (records, len(seen), dup_batches, dup_records, failed,
+             len(errors)))
+    for e in errors[:20]:
+        print("  " + e)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
