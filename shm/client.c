@@ -422,6 +422,7 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     rr->partition = partition;
     rr->tail_len = (uint32_t)tail;
     rr->opaque = rec->opaque;
+    rr->accepted_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
     rr->timestamp = rec->timestamp_ms >= 0
                         ? rec->timestamp_ms
                         : clock_ns(CLOCK_REALTIME) / 1000000;
@@ -448,7 +449,7 @@ int chute_send(chute_t *c, const chute_record_t *rec)
     /* The report ring must hold every report this client is owed: one that
      * does not poll its reports gets no more records in. */
     if (c->report_ring >= 0 &&
-        c->reports_owed >= REPORT_RING_SIZE / REPORT_RECORD_SIZE)
+        c->reports_owed >= REPORT_CAPACITY)
         return err_set(CHUTE_ERR_QUEUE_FULL,
                        "%llu delivery reports are waiting: call "
                        "chute_poll_reports()",

@@ -27,10 +27,12 @@ struct instance_params {
     uint32_t max_block_ms;
 };
 
-/* 2 MiB: 32768 reports of 64 bytes.  A client with reports enabled may
- * have at most that many records not yet reported to it. */
+/* 2 MiB of reports of 72 bytes.  A client with reports enabled may have at
+ * most REPORT_CAPACITY records not yet reported to it, which the ring holds
+ * whatever padding its wrap-around takes. */
 #define REPORT_RING_SIZE (2u << 20)
-#define REPORT_RECORD_SIZE 64
+#define REPORT_RECORD_SIZE 72
+#define REPORT_CAPACITY (REPORT_RING_SIZE / REPORT_RECORD_SIZE - 1)
 
 struct instance {
     char name[INSTANCE_NAME_MAX + 1];

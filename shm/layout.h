@@ -136,9 +136,11 @@ struct ring_rec {
     uint32_t tail_len;        /* bytes of Kafka record tail after this */
     int64_t timestamp;
     uint64_t opaque;          /* the client's, returned in its report */
+    int64_t accepted_ns;      /* CLOCK_MONOTONIC_COARSE at chute_send():
+                                 message.timeout.ms counts from here */
     /* record tail (proto/record.h) follows */
 };
-static_assert(sizeof(struct ring_rec) == 40, "ring record header");
+static_assert(sizeof(struct ring_rec) == 48, "ring record header");
 
 /* A delivery report, written by a worker into a client's report ring as a
  * ring record: the header's topic and partition, then this body. */
@@ -263,7 +265,8 @@ struct pool_chunk {
     int16_t producer_epoch;
     int16_t codec;
     int64_t opened_ns;        /* CLOCK_MONOTONIC when the first record came */
-    uint8_t pad[128 - 88];
+    int64_t accepted_ns;      /* when its oldest record was accepted */
+    uint8_t pad[128 - 96];
     /* data follows */
 };
 static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");

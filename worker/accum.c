@@ -214,6 +214,7 @@ static void open_batch(struct wrk *w, struct wpart *p, int32_t idx,
     ch->base_sequence = -1;
     ch->codec = BATCH_CODEC_NONE;
     ch->opened_ns = clock_ns(CLOCK_MONOTONIC);
+    ch->accepted_ns = ch->opened_ns;
     p->open = idx;
     w->chunk_part[idx] = p;
     slot_append(w, p->slot, idx);
@@ -260,13 +261,23 @@ static void assign_producer(struct wrk *w, struct wpart *p,
     p->sp->next_seq = seq.next_seq;
 }
 
-/* Compresses (when it pays), stamps header and CRC, queues the batch. */
-static void seal(struct wrk *w, struct wpart *p)
+static bool has_producer(struct wrk *w, uint32_t slot)
+{
+    return !w->s->idempotent ||
+           atomic_load(&instance_pslot(w->in, slot)->producer_id) >= 0;
+}
+
+/* Compresses (when it pays), stamps header and CRC, queues the batch.
+ * With idempotence a batch waits, open, until its slot has a producer id:
+ * its sequence is given here. */
+static bool seal(struct wrk *w, struct wpart *p)
 {
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->open);
     uint8_t *data = chunk_data(ch);
     size_t len = ch->used;
 
+    if (!has_producer(w, p->slot))
+        return false;
     if (w->s->codec == BATCH_CODEC_LZ4) {
         ssize_t n = lz4frame_compress(data + BATCH_HEADER_SIZE, ch->used,
                                       w->scratch, w->scratch_cap);
@@ -282,6 +293,7 @@ static void seal(struct wrk *w, struct wpart *p)
     atomic_store_explicit(&ch->state, CHUNK_SEALED, memory_order_release);
     queue_push(w, p, p->open);
     p->open = WRK_NONE;
+    return true;
 }
 
 /* Whether a record of `rsize` bytes still fits the open batch. */
@@ -298,9 +310,13 @@ static bool fits(struct wrk *w, struct pool_chunk *ch, size_t rsize)
                chunk_data_cap(w);
 }
 
-/* Appends one checked record; returns false if no chunk is free. */
-static bool append(struct wrk *w, struct wpart *p, const struct ring_rec *rec,
-                   uint64_t pos, uint64_t end)
+enum append_result { APPENDED, NO_CHUNK, BATCH_FULL };
+
+/* Appends one checked record.  NO_CHUNK: the pool is empty; BATCH_FULL:
+ * the open batch is full and cannot be sealed yet (no producer id). */
+static enum append_result append(struct wrk *w, struct wpart *p,
+                                 const struct ring_rec *rec, uint64_t pos,
+                                 uint64_t end)
 {
     const uint8_t *tail = (const uint8_t *)(rec + 1);
     struct pool_chunk *ch;
@@ -310,13 +326,13 @@ static bool append(struct wrk *w, struct wpart *p, const struct ring_rec *rec,
         ch = instance_chunk(w->in, (uint32_t)p->open);
         rsize = record_size(rec->timestamp - ch->base_ts, (int32_t)ch->count,
                             rec->tail_len);
-        if (!fits(w, ch, rsize))
-            seal(w, p);
+        if (!fits(w, ch, rsize) && !seal(w, p))
+            return BATCH_FULL;
     }
     if (p->open == WRK_NONE) {
         int32_t idx = chunk_alloc(w);
         if (idx == WRK_NONE)
-            return false;
+            return NO_CHUNK;
         open_batch(w, p, idx, pos, rec->timestamp);
     }
     ch = instance_chunk(w->in, (uint32_t)p->open);
@@ -330,8 +346,12 @@ static bool append(struct wrk *w, struct wpart *p, const struct ring_rec *rec,
                                                     {0, 0, 0}};
     if (rec->timestamp > ch->max_ts)
         ch->max_ts = rec->timestamp;
+    /* The client's clock is only trusted to make the record older than
+     * its batch, never younger than its drain. */
+    if (rec->accepted_ns > 0 && rec->accepted_ns < ch->accepted_ns)
+        ch->accepted_ns = rec->accepted_ns;
     ch->ring_end = end;
-    return true;
+    return APPENDED;
 }
 
 static void count_client(struct wrk *w, uint32_t client, bool acked,
@@ -422,10 +442,14 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
             atomic_fetch_add(&r->ctl->corrupt, v.len);
         } else if (k == RING_RECORD) {
             struct wpart *p = check_record(w, slot, v.rec);
+            enum append_result ar = p ? append(w, p, v.rec, pos, pos + v.len)
+                                      : APPENDED;
             if (!p) {
                 reject(w, slot, v.rec);
-            } else if (!append(w, p, v.rec, pos, pos + v.len)) {
-                w->pool_starved = true;
+            } else if (ar != APPENDED) {
+                /* Wait for a free chunk (seal everything so some frees) or
+                 * for the producer id; the tick looks again. */
+                w->pool_starved |= ar == NO_CHUNK;
                 break;
             } else {
                 atomic_fetch_add_explicit(&w->stats->records_sent, 1,
@@ -440,25 +464,11 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
     return n;
 }
 
-bool accum_pids_ready(struct wrk *w)
-{
-    if (!w->s->idempotent)
-        return true;
-    for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s] &&
-            atomic_load(&instance_pslot(w->in, s)->producer_id) < 0)
-            return false;
-    return true;
-}
-
 bool accum_drain(struct wrk *w)
 {
     bool found = false;
 
-    /* Sequences are given at sealing, so nothing is batched before every
-     * owned slot has its producer id. */
-    if (!accum_pids_ready(w))
-        return false;
+
     if (w->pool_starved) {
         accum_seal_due(w, true);
         w->pool_starved = false;
@@ -491,7 +501,7 @@ int64_t accum_seal_due(struct wrk *w, bool force)
         struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->open);
         int64_t due = ch->opened_ns + linger;
         if (force || due <= now) {
-            seal(w, p);
+            seal(w, p); /* without a producer id yet, it stays open */
             continue;
         }
         if (next < 0 || due - now < next)
@@ -572,6 +582,14 @@ void accum_resolve(struct wrk *w, int32_t idx, int16_t error,
     w->chunk_part[idx] = NULL;
     atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);
     slot_publish(w, ch->slot);
+}
+
+void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error)
+{
+    int32_t idx = p->open;
+
+    p->open = WRK_NONE;
+    accum_resolve(w, idx, error, -1);
 }
 
 bool accum_empty(struct wrk *w)

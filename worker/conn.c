@@ -92,6 +92,12 @@ static void conn_close(struct conn *c, int err, const char *why)
         c->owner.down(c, c->owner.ctx);
 }
 
+void conn_abort(struct conn *c, const char *why)
+{
+    if (c->state != CONN_DOWN)
+        conn_close(c, CONN_ERR_TIMEOUT, why);
+}
+
 void conn_release(struct conn *c)
 {
     conn_close(c, CONN_ERR_TRANSPORT, NULL);

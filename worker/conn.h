@@ -98,6 +98,9 @@ int32_t conn_corr(struct conn *c);
 /* Registers the request just framed at conn->out (ending at out.len). */
 void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
                bool response, conn_cb *cb, void *arg);
+/* Closes the connection as if its requests timed out: every pending
+ * request fails with CONN_ERR_TIMEOUT. */
+void conn_abort(struct conn *c, const char *why);
 /* Highest common version of `api` within [min, max], or -1. */
 int16_t conn_version(const struct conn *c, int16_t api, int16_t min,
                      int16_t max);

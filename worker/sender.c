@@ -289,7 +289,7 @@ static bool expired(struct wrk *w, int32_t chunk)
 {
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)chunk);
 
-    return clock_ns(CLOCK_MONOTONIC) - ch->opened_ns >=
+    return clock_ns(CLOCK_MONOTONIC) - ch->accepted_ns >=
            (int64_t)w->s->message_timeout_ms * 1000000;
 }
 
@@ -446,11 +446,28 @@ void sender_pump(struct wrk *w)
     }
 }
 
+/* message.timeout.ms covers a record wherever it waits: in an open batch
+ * (no producer id yet), queued (no leader, backing off), or in flight to a
+ * broker that does not answer, whose connection is then closed so that the
+ * answer-less batches come back as possibly written and fail. */
 void sender_expire(struct wrk *w)
 {
-    for (struct wpart *p = w->parts; p; p = p->next)
+    for (struct wpart *p = w->parts; p; p = p->next) {
+        if (p->open != WRK_NONE && expired(w, p->open)) {
+            log_warn("topic \"%s\" partition %d: records expired before "
+                     "their batch could be sealed (no producer id)",
+                     w->topics[p->topic].name, p->partition);
+            accum_expire_open(w, p, KAFKA_ERR_REQUEST_TIMED_OUT);
+        }
         while (p->q_head != WRK_NONE && expired(w, p->q_head))
             fail_batch(w, p, queue_pop(w, p),
                        p->leader < 0 ? KAFKA_ERR_LEADER_NOT_AVAILABLE
                                      : KAFKA_ERR_REQUEST_TIMED_OUT);
+        if (p->f_head != WRK_NONE && expired(w, p->f_head)) {
+            struct conn *c = cluster_conn(w, p->inflight_node);
+            if (c)
+                conn_abort(c, "message.timeout.ms passed for a batch in "
+                              "flight");
+        }
+    }
 }

@@ -122,8 +122,8 @@ struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
 
 /* Rewrites a sealed batch's header for the chunk's producer fields. */
 void accum_stamp(struct wrk *w, int32_t chunk);
-/* True when every owned slot has a producer id (or idempotence is off). */
-bool accum_pids_ready(struct wrk *w);
+/* Fails the partition's open batch (message.timeout.ms passed). */
+void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error);
 
 /* sender.c */
 void sender_pump(struct wrk *w);

@@ -48,6 +48,7 @@ fault_start_clients() {
     for c in $(seq 0 $((FAULT_CLIENTS - 1))); do
         "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
             -N "$FAULT_COUNT" -k "$FAULT_KEYS" -s "$FAULT_MAXPAD" \
+            -R "$TEST_TMP/delivery.$c" \
             >>"$TEST_TMP/reports" 2>>"$TEST_TMP/clients.err" &
         CLIENT_PIDS="$CLIENT_PIDS $!"
         track_pid $!
@@ -88,7 +89,9 @@ fault_check() {
     /usr/bin/python3 "$FAULT_HERE/check_faults.py" \
         "$TEST_TMP/$topic.batches" "$TEST_TMP/reports" \
         --clients "$FAULT_CLIENTS" --count "$FAULT_COUNT" --keys "$FAULT_KEYS" \
-        --maxpad "$FAULT_MAXPAD" --partitions "$parts" --failed "$expect" || {
+        --maxpad "$FAULT_MAXPAD" --partitions "$parts" --failed "$expect" \
+        --delivery "$TEST_TMP"/delivery.* \
+        ${FAULT_NO_ORDER:+--no-order} || {
         if [ -n "${FAULT_KEEP:-}" ]; then
             mkdir -p "$FAULT_KEEP" &&
                 cp "$TEST_TMP"/*.batches "$TEST_TMP"/reports \

@@ -4,8 +4,16 @@
 # NOT_LEADER_OR_FOLLOWER (6), REQUEST_TIMED_OUT (7) and NOT_ENOUGH_REPLICAS
 # (19) are pushed in rounds while the clients run (the first round right
 # after they start, so it lands on their first Produce requests).
-# Asserts: no record reported failed, every record present, per-key order,
-# duplicates only as byte-identical whole batches.
+# Asserts: no record reported failed, every record present where its
+# delivery report says, per-key order, duplicates only as byte-identical
+# whole batches.
+#
+# One Produce request in flight per connection here: the mock does not
+# check sequences (KAFKA-PROTOCOL.md §9), so with several in flight it
+# appends a later batch after an earlier one failed, where a real broker
+# answers OUT_OF_ORDER_SEQUENCE_NUMBER and keeps the order.
+# test_fault_pipelined.sh runs the default (5 in flight) without the order
+# check.
 . "$(dirname "$0")/lib.sh" "$1"
 . "$(dirname "$0")/faultlib.sh"
 PARTS=24
@@ -13,7 +21,7 @@ topic=fault-retriable
 name="fr-$$"
 
 start_mock 3 "$topic:$PARTS"
-fault_start_chuted "$name"
+fault_start_chuted "$name" ${FAULT_IN_FLIGHT:-max.in.flight.requests.per.connection=1}
 fault_start_clients "$name" "$topic"
 mock_cmd err 0 4 6 && mock_cmd err 0 4 7 && mock_cmd err 0 4 19 ||
     fail "mock refused: $MOCK_REPLY"
