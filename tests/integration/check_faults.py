@@ -14,7 +14,8 @@ ignored), and asserts:
     sequence and record count, same records, byte-identical (batchdump's
     digest); such a batch is a duplicate (the mock does not de-duplicate
     idempotent resends, a real broker would);
-  - per key, records appear in send order, duplicate batches left out;
+  - per key, records appear in send order, duplicate batches left out, and
+    the batches kept follow the broker's sequence rules (check_sequences);
   - every client reported, and distinct records read == records sent -
     records reported failed (so nothing is lost beyond what was reported,
     and nothing reported failed was written, except as the same count);
@@ -85,6 +86,33 @@ def identify(rec, a, errors, where):
     return client, i
 
 
+def check_sequences(firsts_in_order):
+    """What a real broker enforces and the mock does not: per partition,
+    the batches it keeps (first copies, in offset order) continue their
+    producer's sequence (base = previous base + count, wrapping at 2^31),
+    and a new epoch or producer id starts at 0."""
+    errors = []
+    last = {}  # partition -> (pid, epoch, next sequence)
+    for b in firsts_in_order:
+        if b.pid < 0:
+            continue
+        prev = last.get(b.partition)
+        if prev and prev[0] == b.pid and prev[1] == b.epoch:
+            want = prev[2]
+        elif prev and prev[0] == b.pid and b.epoch < prev[1]:
+            errors.append("p%d batch@%d: epoch %d after epoch %d"
+                          % (b.partition, b.base, b.epoch, prev[1]))
+            want = b.seq
+        else:
+            want = 0
+        if b.seq != want:
+            errors.append("p%d batch@%d: pid %d epoch %d sequence %d, a "
+                          "broker expects %d" % (b.partition, b.base, b.pid,
+                                                 b.epoch, b.seq, want))
+        last[b.partition] = (b.pid, b.epoch, (b.seq + b.count) & 0x7fffffff)
+    return errors
+
+
 def check_delivery(a, seen, copies, failed):
     """Per record: delivered ones are where their report says; missing
     ones were reported failed.  A record reported failed may still be in the
@@ -141,6 +169,7 @@ def main():
     last_seq = {}      # (client, key index) -> i
     firsts = {}        # (partition, pid, epoch, seq) -> first Batch written
     copies = {}        # (client, i) -> every (partition, offset) it is at
+    kept = []          # first copies, in (partition, offset) order
     records = dup_batches = dup_records = 0
 
     for b in read_batches(a.dump):
@@ -181,6 +210,7 @@ def main():
                              firsts[bkey].base))
         else:
             firsts[bkey] = First(b.base, b.count, b.digest, ids)
+            kept.append(b)
         for rec, x in zip(b.records, ids):
             if x is None:
                 continue
@@ -212,6 +242,8 @@ def main():
             errors.append("client %d: chute_flush returned %d" % (c, f))
         failed += max(f, 0)
     sent = a.clients * a.count
+    if not a.no_order:
+        errors += check_sequences(kept)
     if a.delivery:
         errors += check_delivery(a, seen, copies, failed)
     elif len(seen) != sent - failed:
