@@ -38,6 +38,7 @@ static void settings_from_config(struct sup *s)
                                                   : INT32_MAX;
     w->retry_backoff_ms = c->retry_backoff_ms;
     w->retry_backoff_max_ms = c->retry_backoff_max_ms;
+    w->retries = c->retries;
     w->max_in_flight = c->max_in_flight;
     w->metadata_max_age_ms = c->metadata_max_age_ms;
     w->idempotent = c->enable_idempotence;

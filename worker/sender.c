@@ -317,8 +317,10 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
 
     e->done = true;
     flight_remove(w, p, e->chunk);
-    switch (idem_decide(w->s->idempotent, error, expired(w, e->chunk), epoch,
-                        &b, &seq)) {
+    /* Out of time or out of retries: the batch fails with this error. */
+    bool give_up = expired(w, e->chunk) || p->retries >= w->s->retries;
+
+    switch (idem_decide(w->s->idempotent, error, give_up, epoch, &b, &seq)) {
     case IDEM_ACK:
         if (w->s->idempotent) {
             idem_acked(&seq, &b);

@@ -24,6 +24,7 @@ struct wrk_settings {
     int message_timeout_ms;
     int retry_backoff_ms;
     int retry_backoff_max_ms;
+    int retries;               /* resends of a batch before it fails */
     int max_in_flight;
     int metadata_max_age_ms;
     bool idempotent;           /* enable.idempotence */
