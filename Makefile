@@ -69,7 +69,9 @@ deps:
 	@./scripts/deps.sh
 
 # ---- generated code --------------------------------------------------------
-$(BUILD)/gen/proto/control.pb-c.c $(BUILD)/gen/proto/control.pb-c.h: proto/control.proto
+# One protoc-c run writes both files: the header follows the source.
+$(BUILD)/gen/proto/control.pb-c.h: $(BUILD)/gen/proto/control.pb-c.c
+$(BUILD)/gen/proto/control.pb-c.c: proto/control.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen proto/control.proto
 
