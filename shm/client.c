@@ -51,6 +51,7 @@ struct chute {
     int32_t report_ring;      /* -1: no delivery reports */
     struct ring reports;
     uint64_t reports_owed;    /* records sent with reports, not yet polled */
+    int64_t report_stall_ms;  /* since when a report at the head is pending */
 };
 
 static bool name_ok(const char *name)
@@ -512,6 +513,21 @@ int chute_flush(chute_t *c, int timeout_ms)
     return failed > INT32_MAX ? INT32_MAX : (int)failed;
 }
 
+/* A worker died while writing a report: skip its claim (the worker that
+ * takes over reports that batch again). */
+static bool report_unblock(chute_t *c, uint64_t pos, const struct ring_view *v)
+{
+    int64_t now = clock_ns(CLOCK_MONOTONIC) / 1000000;
+
+    if (v->rec)
+        return !pid_alive(v->pid) &&
+               ring_abandon(&c->reports, pos, -(int32_t)v->len);
+    if (!c->report_stall_ms)
+        c->report_stall_ms = now;
+    return now - c->report_stall_ms >= RING_UNBLOCK_MS &&
+           ring_unblock(&c->reports, pos) > 0;
+}
+
 int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
 {
     uint64_t pos;
@@ -525,8 +541,11 @@ int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
     pos = ring_head(&c->reports);
     while (n < max) {
         enum ring_peek k = ring_peek(&c->reports, pos, &v);
+        if (k == RING_PENDING && report_unblock(c, pos, &v))
+            continue;
         if (k == RING_EMPTY || k == RING_PENDING)
             break;
+        c->report_stall_ms = 0;
         if (k == RING_RECORD &&
             v.rec->tail_len == sizeof(struct ring_report)) {
             const struct ring_report *r = (const void *)(v.rec + 1);

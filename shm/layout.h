@@ -109,7 +109,9 @@ struct ring_ctl {
     _Atomic int32_t owner;     /* worker index */
     _Atomic uint64_t dead_writers; /* claimed records whose writer died */
     _Atomic uint64_t corrupt;      /* bytes skipped as corrupt */
-    uint8_t pad1[LAYOUT_CACHELINE - 40];
+    _Atomic uint64_t drained;  /* the worker is done with what is before it;
+                                  zeroing up to here may be unfinished */
+    uint8_t pad1[LAYOUT_CACHELINE - 48];
     /* ring data follows, ring_size bytes */
 };
 static_assert(sizeof(struct ring_ctl) == 2 * LAYOUT_CACHELINE, "ring ctl");
@@ -236,7 +238,9 @@ static_assert(sizeof(struct state_error) == 16, "state error size");
 /*
  * Buffer pool chunk: one Kafka record batch under construction or in
  * flight.  A chunk moves FREE -> OPEN -> SEALED -> IN_FLIGHT -> FREE; each
- * move is one store of `state` after the data it covers is written.
+ * move is one release store of `state` after the data it covers is
+ * written, so a replacement worker finds every chunk in a defined state
+ * (docs/crash-consistency.md).
  * Data area: [61-byte batch header][records ...] growing up, and one
  * struct chunk_origin per record growing down from the end of the chunk.
  */
@@ -247,37 +251,56 @@ enum chunk_state {
     CHUNK_IN_FLIGHT = 3,
 };
 
+/* count and used change together, in one store: a record is in an open
+ * batch exactly when `fill` counts it. */
+union chunk_fill {
+    struct {
+        uint32_t count;       /* records in the batch */
+        uint32_t used;        /* bytes of encoded records after the header */
+    };
+    uint64_t word;
+};
+
 struct pool_chunk {
     _Atomic uint32_t state;
     int32_t worker;
     uint32_t topic;
     int32_t partition;
     uint32_t slot;
-    uint32_t count;           /* records in the batch */
-    uint32_t used;            /* bytes of encoded records after the header */
     uint32_t wire_len;        /* sealed: bytes of the whole batch */
+    union {
+        struct {
+            uint32_t count;
+            uint32_t used;
+        };
+        _Atomic uint64_t fill; /* see union chunk_fill */
+    };
     int64_t base_ts;
     int64_t max_ts;
     uint64_t ring_first;      /* ring position of the first record */
-    uint64_t ring_end;        /* ring position after the last record */
     int64_t producer_id;
     int32_t base_sequence;
     int16_t producer_epoch;
     int16_t codec;
     int64_t opened_ns;        /* CLOCK_MONOTONIC when the first record came */
     int64_t accepted_ns;      /* when its oldest record was accepted */
+    int32_t source;           /* sealed copy of open chunk `source`, or -1 */
+    uint32_t reported;        /* records resolved so far (counted, reported) */
     uint8_t pad[128 - 96];
-    /* data follows */
 };
 static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");
+static_assert(offsetof(struct pool_chunk, fill) % 8 == 0, "fill alignment");
+static_assert(sizeof(union chunk_fill) == 8, "chunk fill size");
 
-/* Who sent a record of a batch, for counters and delivery reports. */
+/* Who sent a record of a batch, for counters and delivery reports, and
+ * where the ring stood after it (what a replacement resumes from). */
 struct chunk_origin {
     uint64_t opaque;
+    uint64_t ring_end;
     uint16_t client;
     uint16_t pad[3];
 };
-static_assert(sizeof(struct chunk_origin) == 16, "chunk origin size");
+static_assert(sizeof(struct chunk_origin) == 24, "chunk origin size");
 
 /*
  * The slot of a partition: a fixed function of (topic id, partition), so

@@ -140,6 +140,9 @@ void ring_consume(struct ring *r, uint64_t new_head)
 
     if (n == 0)
         return;
+    /* Say first how far we got, so that a consumer dying in the memset
+     * leaves its successor a position to resume from (ring_resume). */
+    atomic_store_explicit(&r->ctl->drained, new_head, memory_order_release);
     if (from + n > r->size) {
         memset(r->data + from, 0, r->size - from);
         memset(r->data, 0, n - (r->size - from));
@@ -147,4 +150,39 @@ void ring_consume(struct ring *r, uint64_t new_head)
         memset(r->data + from, 0, n);
     }
     atomic_store_explicit(&r->ctl->head, new_head, memory_order_release);
+}
+
+uint64_t ring_resume(struct ring *r, uint64_t done)
+{
+    uint64_t head = ring_head(r), tail = ring_tail(r);
+    uint64_t drained = atomic_load_explicit(&r->ctl->drained,
+                                            memory_order_acquire);
+
+    if (drained > done)
+        done = drained;
+    /* The control block is in memory clients can write: never go back,
+     * never past the tail. */
+    if (done < head || done > tail)
+        done = head;
+    ring_consume(r, done);
+    return done;
+}
+
+uint32_t ring_unblock(struct ring *r, uint64_t pos)
+{
+    uint64_t tail = ring_tail(r), q = pos + RING_ALIGN;
+    int32_t expect = 0;
+
+    if (pos >= tail || atomic_load(&rec_at(r, pos)->len) != 0)
+        return 0;
+    /* The dead claim's space is all zero (the consumer zeroed it, and its
+     * writer wrote nothing): it ends at the next written word, the tail or
+     * the ring's end, whichever comes first. */
+    while (q < tail && (q & r->mask) != 0 &&
+           atomic_load_explicit(&rec_at(r, q)->len, memory_order_acquire) == 0)
+        q += RING_ALIGN;
+    if (!atomic_compare_exchange_strong(&rec_at(r, pos)->len, &expect,
+                                        (int32_t)(q - pos) | RING_FLAG_PAD))
+        return 0;
+    return (uint32_t)(q - pos);
 }

@@ -76,8 +76,23 @@ enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
                          struct ring_view *v);
 /* Turns a claimed record at `pos` whose writer died into padding. */
 bool ring_abandon(struct ring *r, uint64_t pos, int32_t claimed_word);
+/*
+ * A claim whose writer died between the tail CAS and its first store
+ * leaves a zero word with no pid.  After it stayed so for RING_UNBLOCK_MS,
+ * the consumer pads over it: from `pos` to the next written word.  A live
+ * writer stopped in exactly that window (a few instructions) would lose its
+ * record; every other stalled writer has a pid in its word and is waited
+ * for as long as it lives.  Returns the bytes padded, 0 if none.
+ */
+#define RING_UNBLOCK_MS 1000
+uint32_t ring_unblock(struct ring *r, uint64_t pos);
 /* Zeroes [head, new_head) and moves the head there. */
 void ring_consume(struct ring *r, uint64_t new_head);
+/* For a consumer taking over from one that died: skips what its
+ * predecessor finished (its `drained` mark, or `done` if that is further,
+ * e.g. the end of the last record found in its batches), completing the
+ * zeroing.  Returns the new head. */
+uint64_t ring_resume(struct ring *r, uint64_t done);
 
 static inline uint64_t ring_head(const struct ring *r)
 {

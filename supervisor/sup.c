@@ -15,8 +15,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A dead worker's slots wait for its replacement: restart within a
+ * second even when workers keep dying, and from the minimum again once
+ * one has lived a while. */
 #define RESTART_BACKOFF_MIN_S 0.1
-#define RESTART_BACKOFF_MAX_S 5.0
+#define RESTART_BACKOFF_MAX_S 1.0
+#define RESTART_STABLE_MS 5000
 
 static void settings_from_config(struct sup *s)
 {
@@ -161,6 +165,10 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
         log_error("worker %u (pid %d) exited with %d; restarting", w->index,
                   c->rpid, WEXITSTATUS(st));
     atomic_fetch_add(&instance_worker(&s->in, w->index)->restarts, 1);
+    if ((uint64_t)mono_ms() -
+            atomic_load(&instance_worker(&s->in, w->index)->started_ms) >
+        RESTART_STABLE_MS)
+        w->backoff_s = RESTART_BACKOFF_MIN_S;
     ev_timer_set(&w->restart, w->backoff_s, 0);
     ev_timer_start(loop, &w->restart);
     w->backoff_s = w->backoff_s * 2 > RESTART_BACKOFF_MAX_S

@@ -38,11 +38,29 @@ static size_t chunk_data_cap(const struct wrk *w)
     return w->in->chunk_size - sizeof(struct pool_chunk);
 }
 
-/* The origins of a chunk's records, last record first. */
-static struct chunk_origin *chunk_origins(struct wrk *w, struct pool_chunk *ch)
+/* The origin of record i of a chunk (they grow down from its end). */
+static struct chunk_origin *chunk_origin(struct wrk *w, struct pool_chunk *ch,
+                                         uint32_t i)
 {
     return (struct chunk_origin *)(chunk_data(ch) + chunk_data_cap(w)) -
-           ch->count;
+           (i + 1);
+}
+
+/* Publishes count and used together (see union chunk_fill). */
+static void chunk_set_fill(struct pool_chunk *ch, uint32_t count,
+                           uint32_t used)
+{
+    union chunk_fill f = {.count = count, .used = used};
+
+    atomic_store_explicit(&ch->fill, f.word, memory_order_release);
+}
+
+/* Empties and frees a chunk: fill first, so a chunk that is taken again
+ * and found OPEN by a replacement counts no stale records. */
+static void chunk_free(struct pool_chunk *ch)
+{
+    chunk_set_fill(ch, 0, 0);
+    atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);
 }
 
 uint32_t worker_chunk_size(uint32_t batch_size, uint32_t max_record,
@@ -198,17 +216,18 @@ static void open_batch(struct wrk *w, struct wpart *p, int32_t idx,
 {
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
 
+    /* count is 0 (chunk_free) until the first record commits, so these
+     * fields are valid whenever a replacement finds records here. */
     ch->worker = (int32_t)w->index;
     ch->topic = p->topic;
     ch->partition = p->partition;
     ch->slot = p->slot;
-    ch->count = 0;
-    ch->used = 0;
     ch->wire_len = 0;
+    ch->source = -1;
+    ch->reported = 0;
     ch->base_ts = ts;
     ch->max_ts = ts;
     ch->ring_first = ring_pos;
-    ch->ring_end = ring_pos;
     ch->producer_id = -1;
     ch->producer_epoch = -1;
     ch->base_sequence = -1;
@@ -246,19 +265,19 @@ void accum_stamp(struct wrk *w, int32_t idx)
     batch_write_header(chunk_data(ch), ch->wire_len, &m);
 }
 
-/* Gives the batch its producer id, epoch and sequence (idempotence). */
+/* Gives the batch its producer id, epoch and sequence (idempotence); the
+ * partition's next sequence moves only once the batch is SEALED, and a
+ * replacement catches it up from the sealed batches (accum_recover). */
 static void assign_producer(struct wrk *w, struct wpart *p,
                             struct pool_chunk *ch)
 {
     struct state_slot *ps = instance_pslot(w->in, p->slot);
-    struct idem_seq seq = {p->sp->next_seq, p->sp->acked_seq};
 
     if (!w->s->idempotent)
         return;
     ch->producer_id = atomic_load(&ps->producer_id);
     ch->producer_epoch = (int16_t)atomic_load(&ps->epoch);
-    ch->base_sequence = idem_assign(&seq, (int32_t)ch->count);
-    p->sp->next_seq = seq.next_seq;
+    ch->base_sequence = p->sp->next_seq;
 }
 
 static bool has_producer(struct wrk *w, uint32_t slot)
@@ -267,31 +286,85 @@ static bool has_producer(struct wrk *w, uint32_t slot)
            atomic_load(&instance_pslot(w->in, slot)->producer_id) >= 0;
 }
 
+/* The compressed form of open chunk `src` in a new chunk, or WRK_NONE
+ * when no chunk is free or compressing does not pay.  The open chunk stays
+ * intact until the copy is SEALED, so a crash in between loses nothing. */
+static int32_t compressed_copy(struct wrk *w, int32_t src)
+{
+    struct pool_chunk *from = instance_chunk(w->in, (uint32_t)src), *to;
+    ssize_t n = lz4frame_compress(chunk_data(from) + BATCH_HEADER_SIZE,
+                                  from->used, w->scratch, w->scratch_cap);
+    int32_t dst;
+
+    if (n <= 0 || (size_t)n >= from->used || (dst = chunk_alloc(w)) < 0)
+        return WRK_NONE;
+    to = instance_chunk(w->in, (uint32_t)dst);
+    memcpy(chunk_data(to) + BATCH_HEADER_SIZE, w->scratch, (size_t)n);
+    memcpy(chunk_origin(w, to, from->count - 1),
+           chunk_origin(w, from, from->count - 1),
+           from->count * sizeof(struct chunk_origin));
+    to->worker = from->worker;
+    to->topic = from->topic;
+    to->partition = from->partition;
+    to->slot = from->slot;
+    to->base_ts = from->base_ts;
+    to->max_ts = from->max_ts;
+    to->ring_first = from->ring_first;
+    to->opened_ns = from->opened_ns;
+    to->accepted_ns = from->accepted_ns;
+    to->codec = BATCH_CODEC_LZ4;
+    to->wire_len = (uint32_t)(BATCH_HEADER_SIZE + (size_t)n);
+    to->source = src;
+    to->reported = 0;
+    chunk_set_fill(to, from->count, from->used);
+    return dst;
+}
+
+/* The sealed copy takes the open chunk's place in its slot's list. */
+static void replace_chunk(struct wrk *w, uint32_t slot, int32_t old, int32_t by)
+{
+    w->slot_prev[by] = w->slot_prev[old];
+    w->slot_next[by] = w->slot_next[old];
+    if (w->slot_prev[old] == WRK_NONE)
+        w->slot_first[slot] = by;
+    else
+        w->slot_next[w->slot_prev[old]] = by;
+    if (w->slot_next[old] == WRK_NONE)
+        w->slot_last[slot] = by;
+    else
+        w->slot_prev[w->slot_next[old]] = by;
+    w->chunk_part[by] = w->chunk_part[old];
+    w->chunk_part[old] = NULL;
+    chunk_free(instance_chunk(w->in, (uint32_t)old));
+}
+
 /* Compresses (when it pays), stamps header and CRC, queues the batch.
  * With idempotence a batch waits, open, until its slot has a producer id:
  * its sequence is given here. */
 static bool seal(struct wrk *w, struct wpart *p)
 {
-    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->open);
-    uint8_t *data = chunk_data(ch);
-    size_t len = ch->used;
+    int32_t idx = p->open, copy = WRK_NONE;
+    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
 
     if (!has_producer(w, p->slot))
         return false;
-    if (w->s->codec == BATCH_CODEC_LZ4) {
-        ssize_t n = lz4frame_compress(data + BATCH_HEADER_SIZE, ch->used,
-                                      w->scratch, w->scratch_cap);
-        if (n > 0 && (size_t)n < ch->used) {
-            memcpy(data + BATCH_HEADER_SIZE, w->scratch, (size_t)n);
-            len = (size_t)n;
-            ch->codec = BATCH_CODEC_LZ4;
-        }
+    if (w->s->codec == BATCH_CODEC_LZ4)
+        copy = compressed_copy(w, idx);
+    if (copy != WRK_NONE) {
+        idx = copy;
+        ch = instance_chunk(w->in, (uint32_t)idx);
+    } else {
+        ch->codec = BATCH_CODEC_NONE;
+        ch->wire_len = BATCH_HEADER_SIZE + ch->used;
     }
-    ch->wire_len = (uint32_t)(BATCH_HEADER_SIZE + len);
     assign_producer(w, p, ch);
-    accum_stamp(w, p->open);
+    accum_stamp(w, idx);
     atomic_store_explicit(&ch->state, CHUNK_SEALED, memory_order_release);
-    queue_push(w, p, p->open);
+    if (w->s->idempotent)
+        p->sp->next_seq = idem_seq_add(ch->base_sequence, (int32_t)ch->count);
+    if (copy != WRK_NONE)
+        replace_chunk(w, p->slot, p->open, copy);
+    queue_push(w, p, idx);
     p->open = WRK_NONE;
     return true;
 }
@@ -336,21 +409,19 @@ static enum append_result append(struct wrk *w, struct wpart *p,
         open_batch(w, p, idx, pos, rec->timestamp);
     }
     ch = instance_chunk(w->in, (uint32_t)p->open);
-    record_write(chunk_data(ch) + BATCH_HEADER_SIZE + ch->used,
-                 rec->timestamp - ch->base_ts, (int32_t)ch->count, tail,
-                 rec->tail_len);
-    ch->used += (uint32_t)record_size(rec->timestamp - ch->base_ts,
-                                      (int32_t)ch->count, rec->tail_len);
-    ch->count++;
-    chunk_origins(w, ch)[0] = (struct chunk_origin){rec->opaque, rec->client,
-                                                    {0, 0, 0}};
+    int64_t delta = rec->timestamp - ch->base_ts;
+    rsize = record_write(chunk_data(ch) + BATCH_HEADER_SIZE + ch->used, delta,
+                         (int32_t)ch->count, tail, rec->tail_len);
+    *chunk_origin(w, ch, ch->count) =
+        (struct chunk_origin){rec->opaque, end, rec->client, {0, 0, 0}};
     if (rec->timestamp > ch->max_ts)
         ch->max_ts = rec->timestamp;
     /* The client's clock is only trusted to make the record older than
      * its batch, never younger than its drain. */
     if (rec->accepted_ns > 0 && rec->accepted_ns < ch->accepted_ns)
         ch->accepted_ns = rec->accepted_ns;
-    ch->ring_end = end;
+    /* The commit point: from here on the record is in the batch. */
+    chunk_set_fill(ch, ch->count + 1, ch->used + (uint32_t)rsize);
     return APPENDED;
 }
 
@@ -409,7 +480,16 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
 
     if (!w->pending_since_ms[slot])
         w->pending_since_ms[slot] = now;
-    if (now - w->pending_since_ms[slot] < DEAD_WRITER_CHECK_MS || !v->rec ||
+    if (!v->rec) { /* nothing written at all: see ring_unblock() */
+        if (now - w->pending_since_ms[slot] < RING_UNBLOCK_MS ||
+            !ring_unblock(&w->rings[slot], pos))
+            return false;
+        atomic_fetch_add(&w->rings[slot].ctl->dead_writers, 1);
+        log_warn("slot %u: a claim stayed unwritten for %d ms; skipped it",
+                 slot, RING_UNBLOCK_MS);
+        return true;
+    }
+    if (now - w->pending_since_ms[slot] < DEAD_WRITER_CHECK_MS ||
         pid_alive(v->pid))
         return false;
     if (!ring_abandon(&w->rings[slot], pos, -(int32_t)v->len))
@@ -543,23 +623,17 @@ static void report(struct wrk *w, const struct pool_chunk *ch,
     ring_commit(rec, len);
 }
 
-/* Adds the batch's records to each sending client's counters, one atomic
- * add per run of the same client, and writes the reports asked for. */
+/* Tells each record's client what became of it: its counter and, if it
+ * asked, a report.  `reported` marks the progress, so a worker taking over
+ * a batch whose resolution was cut short goes on from there. */
 static void count_clients(struct wrk *w, struct pool_chunk *ch,
                           int64_t base_offset, int16_t error)
 {
-    const struct chunk_origin *o = chunk_origins(w, ch);
-    uint32_t run = 0;
-
-    for (uint32_t i = 0; i < ch->count; i++) {
-        /* o[] holds the last record first. */
-        const struct chunk_origin *oi = &o[ch->count - 1 - i];
-        report(w, ch, oi, base_offset < 0 ? -1 : base_offset + i, error);
-        run++;
-        if (i + 1 == ch->count || o[ch->count - 2 - i].client != oi->client) {
-            count_client(w, oi->client, error == 0, run);
-            run = 0;
-        }
+    for (uint32_t i = ch->reported; i < ch->count; i++) {
+        const struct chunk_origin *o = chunk_origin(w, ch, i);
+        report(w, ch, o, base_offset < 0 ? -1 : base_offset + i, error);
+        count_client(w, o->client, error == 0, 1);
+        ch->reported = i + 1;
     }
 }
 
@@ -578,10 +652,158 @@ void accum_resolve(struct wrk *w, int32_t idx, int16_t error,
                      ch->count);
     if (!acked)
         instance_count_error(w->in, ch->topic, error, ch->count);
-    slot_remove(w, ch->slot, idx);
+    uint32_t slot = ch->slot;
+    slot_remove(w, slot, idx);
     w->chunk_part[idx] = NULL;
-    atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);
-    slot_publish(w, ch->slot);
+    chunk_free(ch);
+    slot_publish(w, slot);
+}
+
+/* ---- taking over from a dead worker (docs/crash-consistency.md) ---- */
+
+/* A chunk found in the pool is only adopted if it makes sense for this
+ * worker: an owned slot, a known topic and partition that hash to that
+ * slot, counts and sizes within the chunk. */
+static bool adoptable(struct wrk *w, const struct pool_chunk *ch,
+                      uint32_t state)
+{
+    size_t cap = chunk_data_cap(w);
+    const struct intake_topic *t;
+
+    if (ch->slot >= w->slot_count || !w->owned[ch->slot] ||
+        ch->topic >= TOPIC_MAX || ch->count == 0 ||
+        (uint64_t)BATCH_HEADER_SIZE + ch->used +
+                (uint64_t)ch->count * sizeof(struct chunk_origin) >
+            cap)
+        return false;
+    t = instance_topic(w->in, ch->topic);
+    if (atomic_load(&t->state) != TOPIC_READY || ch->partition < 0 ||
+        (uint32_t)ch->partition >= atomic_load(&t->partitions) ||
+        layout_slot_of(ch->topic, ch->partition, w->slot_count) != ch->slot)
+        return false;
+    return state == CHUNK_OPEN ||
+           (ch->wire_len > BATCH_HEADER_SIZE &&
+            ch->wire_len + (uint64_t)ch->count * sizeof(struct chunk_origin) <=
+                cap);
+}
+
+/* A sealed copy made it: the open original it came from goes. */
+static void drop_sealed_sources(struct wrk *w, const int32_t *idx, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx[i]);
+        if (atomic_load(&ch->state) < CHUNK_SEALED || ch->source < 0 ||
+            (uint32_t)ch->source >= w->in->chunk_count)
+            continue;
+        struct pool_chunk *src = instance_chunk(w->in, (uint32_t)ch->source);
+        if (atomic_load(&src->state) == CHUNK_OPEN &&
+            src->topic == ch->topic && src->partition == ch->partition &&
+            src->ring_first == ch->ring_first)
+            chunk_free(src);
+    }
+}
+
+static struct wrk *sort_w; /* qsort has no context argument */
+
+/* Slot, then ring position: each slot's list and each partition's queue
+ * come out in the order their records were sent. */
+static int by_ring_position(const void *a, const void *b)
+{
+    const struct pool_chunk *x = instance_chunk(sort_w->in, *(const uint32_t *)a);
+    const struct pool_chunk *y = instance_chunk(sort_w->in, *(const uint32_t *)b);
+
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    return (x->ring_first > y->ring_first) - (x->ring_first < y->ring_first);
+}
+
+/* The partition's next sequence must follow every batch sealed under the
+ * slot's current producer id and epoch (a death between SEALED and the
+ * sequence update leaves it behind). */
+static void catch_up_sequence(struct wrk *w, struct wpart *p,
+                              const struct pool_chunk *ch)
+{
+    const struct state_slot *ps = instance_pslot(w->in, p->slot);
+    int32_t after = idem_seq_add(ch->base_sequence, (int32_t)ch->count);
+    uint32_t ahead = ((uint32_t)after - (uint32_t)p->sp->next_seq) & 0x7fffffffu;
+
+    if (!w->s->idempotent || ch->producer_id != atomic_load(&ps->producer_id) ||
+        ch->producer_epoch != atomic_load(&ps->epoch))
+        w->bump_pending[p->slot] |= w->s->idempotent;
+    else if (ahead && ahead < (1u << 30))
+        p->sp->next_seq = after;
+}
+
+/* Takes one adopted chunk back into the worker's lists. */
+static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
+{
+    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
+    struct wpart *p = accum_part(w, ch->topic, ch->partition);
+    uint64_t end = chunk_origin(w, ch, ch->count - 1)->ring_end;
+
+    if (!p) {
+        chunk_free(ch);
+        return;
+    }
+    if (end > ring_done[ch->slot])
+        ring_done[ch->slot] = end;
+    w->chunk_part[idx] = p;
+    slot_append(w, p->slot, idx);
+    if (atomic_load(&ch->state) == CHUNK_OPEN) {
+        if (p->open != WRK_NONE && !seal(w, p))
+            return; /* cannot happen twice: kept open, sealed later */
+        p->open = idx;
+        return;
+    }
+    /* In flight when its worker died: written or not, it goes again,
+     * byte-identical. */
+    atomic_store(&ch->state, CHUNK_SEALED);
+    catch_up_sequence(w, p, ch);
+    queue_push(w, p, idx);
+}
+
+int accum_recover(struct wrk *w)
+{
+    uint32_t n = w->in->chunk_count, found = 0;
+    uint64_t ring_done[SLOT_MAX] = {0};
+    int32_t *idx = malloc(n * sizeof(*idx));
+
+    if (!idx)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        struct pool_chunk *ch = instance_chunk(w->in, i);
+        uint32_t st = atomic_load(&ch->state);
+        if (st != CHUNK_FREE && ch->slot < w->slot_count && w->owned[ch->slot])
+            idx[found++] = (int32_t)i;
+    }
+    drop_sealed_sources(w, idx, found);
+    sort_w = w;
+    qsort(idx, found, sizeof(*idx), by_ring_position);
+    uint32_t adopted = 0;
+    for (uint32_t i = 0; i < found; i++) {
+        struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx[i]);
+        uint32_t st = atomic_load(&ch->state);
+        /* Empty, an unfinished compressed copy, or nonsense: free it. */
+        if (st == CHUNK_FREE || (st == CHUNK_OPEN && ch->source >= 0) ||
+            !adoptable(w, ch, st)) {
+            if (st != CHUNK_FREE && ch->count)
+                log_warn("dropping chunk %d (state %u): not adoptable",
+                         idx[i], st);
+            chunk_free(ch);
+            continue;
+        }
+        adopt(w, idx[i], ring_done);
+        adopted++;
+    }
+    free(idx);
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->owned[s]) {
+            ring_resume(&w->rings[s], ring_done[s]);
+            slot_publish(w, s);
+        }
+    if (adopted)
+        log_info("took over %u batches from the pool", adopted);
+    return 0;
 }
 
 void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error)

@@ -180,7 +180,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
         return 1;
     }
     take_slots(&w);
-    if (accum_init(&w) < 0 || cluster_init(&w) < 0) {
+    if (accum_init(&w) < 0 || cluster_init(&w) < 0 || accum_recover(&w) < 0) {
         log_error("cannot start: out of memory or bad settings");
         goto out;
     }

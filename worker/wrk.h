@@ -122,6 +122,9 @@ struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
 
 /* Rewrites a sealed batch's header for the chunk's producer fields. */
 void accum_stamp(struct wrk *w, int32_t chunk);
+/* Takes over what a dead predecessor left in the pool and the rings of
+ * the owned slots. */
+int accum_recover(struct wrk *w);
 /* Fails the partition's open batch (message.timeout.ms passed). */
 void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error);
 

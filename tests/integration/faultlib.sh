@@ -27,6 +27,7 @@ FAULT_MAXPAD=${FAULT_MAXPAD:-32}
 
 fault_start_chuted() {
     local name=$1
+    FAULT_NAME=$name
     shift
     local xs=() x
     for x in "$@"; do
@@ -48,7 +49,7 @@ fault_start_clients() {
     for c in $(seq 0 $((FAULT_CLIENTS - 1))); do
         "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
             -N "$FAULT_COUNT" -k "$FAULT_KEYS" -s "$FAULT_MAXPAD" \
-            -R "$TEST_TMP/delivery.$c" \
+            -R "$TEST_TMP/delivery.$c" ${FAULT_REPEATS_OK:+-D} \
             >>"$TEST_TMP/reports" 2>>"$TEST_TMP/clients.err" &
         CLIENT_PIDS="$CLIENT_PIDS $!"
         track_pid $!
@@ -69,6 +70,11 @@ fault_wait_clients() {
     local secs=$1 p
     wait_until "$secs" eval '! fault_clients_running' || {
         cat "$TEST_TMP/reports" >&2
+        "$BUILD/bin/chutectl" -n "$FAULT_NAME" status >&2 || true
+        echo "--- chuted log (last 30 lines):" >&2
+        tail -n 30 "$TEST_TMP/chuted.log" >&2
+        [ -z "${FAULT_KEEP:-}" ] || { mkdir -p "$FAULT_KEEP" &&
+            cp "$TEST_TMP"/*.log "$FAULT_KEEP"/; }
         fail "clients still running $secs s after they started"
     }
     for p in $CLIENT_PIDS; do

@@ -16,9 +16,12 @@
  * writes one line per record to REPORTS: "C I PARTITION OFFSET ERROR",
  * ERROR being 0 or the Kafka error's name.  It fails unless every record
  * got exactly one report and the failed ones match chute_flush's count.
+ * With -D a repeated report is allowed (a worker killed while reporting a
+ * batch leaves its successor to report it again) and only the first kept.
  */
 #include "shm/chute.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +31,7 @@
 
 struct load {
     const char *name, *topic, *reports;
+    bool repeats_ok;
     long client, count, keys, maxpad;
     FILE *out;
     long reported, report_failed;
@@ -40,7 +44,7 @@ static void parse(int argc, char **argv, struct load *l)
 
     l->keys = 1000;
     l->maxpad = 100;
-    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:D")) != -1) {
         switch (opt) {
         case 'n': l->name = optarg; break;
         case 't': l->topic = optarg; break;
@@ -49,6 +53,7 @@ static void parse(int argc, char **argv, struct load *l)
         case 'k': l->keys = atol(optarg); break;
         case 's': l->maxpad = atol(optarg); break;
         case 'R': l->reports = optarg; break;
+        case 'D': l->repeats_ok = true; break;
         default:
             fprintf(stderr, "usage: sendload -n NAME -t TOPIC -c CLIENT "
                             "-N COUNT [-k KEYS] [-s MAXPAD]\n");
@@ -99,6 +104,9 @@ static int take_reports(chute_t *c, struct load *l)
 
     while ((n = chute_poll_reports(c, r, 512)) > 0) {
         for (int k = 0; k < n; k++) {
+            if (r[k].opaque < (uint64_t)l->count && l->seen[r[k].opaque] &&
+                l->repeats_ok)
+                continue;
             if (r[k].opaque >= (uint64_t)l->count || l->seen[r[k].opaque]++) {
                 fprintf(stderr, "sendload %ld: stray or repeated report for "
                         "%llu\n", l->client, (unsigned long long)r[k].opaque);
