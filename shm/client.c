@@ -264,7 +264,18 @@ int chute_topic(chute_t *c, const char *name)
     id = find_topic(c, name);
     if (id >= 0)
         return id;
-    return ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);
+    id = ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);
+    if (id == CHUTE_ERR_SYSTEM || id == CHUTE_ERR_PROTOCOL) {
+        /* The supervisor we said hello to may have been replaced: the
+         * shared memory is the same, only the socket is new. */
+        int fd = ctlclient_connect(c->in.name, CTL_TIMEOUT_MS);
+        if (fd < 0)
+            return fd;
+        close(c->ctl_fd);
+        c->ctl_fd = fd;
+        id = ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);
+    }
+    return id;
 }
 
 int chute_topic_partitions(chute_t *c, chute_topic_t topic)

@@ -138,6 +138,95 @@ int instance_create(struct instance *in, const struct instance_params *p)
     return 0;
 }
 
+/* Maps an existing object of exactly `size` bytes, or NULL: ENOENT when
+ * there is none, another errno otherwise (the message says). */
+static void *map_existing(const char *path, size_t size, int *err)
+{
+    struct stat st;
+    void *p;
+    int fd = shm_open(path, O_RDWR, 0);
+
+    *err = fd < 0 ? errno : 0;
+    if (fd < 0) {
+        err_sys("cannot open shared memory \"%s\"", path);
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || (size_t)st.st_size != size) {
+        close(fd);
+        *err = EINVAL;
+        err_set(CHUTE_ERR_LAYOUT, "\"%s\" has another size than this "
+                "configuration makes (%lld, not %zu bytes)", path,
+                (long long)st.st_size, size);
+        return NULL;
+    }
+    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        *err = errno;
+        err_sys("cannot map \"%s\"", path);
+        return NULL;
+    }
+    return p;
+}
+
+/* The service's own check of what it finds: the layout it would have
+ * written itself with this configuration. */
+static int check_service_layout(const struct instance *in,
+                                const struct instance_params *p)
+{
+    const struct intake_header *h = in->intake;
+    const struct state_header *st = in->state;
+
+    if (h->magic != LAYOUT_MAGIC || st->magic != LAYOUT_MAGIC)
+        return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" is not "
+                       "chute's", p->name);
+    if (h->layout_version != LAYOUT_VERSION ||
+        st->layout_version != LAYOUT_VERSION)
+        return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" has "
+                       "layout version %u, this chuted writes %u",
+                       p->name, h->layout_version, LAYOUT_VERSION);
+    if (h->slot_count != p->slots || h->ring_size != p->ring_size ||
+        h->slots_off != in->slots_off || h->reports_off != in->reports_off ||
+        st->chunk_size != p->chunk_size || st->chunk_count != p->chunk_count ||
+        st->pool_off != in->pool_off)
+        return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" was "
+                       "made with other sizes (slots %u, ring.size %u, %u "
+                       "chunks of %u bytes)", p->name, h->slot_count,
+                       h->ring_size, st->chunk_count, st->chunk_size);
+    return 0;
+}
+
+int instance_reattach(struct instance *in, const struct instance_params *p)
+{
+    char path[128];
+    int err, rc;
+
+    memset(in, 0, sizeof(*in));
+    snprintf(in->name, sizeof(in->name), "%s", p->name);
+    layout_offsets(in, p);
+    object_name(path, sizeof(path), p->name, "intake");
+    in->intake = map_existing(path, in->intake_size, &err);
+    if (!in->intake)
+        return err == ENOENT ? 1 : CHUTE_ERR_LAYOUT;
+    object_name(path, sizeof(path), p->name, "state");
+    in->state = map_existing(path, in->state_size, &err);
+    if (!in->state) {
+        instance_detach(in);
+        return CHUTE_ERR_LAYOUT;
+    }
+    rc = check_service_layout(in, p);
+    if (rc < 0) {
+        instance_detach(in);
+        return rc;
+    }
+    in->intake->supervisor_pid = getpid();
+    in->intake->generation++;
+    in->intake->queue_full_fail = p->queue_full_fail;
+    in->intake->max_block_ms = p->max_block_ms;
+    atomic_store(&in->intake->accepting, 1);
+    return 0;
+}
+
 /* Checks an intake header a client mapped: right magic and version, and
  * sizes that fit the object. */
 static int check_intake(const struct intake_header *h, size_t size,

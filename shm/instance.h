@@ -51,6 +51,10 @@ struct instance {
 
 /* Creates (replacing stale objects) and formats both objects. */
 int instance_create(struct instance *in, const struct instance_params *p);
+/* The service takes over the objects a dead supervisor left: 0 when they
+ * match this configuration's layout (it becomes their supervisor), 1 when
+ * there are none, CHUTE_ERR_LAYOUT when they do not match. */
+int instance_reattach(struct instance *in, const struct instance_params *p);
 /* Maps an existing intake object read-write and checks its layout. */
 int instance_attach_intake(struct instance *in, const char *name);
 /* Unmaps what is mapped. */

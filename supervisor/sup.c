@@ -76,7 +76,35 @@ static int create_shm(struct sup *s)
         return err_set(CHUTE_ERR_INVALID,
                        "\"ring.size\" must be at least twice "
                        "\"message.max.bytes\" plus 128");
+    int rc = instance_reattach(&s->in, &p);
+    if (rc == 0) {
+        log_warn("took over the shared memory of a previous chuted named "
+                 "\"%s\": its records will be delivered", s->cfg.name);
+        s->reattached = true;
+        return 0;
+    }
+    if (rc < 0)
+        return err_prefix(rc, "cannot take over what a previous chuted left "
+                          "(remove /dev/shm/chute.%s.* to discard it)",
+                          s->cfg.name);
     return instance_create(&s->in, &p);
+}
+
+/* Workers of a dead supervisor may still run (draining): they go, so that
+ * the new ones can take over their slots. */
+static void stop_orphans(struct sup *s)
+{
+    for (uint32_t i = 0; i < WORKER_MAX; i++) {
+        struct state_worker *st = instance_worker(&s->in, i);
+        int32_t pid = atomic_load(&st->pid);
+        if (pid <= 0 || !pid_alive(pid))
+            continue;
+        log_warn("stopping worker %u (pid %d) of the previous chuted", i, pid);
+        kill(pid, SIGKILL);
+        for (int n = 0; n < 200 && pid_alive(pid); n++)
+            usleep(10000);
+        atomic_store(&st->pid, 0);
+    }
 }
 
 static void child_cb(struct ev_loop *loop, ev_child *w, int revents);
@@ -268,6 +296,8 @@ int sup_run(struct sup *s)
         return 1;
     }
     start_signals(s);
+    if (s->reattached)
+        stop_orphans(s);
     if (start_workers(s) < 0) {
         log_error("%s", chute_errmsg());
         return 1;

@@ -53,6 +53,7 @@ struct sup {
     ev_signal sigterm, sigint, sighup;
     ev_timer refresh;         /* metadata.max.age.ms: partition counts */
     bool stopping;
+    bool reattached;          /* took over a dead supervisor's memory */
     int exit_code;
     struct sup_worker workers[WORKER_MAX];
     uint32_t worker_count;

@@ -34,7 +34,7 @@ fault_start_chuted() {
         xs+=(-X "$x")
     done
     "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
-        "${xs[@]}" 2>"$TEST_TMP/chuted.log" &
+        "${xs[@]}" 2>>"$TEST_TMP/chuted.log" &
     SUP=$!
     track_pid "$SUP"
     wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
