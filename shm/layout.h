@@ -111,7 +111,8 @@ struct ring_ctl {
     _Atomic uint64_t corrupt;      /* bytes skipped as corrupt */
     _Atomic uint64_t drained;  /* the worker is done with what is before it;
                                   zeroing up to here may be unfinished */
-    uint8_t pad1[LAYOUT_CACHELINE - 48];
+    _Atomic int32_t blocked_by; /* live writer whose claim holds the slot */
+    uint8_t pad1[LAYOUT_CACHELINE - 52];
     /* ring data follows, ring_size bytes */
 };
 static_assert(sizeof(struct ring_ctl) == 2 * LAYOUT_CACHELINE, "ring ctl");

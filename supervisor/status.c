@@ -54,6 +54,9 @@ static Chute__Ctl__StatusReply__Slot *slot_status(struct sup *s, uint32_t i)
     sl->head = atomic_load(&r.ctl->head);
     sl->tail = atomic_load(&r.ctl->tail);
     sl->resolved = atomic_load(&r.ctl->resolved);
+    sl->blocked_by_pid = atomic_load(&r.ctl->blocked_by);
+    sl->dead_writers = atomic_load(&r.ctl->dead_writers);
+    sl->corrupt_bytes = atomic_load(&r.ctl->corrupt);
     sl->ring_used_bytes = sl->tail - sl->head;
     sl->ring_size = s->in.ring_size;
     return sl;

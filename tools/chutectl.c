@@ -32,14 +32,17 @@ static void print_status(const Chute__Ctl__StatusReply *st)
                (unsigned long long)w->records_acked,
                (unsigned long long)w->records_failed, w->n_slots);
     }
-    printf("\n%-5s %-6s %-12s %-12s %-14s %-14s\n", "SLOT", "OWNER", "USED_B",
-           "SIZE_B", "HEAD", "RESOLVED");
+    printf("\n%-5s %-6s %-12s %-12s %-14s %-14s %-8s %-6s %-8s\n", "SLOT",
+           "OWNER", "USED_B", "SIZE_B", "HEAD", "RESOLVED", "BLOCKED", "DEAD",
+           "CORRUPT");
     for (size_t i = 0; i < st->n_slots; i++) {
         const Chute__Ctl__StatusReply__Slot *s = st->slots[i];
-        printf("%-5u %-6d %-12llu %-12llu %-14llu %-14llu\n", s->index,
-               s->owner, (unsigned long long)s->ring_used_bytes,
+        printf("%-5u %-6d %-12llu %-12llu %-14llu %-14llu %-8d %-6llu %-8llu\n",
+               s->index, s->owner, (unsigned long long)s->ring_used_bytes,
                (unsigned long long)s->ring_size, (unsigned long long)s->head,
-               (unsigned long long)s->resolved);
+               (unsigned long long)s->resolved, s->blocked_by_pid,
+               (unsigned long long)s->dead_writers,
+               (unsigned long long)s->corrupt_bytes);
     }
     printf("\npool: %llu of %llu chunks in use\n",
            (unsigned long long)st->pool_chunks_used,

@@ -489,9 +489,14 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
                  slot, RING_UNBLOCK_MS);
         return true;
     }
-    if (now - w->pending_since_ms[slot] < DEAD_WRITER_CHECK_MS ||
-        pid_alive(v->pid))
+    if (now - w->pending_since_ms[slot] < DEAD_WRITER_CHECK_MS)
         return false;
+    if (pid_alive(v->pid)) {
+        /* Alive, maybe stopped: its record waits, and status shows who
+         * holds the slot. */
+        atomic_store(&w->rings[slot].ctl->blocked_by, v->pid);
+        return false;
+    }
     if (!ring_abandon(&w->rings[slot], pos, -(int32_t)v->len))
         return false;
     atomic_fetch_add(&w->rings[slot].ctl->dead_writers, 1);
@@ -517,7 +522,10 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
                 break;
             continue;
         }
-        w->pending_since_ms[slot] = 0;
+        if (w->pending_since_ms[slot]) {
+            w->pending_since_ms[slot] = 0;
+            atomic_store(&r->ctl->blocked_by, 0);
+        }
         if (k == RING_CORRUPT) {
             atomic_fetch_add(&r->ctl->corrupt, v.len);
         } else if (k == RING_RECORD) {
