@@ -112,9 +112,10 @@ enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
         v->len = RING_ALIGN;
         return RING_CORRUPT;
     }
+    /* A sane commit word delimits the record: whatever its body holds
+     * (the reader checks it), the next record starts after it. */
     if ((word & ~RING_LEN_MASK) != 0 ||
-        !length_ok(r, pos, tail, v->len, sizeof(struct ring_rec)) ||
-        rec->tail_len > v->len - sizeof(struct ring_rec)) {
+        !length_ok(r, pos, tail, v->len, sizeof(struct ring_rec))) {
         v->len = RING_ALIGN;
         return RING_CORRUPT;
     }

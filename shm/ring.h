@@ -60,7 +60,8 @@ void ring_commit(struct ring_rec *rec, uint32_t len);
 enum ring_peek {
     RING_EMPTY,     /* nothing at pos: pos == tail */
     RING_PENDING,   /* claimed (or being claimed) but not committed */
-    RING_RECORD,    /* a committed record, bounds-checked */
+    RING_RECORD,    /* a committed record: its length is checked, its
+                       body (tail_len included) is the reader's to check */
     RING_PADDING,   /* padding to skip */
     RING_CORRUPT,   /* the word at pos makes no sense: skip RING_ALIGN */
 };

@@ -439,13 +439,15 @@ static void count_client(struct wrk *w, uint32_t client, bool acked,
 
 /* Checks a committed record from the ring before anything trusts it. */
 static struct wpart *check_record(struct wrk *w, uint32_t slot,
-                                  const struct ring_rec *rec)
+                                  const struct ring_view *v)
 {
+    const struct ring_rec *rec = v->rec;
     struct record_tail_info info;
     struct intake_topic *t;
     uint32_t parts;
 
-    if (rec->topic >= TOPIC_MAX || rec->client >= CLIENT_MAX)
+    if (rec->tail_len > v->len - sizeof(*rec) || rec->topic >= TOPIC_MAX ||
+        rec->client >= CLIENT_MAX)
         return NULL;
     t = instance_topic(w->in, rec->topic);
     if (atomic_load_explicit(&t->state, memory_order_acquire) != TOPIC_READY)
@@ -462,12 +464,28 @@ static struct wpart *check_record(struct wrk *w, uint32_t slot,
     return accum_part(w, rec->topic, rec->partition);
 }
 
+/* A record that fails its checks is dropped and counted.  It is charged to
+ * the client it names only if that client's pid wrote it: a corrupt record
+ * must not make an innocent client's flush report failures. */
 static void reject(struct wrk *w, uint32_t slot, const struct ring_rec *rec)
 {
+    static int64_t logged_ms;
+    static uint64_t since_log;
+    int64_t now = mono_ms();
+
     atomic_fetch_add(&w->stats->records_invalid, 1);
-    count_client(w, rec->client, false, 1);
-    log_warn("slot %u: dropped an invalid record (topic %u partition %d)",
-             slot, rec->topic, rec->partition);
+    if (rec->client < CLIENT_MAX &&
+        atomic_load(&instance_client(w->in, rec->client)->pid) == rec->pid)
+        count_client(w, rec->client, false, 1);
+    since_log++;
+    if (now - logged_ms >= 1000) {
+        log_warn("slot %u: dropped %llu invalid record(s), e.g. topic %u "
+                 "partition %d from pid %d",
+                 slot, (unsigned long long)since_log, rec->topic,
+                 rec->partition, rec->pid);
+        logged_ms = now;
+        since_log = 0;
+    }
 }
 
 /* A record stays claimed but uncommitted: if its writer is gone, turn it
@@ -529,7 +547,7 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
         if (k == RING_CORRUPT) {
             atomic_fetch_add(&r->ctl->corrupt, v.len);
         } else if (k == RING_RECORD) {
-            struct wpart *p = check_record(w, slot, v.rec);
+            struct wpart *p = check_record(w, slot, &v);
             enum append_result ar = p ? append(w, p, v.rec, pos, pos + v.len)
                                       : APPENDED;
             if (!p) {
