@@ -54,6 +54,10 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_TOOLS_SRC := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOLS_SRC))
+FUZZ_TARGETS := ring record kafka ctlmsg
+# Each fuzz target also builds with a plain main (tests/fuzz/replay.c) that
+# `make unit` runs over its corpus: inputs that once crashed stay tests.
+FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all deps test unit integration demo install clean asan fuzz format
 # Keep objects make would otherwise treat as intermediate and delete.
@@ -63,7 +67,7 @@ all: deps
 
 .PHONY: build
 build: $(PROGRAMS) $(LIB_DIR)/libchute.a $(LIB_DIR)/libchute.so \
-       $(TEST_BINS) $(TEST_TOOLS)
+       $(TEST_BINS) $(TEST_TOOLS) $(FUZZ_REPLAY)
 
 deps:
 	@./scripts/deps.sh
@@ -117,6 +121,11 @@ $(BUILD)/tests/test_%: $(BUILD)/obj/tests/test_%.o $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_TEST)
 
+$(BUILD)/tests/fuzz_%: $(BUILD)/obj/tests/fuzz/fuzz_%.o \
+                      $(BUILD)/obj/tests/fuzz/replay.o $(INTERNAL)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC)
+
 $(BUILD)/tests/%: $(BUILD)/obj/tests/tools/%.o $(INTERNAL)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_RDK)
@@ -125,7 +134,7 @@ test: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory unit integration
 
-unit: $(TEST_BINS)
+unit: $(TEST_BINS) $(FUZZ_REPLAY)
 	@./tests/run-unit.sh $(BUILD)
 
 integration: build
@@ -136,6 +145,26 @@ asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    build unit
+
+# libFuzzer (clang) over the ring reader, the record decoder, the Kafka
+# response parsers and the control-socket decoder, FUZZ_SECONDS each; new
+# inputs go to tests/fuzz/corpus/TARGET (commit the ones that crashed).
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
+              -D_GNU_SOURCE -I. -I$(BUILD)/gen $(EV_CFLAGS)
+FUZZ_LIBSRC = $(COMMON_SRC) $(SHM_SRC) $(PROTO_SRC) $(GEN_SRC)
+fuzz: deps
+	@$(MAKE) --no-print-directory $(BUILD)/gen/proto/control.pb-c.c
+	@mkdir -p build-fuzz
+	@for t in $(FUZZ_TARGETS); do \
+	    clang $(FUZZ_CFLAGS) -o build-fuzz/fuzz_$$t tests/fuzz/fuzz_$$t.c \
+	        $(FUZZ_LIBSRC) $(LDLIBS_SVC) || exit 1; \
+	    mkdir -p tests/fuzz/corpus/$$t build-fuzz/corpus-$$t; \
+	    echo "== fuzz_$$t for $(FUZZ_SECONDS) s"; \
+	    build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+	        -artifact_prefix=tests/fuzz/corpus/$$t/crash- \
+	        build-fuzz/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 demo: deps
 	@$(MAKE) --no-print-directory build

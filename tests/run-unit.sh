@@ -12,5 +12,17 @@ for t in "$build"/tests/test_*; do
         failed=$((failed + 1))
     fi
 done
+# Fuzz targets replay their corpus (tests/fuzz/corpus/TARGET).
+for t in "$build"/tests/fuzz_*; do
+    [ -x "$t" ] || continue
+    name=$(basename "$t")
+    corpus=tests/fuzz/corpus/${name#fuzz_}
+    total=$((total + 1))
+    echo "== $name ($(ls "$corpus" 2>/dev/null | wc -l) corpus inputs)"
+    if ! "$t" "$corpus"/* >/dev/null; then
+        echo "FAILED: $name"
+        failed=$((failed + 1))
+    fi
+done
 echo "unit: $((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
