@@ -488,6 +488,28 @@ static void reject(struct wrk *w, uint32_t slot, const struct ring_rec *rec)
     }
 }
 
+static void report(struct wrk *w, uint32_t topic, int32_t partition,
+                   const struct chunk_origin *o, int64_t offset, int16_t error);
+
+/* message.timeout.ms covers records still in the ring too: when no chunk
+ * is free (the cluster is gone and the pool full of waiting batches), a
+ * record older than that fails without ever being batched. */
+static bool expire_unbatched(struct wrk *w, const struct ring_rec *rec)
+{
+    int64_t age = clock_ns(CLOCK_MONOTONIC) - rec->accepted_ns;
+    struct chunk_origin o = {rec->opaque, 0, rec->client, {0, 0, 0}};
+
+    if (rec->accepted_ns <= 0 ||
+        age < (int64_t)w->s->message_timeout_ms * 1000000)
+        return false;
+    report(w, rec->topic, rec->partition, &o, -1, KAFKA_ERR_REQUEST_TIMED_OUT);
+    count_client(w, rec->client, false, 1);
+    atomic_fetch_add(&w->stats->records_failed, 1);
+    atomic_fetch_add(&w->in->state->topic_failed[rec->topic], 1);
+    instance_count_error(w->in, rec->topic, KAFKA_ERR_REQUEST_TIMED_OUT, 1);
+    return true;
+}
+
 /* A record stays claimed but uncommitted: if its writer is gone, turn it
  * into padding so the slot moves on; a live writer (even a stopped one)
  * keeps its record. */
@@ -552,6 +574,8 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
                                       : APPENDED;
             if (!p) {
                 reject(w, slot, v.rec);
+            } else if (ar == NO_CHUNK && expire_unbatched(w, v.rec)) {
+                ; /* failed in place, as its batch would have */
             } else if (ar != APPENDED) {
                 /* Wait for a free chunk (seal everything so some frees) or
                  * for the producer id; the tick looks again. */
@@ -618,7 +642,7 @@ int64_t accum_seal_due(struct wrk *w, bool force)
 
 /* Tells a client that asked for delivery reports what became of one
  * record; a full report ring drops the report and counts it. */
-static void report(struct wrk *w, const struct pool_chunk *ch,
+static void report(struct wrk *w, uint32_t topic, int32_t partition,
                    const struct chunk_origin *o, int64_t offset, int16_t error)
 {
     struct intake_client *c = instance_client(w->in, o->client);
@@ -639,8 +663,8 @@ static void report(struct wrk *w, const struct pool_chunk *ch,
         return;
     }
     rec->client = o->client;
-    rec->topic = ch->topic;
-    rec->partition = ch->partition;
+    rec->topic = topic;
+    rec->partition = partition;
     rec->tail_len = sizeof(struct ring_report);
     rec->timestamp = 0;
     rec->opaque = o->opaque;
@@ -657,7 +681,8 @@ static void count_clients(struct wrk *w, struct pool_chunk *ch,
 {
     for (uint32_t i = ch->reported; i < ch->count; i++) {
         const struct chunk_origin *o = chunk_origin(w, ch, i);
-        report(w, ch, o, base_offset < 0 ? -1 : base_offset + i, error);
+        report(w, ch->topic, ch->partition, o,
+               base_offset < 0 ? -1 : base_offset + i, error);
         count_client(w, o->client, error == 0, 1);
         ch->reported = i + 1;
     }

@@ -113,7 +113,15 @@ def check_sequences(firsts_in_order):
     return errors
 
 
-def check_delivery(a, seen, copies, failed):
+def missing_records(a, seen, killed):
+    """Records that must be there and are not: every record of a client
+    that finished, and a killed client's records up to its last accepted."""
+    return [(c, i) for c in range(a.clients)
+            for i in range(killed.get(c, a.count - 1) + 1)
+            if (c, i) not in seen]
+
+
+def check_delivery(a, seen, copies, failed, missing):
     """Per record: delivered ones are where their report says; missing
     ones were reported failed.  A record reported failed may still be in the
     topic: a batch whose request timed out or whose connection dropped may
@@ -136,10 +144,10 @@ def check_delivery(a, seen, copies, failed):
     if reported_failed != failed:
         errors.append("%d failure reports, chute_flush counted %d"
                       % (reported_failed, failed))
-    missing = a.clients * a.count - len(seen)
-    if missing > reported_failed - possibly:
-        errors.append("%d records missing, only %d reported failed and absent"
-                      % (missing, reported_failed - possibly))
+    if len(missing) > reported_failed - possibly:
+        errors.append("%d records missing, only %d reported failed and "
+                      "absent, e.g. %s" % (len(missing), reported_failed - possibly,
+                                           missing[:5]))
     print("check_faults: %d reported failed, %d of them written anyway "
           "(possibly persisted)" % (reported_failed, possibly))
     return errors
@@ -156,6 +164,11 @@ def main():
     ap.add_argument("--partitions", type=int, required=True)
     ap.add_argument("--delivery", nargs="*", default=[],
                     help="sendload -R files: one delivery report per record")
+    ap.add_argument("--killed", action="append", default=[],
+                    metavar="C:LAST",
+                    help="client C was killed after chute_send() accepted "
+                         "its record LAST: records 0..LAST must be there, "
+                         "later ones may be")
     ap.add_argument("--no-order", action="store_true",
                     help="skip the per-key order check (see test_fault_"
                          "retriable.sh: the mock accepts out-of-order "
@@ -230,8 +243,11 @@ def main():
             last_seq[(client, kidx)] = i
 
     reports = read_reports(a.reports, a.clients)
+    killed = dict(tuple(int(x) for x in k.split(":")) for k in a.killed)
     failed = 0
     for c in range(a.clients):
+        if c in killed:
+            continue
         if c not in reports:
             errors.append("client %d did not report" % c)
             continue
@@ -242,17 +258,19 @@ def main():
             errors.append("client %d: chute_flush returned %d" % (c, f))
         failed += max(f, 0)
     sent = a.clients * a.count
+    missing = missing_records(a, seen, killed)
     if not a.no_order:
         errors += check_sequences(kept)
     if a.delivery:
-        errors += check_delivery(a, seen, copies, failed)
-    elif len(seen) != sent - failed:
-        gone = [(c, i) for c in range(a.clients) for i in range(a.count)
-                if (c, i) not in seen]
+        errors += check_delivery(a, seen, copies, failed, missing)
+    elif killed and missing:
+        errors.append("%d accepted records missing, e.g. %s"
+                      % (len(missing), missing[:5]))
+    elif not killed and len(seen) != sent - failed:
         errors.append("%d distinct records read, sent %d - failed %d = %d; "
                       "%d missing, e.g. %s" % (len(seen), sent, failed,
-                                               sent - failed, len(gone),
-                                               gone[:5]))
+                                               sent - failed, len(missing),
+                                               missing[:5]))
     if a.failed == "none" and failed:
         errors.append("%d records reported failed, expected none" % failed)
     if a.failed == "some" and not failed:

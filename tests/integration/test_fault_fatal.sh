@@ -11,7 +11,8 @@ topic=fault-fatal
 name="ff-$$"
 
 start_mock 3 "$topic:$PARTS"
-fault_start_chuted "$name"
+# One request in flight: see test_fault_retriable.sh.
+fault_start_chuted "$name" max.in.flight.requests.per.connection=1
 fault_start_clients "$name" "$topic"
 mock_cmd err 0 2 10 || fail "mock refused: $MOCK_REPLY"
 sleep 0.1

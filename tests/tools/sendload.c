@@ -16,11 +16,16 @@
  * writes one line per record to REPORTS: "C I PARTITION OFFSET ERROR",
  * ERROR being 0 or the Kafka error's name.  It fails unless every record
  * got exactly one report and the failed ones match chute_flush's count.
+ * With -A FILE, after every accepted send it writes the record's index to
+ * FILE (8 bytes, pwrite), so a test that kills the client knows what
+ * chute_send() had accepted.
+ *
  * With -D a repeated report is allowed (a worker killed while reporting a
  * batch leaves its successor to report it again) and only the first kept.
  */
 #include "shm/chute.h"
 
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +35,9 @@
 #define BASE_TS 1700000000000LL
 
 struct load {
-    const char *name, *topic, *reports;
+    const char *name, *topic, *reports, *accepted;
     bool repeats_ok;
+    int accepted_fd;
     long client, count, keys, maxpad;
     FILE *out;
     long reported, report_failed;
@@ -44,7 +50,7 @@ static void parse(int argc, char **argv, struct load *l)
 
     l->keys = 1000;
     l->maxpad = 100;
-    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:D")) != -1) {
+    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:DA:")) != -1) {
         switch (opt) {
         case 'n': l->name = optarg; break;
         case 't': l->topic = optarg; break;
@@ -54,6 +60,7 @@ static void parse(int argc, char **argv, struct load *l)
         case 's': l->maxpad = atol(optarg); break;
         case 'R': l->reports = optarg; break;
         case 'D': l->repeats_ok = true; break;
+        case 'A': l->accepted = optarg; break;
         default:
             fprintf(stderr, "usage: sendload -n NAME -t TOPIC -c CLIENT "
                             "-N COUNT [-k KEYS] [-s MAXPAD]\n");
@@ -158,6 +165,9 @@ int main(int argc, char **argv)
     int topic, failed;
 
     parse(argc, argv, &l);
+    l.accepted_fd = l.accepted ? open(l.accepted, O_WRONLY | O_CREAT | O_TRUNC,
+                                      0644)
+                               : -1;
     value = malloc(128 + (size_t)l.maxpad);
     if (!value || chute_open(l.name, &c) < 0) {
         fprintf(stderr, "sendload: %s\n", chute_errmsg());
@@ -182,6 +192,11 @@ int main(int argc, char **argv)
                 return 1;
             i--;
             continue;
+        }
+        if (rc >= 0 && l.accepted_fd >= 0 &&
+            pwrite(l.accepted_fd, &i, sizeof(i), 0) != sizeof(i)) {
+            fprintf(stderr, "sendload: cannot write %s\n", l.accepted);
+            return 1;
         }
         if (rc < 0) {
             fprintf(stderr, "sendload %ld: record %ld refused: %s\n", l.client,
