@@ -50,6 +50,7 @@ fault_start_clients() {
         "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
             -N "$FAULT_COUNT" -k "$FAULT_KEYS" -s "$FAULT_MAXPAD" \
             -R "$TEST_TMP/delivery.$c" ${FAULT_REPEATS_OK:+-D} \
+            ${FAULT_ACCEPTED_DIR:+-A "$FAULT_ACCEPTED_DIR/accepted.$c"} \
             >>"$TEST_TMP/reports" 2>>"$TEST_TMP/clients.err" &
         CLIENT_PIDS="$CLIENT_PIDS $!"
         track_pid $!
@@ -97,7 +98,7 @@ fault_check() {
         --clients "$FAULT_CLIENTS" --count "$FAULT_COUNT" --keys "$FAULT_KEYS" \
         --maxpad "$FAULT_MAXPAD" --partitions "$parts" --failed "$expect" \
         --delivery "$TEST_TMP"/delivery.* \
-        ${FAULT_NO_ORDER:+--no-order} || {
+        ${FAULT_NO_ORDER:+--no-order} "${FAULT_CHECK_ARGS[@]}" || {
         if [ -n "${FAULT_KEEP:-}" ]; then
             mkdir -p "$FAULT_KEEP" &&
                 cp "$TEST_TMP"/*.batches "$TEST_TMP"/reports \
