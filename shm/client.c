@@ -450,7 +450,32 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     return partition;
 }
 
+/* Counts a refusal by reason for the service's metrics. */
+static int refused(chute_t *c, int err)
+{
+    enum intake_refusal why = err == CHUTE_ERR_TOO_LARGE    ? REFUSED_TOO_LARGE
+                              : err == CHUTE_ERR_QUEUE_FULL ? REFUSED_QUEUE_FULL
+                              : err == CHUTE_ERR_CLOSED     ? REFUSED_CLOSED
+                                                            : REFUSED_INVALID;
+
+    atomic_fetch_add_explicit(&c->in.intake->refused[why], 1,
+                              memory_order_relaxed);
+    return err;
+}
+
+static int send_record(chute_t *c, const chute_record_t *rec);
+
 int chute_send(chute_t *c, const chute_record_t *rec)
+{
+    int rc;
+
+    if (!c)
+        return err_set(CHUTE_ERR_INVALID, "chute_send: NULL handle");
+    rc = send_record(c, rec);
+    return rc < 0 ? refused(c, rc) : rc;
+}
+
+static int send_record(chute_t *c, const chute_record_t *rec)
 {
     struct record_header stack[CLIENT_HEADERS_ON_STACK], *h;
     struct intake_topic *t;

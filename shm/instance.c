@@ -65,7 +65,8 @@ static void layout_offsets(struct instance *in, const struct instance_params *p)
     in->partitions_off = in->pslots_off + SLOT_MAX * sizeof(struct state_slot);
     in->errors_off =
         in->partitions_off + PARTITION_MAX * sizeof(struct state_partition);
-    in->pool_off = in->errors_off + TOPIC_ERROR_MAX * sizeof(struct state_error);
+    in->metrics_off = in->errors_off + TOPIC_ERROR_MAX * sizeof(struct state_error);
+    in->pool_off = in->metrics_off + WORKER_MAX * sizeof(struct state_metrics);
     in->state_size = in->pool_off + (size_t)p->chunk_size * p->chunk_count;
 }
 
@@ -107,6 +108,13 @@ static void format_state(struct instance *in)
     s->slots_off = in->pslots_off;
     s->partitions_off = in->partitions_off;
     s->errors_off = in->errors_off;
+    s->metrics_off = in->metrics_off;
+    for (uint32_t i = 0; i < WORKER_MAX; i++)
+        metrics_init(instance_metrics(in, i));
+    for (uint32_t i = 0; i < SLOT_MAX; i++) {
+        atomic_store(&s->slot_owner[i], -1);
+        atomic_store(&s->slot_target[i], -1);
+    }
     for (uint32_t i = 0; i < SLOT_MAX; i++)
         atomic_store(&instance_pslot(in, i)->producer_id, -1);
     s->chunk_size = in->chunk_size;

@@ -7,6 +7,7 @@
 #define CHUTE_SHM_INSTANCE_H
 
 #include "shm/layout.h"
+#include "shm/metrics.h"
 #include "shm/ring.h"
 
 #include <stdbool.h>
@@ -44,6 +45,7 @@ struct instance {
      * them from the intake header, which clients can write. */
     uint64_t topics_off, clients_off, slots_off, slot_stride, reports_off;
     uint64_t workers_off, pool_off, pslots_off, partitions_off, errors_off;
+    uint64_t metrics_off;
     uint32_t slots;
     uint32_t ring_size;
     uint32_t chunk_size, chunk_count;
@@ -99,6 +101,13 @@ static inline struct state_worker *instance_worker(const struct instance *in,
     return (struct state_worker *)((uint8_t *)in->state +
                                    in->workers_off) +
            idx;
+}
+
+static inline struct state_metrics *instance_metrics(const struct instance *in,
+                                                    uint32_t worker)
+{
+    return (struct state_metrics *)((uint8_t *)in->state + in->metrics_off) +
+           worker;
 }
 
 static inline struct state_slot *instance_pslot(const struct instance *in,

@@ -62,9 +62,20 @@ struct intake_header {
     uint32_t queue_full_fail; /* client defaults from the configuration: */
     uint32_t max_block_ms;    /* queue.full.policy and max.block.ms */
     uint32_t pad0;
-    uint8_t pad[4096 - 184];
+    /* Records chute_send() refused, by reason (enum intake_refusal);
+     * written by clients. */
+    _Atomic uint64_t refused[8];
+    uint8_t pad[4096 - 184 - 64];
 };
 static_assert(sizeof(struct intake_header) == 4096, "intake header size");
+
+enum intake_refusal {
+    REFUSED_TOO_LARGE,
+    REFUSED_QUEUE_FULL,
+    REFUSED_CLOSED,
+    REFUSED_INVALID,
+    REFUSED_REASONS
+};
 
 enum topic_state { TOPIC_FREE = 0, TOPIC_READY = 1 };
 
@@ -194,9 +205,15 @@ struct state_header {
     uint64_t slots_off;       /* struct state_slot[SLOT_MAX] */
     uint64_t partitions_off;  /* struct state_partition[PARTITION_MAX] */
     uint64_t errors_off;      /* struct state_error[TOPIC_ERROR_MAX] */
+    uint64_t metrics_off;     /* struct state_metrics[WORKER_MAX] */
     _Atomic uint64_t topic_acked[TOPIC_MAX];
     _Atomic uint64_t topic_failed[TOPIC_MAX];
-    uint8_t pad[8192 - 80 - 16 * TOPIC_MAX];
+    /* Slot ownership (docs/design.md, re-sharding): the supervisor sets a
+     * slot's target; its owner hands it over by storing owner = target
+     * once nothing of the slot is unresolved. -1: nobody. */
+    _Atomic int32_t slot_owner[SLOT_MAX];
+    _Atomic int32_t slot_target[SLOT_MAX];
+    uint8_t pad[8192 - 88 - 16 * TOPIC_MAX - 8 * SLOT_MAX];
 };
 static_assert(sizeof(struct state_header) == 8192, "state header size");
 

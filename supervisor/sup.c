@@ -215,6 +215,7 @@ static void stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
     s->stopping = true;
     ev_timer_stop(loop, &s->refresh);
     topics_stop(s);
+    metrics_stop(s);
     atomic_store(&s->in.intake->accepting, 0);
     ctlserver_stop(s);
     for (uint32_t i = 0; i < s->worker_count; i++) {
@@ -296,6 +297,10 @@ int sup_run(struct sup *s)
         return 1;
     }
     start_signals(s);
+    if (metrics_start(s) < 0) {
+        log_error("%s", chute_errmsg());
+        return 1;
+    }
     if (s->reattached)
         stop_orphans(s);
     if (start_workers(s) < 0) {

@@ -70,6 +70,10 @@ int sup_run(struct sup *s);
 /* ctlserver.c */
 int ctlserver_start(struct sup *s);
 void ctlserver_stop(struct sup *s);
+/* metrics.c: GET /metrics on metrics.listen, if set. */
+int metrics_start(struct sup *s);
+void metrics_stop(struct sup *s);
+
 /* topics.c */
 struct sup_resolve;
 typedef void topics_cb(void *arg, int id_or_error);

@@ -359,6 +359,8 @@ static bool seal(struct wrk *w, struct wpart *p)
     }
     assign_producer(w, p, ch);
     accum_stamp(w, idx);
+    metrics_batch(w->metrics, ch->count, BATCH_HEADER_SIZE + ch->used,
+                  ch->wire_len);
     atomic_store_explicit(&ch->state, CHUNK_SEALED, memory_order_release);
     if (w->s->idempotent)
         p->sp->next_seq = idem_seq_add(ch->base_sequence, (int32_t)ch->count);

@@ -33,6 +33,7 @@ struct produce_req {
     struct wrk *w;
     int32_t node;
     int16_t ver;
+    int64_t sent_ns;
     size_t n;
     struct req_entry e[];
 };
@@ -334,6 +335,7 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
         return;
     case IDEM_RETRY:
         back_off(w, p);
+        metrics_retry(w->metrics);
         break;
     case IDEM_REQUEUE:
         break;
@@ -375,6 +377,9 @@ static void on_produce(struct conn *c, void *arg, int err, const uint8_t *body,
     struct produce_req *req = arg;
     struct wrk *w = req->w;
 
+    metrics_request(w->metrics, req->node,
+                    (clock_ns(CLOCK_MONOTONIC) - req->sent_ns) / 1000,
+                    err == CONN_OK);
     if (err == CONN_OK && !body) {
         /* acks=0: nothing comes back; written is all we learn. */
         for (size_t i = 0; i < req->n; i++)
@@ -411,6 +416,7 @@ static void pump_broker(struct wrk *w, struct broker *b)
             return;
         int32_t corr = conn_corr(c);
         req->ver = ver;
+        req->sent_ns = clock_ns(CLOCK_MONOTONIC);
         frame_request(w, c, req, corr);
         conn_push(c, corr, KAFKA_API_PRODUCE, ver, w->s->acks != 0,
                   on_produce, req);

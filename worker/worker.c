@@ -173,6 +173,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     w.index = index;
     w.pid = getpid();
     w.stats = instance_worker(in, index);
+    w.metrics = instance_metrics(in, index);
     w.loop = ev_loop_new(EVFLAG_AUTO);
     w.wake_fd = wake_bind(s->name, index);
     if (!w.loop || w.wake_fd < 0) {

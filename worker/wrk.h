@@ -100,6 +100,7 @@ struct wrk {
     uint8_t *scratch;         /* compression output */
     size_t scratch_cap;
     struct state_worker *stats;
+    struct state_metrics *metrics;
 };
 
 /* accum.c */
