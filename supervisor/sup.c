@@ -208,10 +208,19 @@ static void stop_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 {
     struct sup *s = sig->data;
 
+    (void)loop;
     (void)revents;
+    if (!s->stopping)
+        log_info("signal %d: stopping intake, draining workers", sig->signum);
+    sup_stop(s);
+}
+
+void sup_stop(struct sup *s)
+{
+    struct ev_loop *loop = s->loop;
+
     if (s->stopping)
         return;
-    log_info("signal %d: stopping intake, draining workers", sig->signum);
     s->stopping = true;
     ev_timer_stop(loop, &s->refresh);
     topics_stop(s);

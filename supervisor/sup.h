@@ -66,6 +66,16 @@ struct sup {
 
 /* Runs the service with a validated configuration; returns the exit code. */
 int sup_run(struct sup *s);
+/* Stops intake, lets the workers deliver everything, then sup_run returns
+ * (what SIGTERM does; also the control socket's drain). */
+void sup_stop(struct sup *s);
+
+/* shard.c: changes the number of workers while running (1..slots).
+ * Returns at once; slots move as their owners hand them over, and status
+ * shows each slot's owner.  0 or a negative chute_err. */
+int sup_scale(struct sup *s, uint32_t workers);
+/* True when every slot is owned by the worker it is meant for. */
+bool sup_scale_done(const struct sup *s);
 
 /* ctlserver.c */
 int ctlserver_start(struct sup *s);
