@@ -22,8 +22,11 @@ struct mdfetch {
     ev_timer retry, deadline;
     ev_idle finish;          /* runs the callback outside conn's callbacks */
     int result;              /* 0: not yet */
-    mdfetch_cb *cb;
+    mdfetch_cb *cb;          /* one of cb and md_cb */
+    mdfetch_md_cb *md_cb;
     void *arg;
+    struct kafka_metadata md; /* the answer, once result > 0 */
+    size_t md_topic;          /* the topic's index in md.topics */
 };
 
 static void conclude(struct mdfetch *f, int result)
@@ -43,16 +46,23 @@ static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
     struct kafka_metadata md;
 
     (void)c;
-    if (err || f->result || kafka_metadata_parse(body, len, f->ver, &md) < 0)
+    if (err || f->result)
         return; /* a lost connection is retried by the timer */
+    if (kafka_metadata_parse(body, len, f->ver, &md) < 0) {
+        kafka_metadata_free(&md);
+        return;
+    }
     for (size_t i = 0; i < md.topic_count; i++) {
         const struct kafka_topic *t = &md.topics[i];
         if (!t->name || strcmp(t->name, f->topic) != 0)
             continue;
         f->last_error = t->error;
-        if (t->error == 0 && t->partition_count > 0)
+        if (t->error == 0 && t->partition_count > 0) {
+            f->md = md; /* kept for md_cb, freed with f */
+            f->md_topic = i;
             conclude(f, (int)t->partition_count);
-        else if (t->error && !kafka_err_retriable(t->error))
+            return;
+        } else if (t->error && !kafka_err_retriable(t->error))
             conclude(f, err_set(CHUTE_ERR_UNKNOWN_TOPIC,
                                 "the cluster refused topic \"%s\": %s",
                                 f->topic, kafka_err_name(t->error)));
@@ -117,6 +127,7 @@ static void free_fetch(struct mdfetch *f)
     ev_timer_stop(f->loop, &f->deadline);
     ev_idle_stop(f->loop, &f->finish);
     conn_release(&f->conn);
+    kafka_metadata_free(&f->md);
     free(f->topic);
     free(f);
 }
@@ -130,6 +141,17 @@ static void finish_cb(struct ev_loop *loop, ev_idle *idle, int revents)
 
     (void)loop;
     (void)revents;
+    if (f->md_cb) {
+        /* The answer lives in f: stop everything first, so that the
+         * callback may start or cancel other look-ups, then free. */
+        ev_idle_stop(f->loop, &f->finish);
+        if (result > 0)
+            f->md_cb(arg, result, &f->md, &f->md.topics[f->md_topic]);
+        else
+            f->md_cb(arg, result, NULL, NULL);
+        free_fetch(f);
+        return;
+    }
     free_fetch(f);
     cb(arg, result);
 }
@@ -148,9 +170,10 @@ static int parse_first(const char *list, char *host, size_t size, int *port)
     return *port > 0 ? 0 : -1;
 }
 
-struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
-                              const char *client_id, const char *topic,
-                              int timeout_ms, mdfetch_cb *cb, void *arg)
+static struct mdfetch *start(struct ev_loop *loop, const char *bootstrap,
+                             const char *client_id, const char *topic,
+                             int timeout_ms, mdfetch_cb *cb,
+                             mdfetch_md_cb *md_cb, void *arg)
 {
     struct mdfetch *f = calloc(1, sizeof(*f));
     struct conn_owner owner = {send_request, NULL, f};
@@ -171,6 +194,7 @@ struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
     }
     f->loop = loop;
     f->cb = cb;
+    f->md_cb = md_cb;
     f->arg = arg;
     conn_init(&f->conn, loop, -1, host, port, client_id, timeout_ms, &owner);
     ev_timer_init(&f->retry, retry_cb, MDFETCH_RETRY_S, MDFETCH_RETRY_S);
@@ -181,6 +205,20 @@ struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
     ev_timer_start(loop, &f->deadline);
     conn_want(&f->conn);
     return f;
+}
+
+struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
+                              const char *client_id, const char *topic,
+                              int timeout_ms, mdfetch_cb *cb, void *arg)
+{
+    return start(loop, bootstrap, client_id, topic, timeout_ms, cb, NULL, arg);
+}
+
+struct mdfetch *mdfetch_start_md(struct ev_loop *loop, const char *bootstrap,
+                                 const char *client_id, const char *topic,
+                                 int timeout_ms, mdfetch_md_cb *cb, void *arg)
+{
+    return start(loop, bootstrap, client_id, topic, timeout_ms, NULL, cb, arg);
 }
 
 void mdfetch_cancel(struct mdfetch *f)

@@ -7,6 +7,8 @@
 #ifndef CHUTE_WORKER_MDFETCH_H
 #define CHUTE_WORKER_MDFETCH_H
 
+#include "proto/kafka.h"
+
 #include <ev.h>
 #include <stdint.h>
 
@@ -24,6 +26,19 @@ typedef void mdfetch_cb(void *arg, int result);
 struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
                               const char *client_id, const char *topic,
                               int timeout_ms, mdfetch_cb *cb, void *arg);
+/* The whole answer, for callers that want more than the partition count
+ * (leaders, brokers): result as above; on success md is the Metadata
+ * response and t the topic's entry in it, both valid only during the
+ * call; on failure both are NULL. */
+typedef void mdfetch_md_cb(void *arg, int result,
+                           const struct kafka_metadata *md,
+                           const struct kafka_topic *t);
+
+/* As mdfetch_start(), with the whole answer given to cb. */
+struct mdfetch *mdfetch_start_md(struct ev_loop *loop, const char *bootstrap,
+                                 const char *client_id, const char *topic,
+                                 int timeout_ms, mdfetch_md_cb *cb, void *arg);
+
 /* Stops a look-up; its callback will not run. */
 void mdfetch_cancel(struct mdfetch *f);
 
