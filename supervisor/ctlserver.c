@@ -1,7 +1,9 @@
 /*
  * ctlserver.c: the supervisor's control socket.  A Unix stream socket at
  * ctlmsg_socket_path(name); each connection sends length-prefixed
- * Request messages and gets one Reply each.  Bad input closes the
+ * Request messages and gets one Reply each, in order: a request answered
+ * later (resolve, flush, topics) stops reading its connection until then,
+ * and never holds up another connection.  Bad input closes the
  * connection; it never reaches further than this file.
  */
 #include "supervisor/sup.h"
@@ -10,6 +12,8 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "worker/mdfetch.h"
+
+#include <stddef.h>
 
 #include <errno.h>
 #include <stdio.h>
@@ -20,10 +24,40 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#define FLUSH_POLL_S 0.005
+#define FLUSH_TIMEOUT_DEFAULT_MS 30000
+
+/* topics.c (to move into sup.h): see there. */
+struct sup_describe;
+typedef void topics_describe_cb(void *arg, Chute__Ctl__TopicsReply *reply);
+struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
+                                     void *arg);
+void topics_describe_cancel(struct sup_describe *d);
+
+/* A connection: the table in struct sup holds &conn->c.  The state of the
+ * requests that are answered later lives here. */
+struct ctl_conn {
+    struct sup_ctl_client c;
+    bool waiting;                    /* a reply is due later: not reading */
+    struct sup_describe *describing; /* Topics: the cluster's answers */
+    bool flushing;
+    ev_timer flush_poll;
+    int64_t flush_start_ms, flush_deadline_ms;
+    uint64_t flush_acked0, flush_failed0;
+    uint64_t flush_tail[SLOT_MAX];   /* every slot's tail at the request */
+};
+
+_Static_assert(offsetof(struct ctl_conn, c) == 0, "ctl_conn starts with c");
+
+static struct ctl_conn *conn_of(struct sup_ctl_client *c)
+{
+    return (struct ctl_conn *)c;
+}
 
 static void client_close(struct sup_ctl_client *c)
 {
     struct sup *s = c->sup;
+    struct ctl_conn *k = conn_of(c);
 
     for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++)
         if (s->clients[i] == c)
@@ -31,9 +65,11 @@ static void client_close(struct sup_ctl_client *c)
     ev_io_stop(s->loop, &c->io);
     close(c->fd);
     topics_resolve_cancel(c->resolving);
+    topics_describe_cancel(k->describing);
+    ev_timer_stop(s->loop, &k->flush_poll);
     free(c->resolving_name);
     ctlmsg_reader_release(&c->reader);
-    free(c);
+    free(k);
 }
 
 static void reply_error(Chute__Ctl__Reply *r, int err)
@@ -55,37 +91,54 @@ static void handle_hello(struct sup *s, Chute__Ctl__Reply *r,
 
 static int send_reply(struct sup_ctl_client *c, Chute__Ctl__Reply *r);
 
-/* The cluster answered a client's resolve: reply, and read its next
- * request (reading stopped while it waited, to keep replies in order). */
+/* Stops reading c until answer_later() sent the reply it now owes, so
+ * that replies keep the order of the requests. */
+static void wait_for_answer(struct sup_ctl_client *c)
+{
+    conn_of(c)->waiting = true;
+    ev_io_stop(c->sup->loop, &c->io);
+}
+
+/* Sends a reply that waited; then reads c's next request, or closes c if
+ * it is broken (unless the handler that began the wait is still on the
+ * stack: then client_cb closes it). */
+static void answer_later(struct sup_ctl_client *c, Chute__Ctl__Reply *r)
+{
+    int rc = send_reply(c, r);
+    bool waited = !c->starting;
+
+    conn_of(c)->waiting = false;
+    if (rc < 0)
+        c->broken = true;
+    if (c->broken && waited)
+        client_close(c);
+    else if (!c->broken)
+        ev_io_start(c->sup->loop, &c->io);
+}
+
+/* The cluster answered a client's resolve. */
 static void resolved(void *arg, int id)
 {
     struct sup_ctl_client *c = arg;
     Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
     Chute__Ctl__TopicInfo t = CHUTE__CTL__TOPIC_INFO__INIT;
     struct sup *s = c->sup;
+    char *name = c->resolving_name;
 
     c->resolving = NULL;
+    c->resolving_name = NULL;
     if (id < 0) {
         reply_error(&r, id);
     } else {
-        t.name = c->resolving_name;
+        t.name = name;
         t.topic_id = id;
         t.partition_count = (int32_t)atomic_load(
             &instance_topic(&s->in, (uint32_t)id)->partitions);
         r.body_case = CHUTE__CTL__REPLY__BODY_TOPIC;
         r.topic = &t;
     }
-    int rc = send_reply(c, &r);
-    bool waited = !c->starting; /* else handle() is still on the stack */
-
-    free(c->resolving_name);
-    c->resolving_name = NULL;
-    if (rc < 0)
-        c->broken = true;
-    if (c->broken && waited)
-        client_close(c);
-    else if (!c->broken)
-        ev_io_start(s->loop, &c->io);
+    answer_later(c, &r);
+    free(name);
 }
 
 static int handle_resolve(struct sup_ctl_client *c,
@@ -94,9 +147,178 @@ static int handle_resolve(struct sup_ctl_client *c,
     c->resolving_name = strdup(q->name ? q->name : "");
     if (!c->resolving_name)
         return -1;
-    ev_io_stop(c->sup->loop, &c->io);
+    wait_for_answer(c);
     c->starting = true;
     c->resolving = topics_resolve(c->sup, c->resolving_name, resolved, c);
+    c->starting = false;
+    return c->broken ? -1 : 0;
+}
+
+/* ---- Scale ---------------------------------------------------------- */
+
+static void handle_scale(struct sup *s, const Chute__Ctl__ScaleRequest *q,
+                         Chute__Ctl__Reply *r, Chute__Ctl__ScaleReply *sr)
+{
+    uint32_t most = s->in.slots < WORKER_MAX ? s->in.slots : WORKER_MAX;
+    int rc;
+
+    if (q->workers < 1 || q->workers > most) {
+        reply_error(r, err_set(CHUTE_ERR_INVALID,
+                               "cannot scale to %u workers: 1..%u", q->workers,
+                               most));
+        return;
+    }
+    if (s->stopping) {
+        reply_error(r, err_set(CHUTE_ERR_CLOSED, "the service is draining"));
+        return;
+    }
+    rc = sup_scale(s, q->workers);
+    if (rc < 0) {
+        reply_error(r, rc);
+        return;
+    }
+    log_info("control socket: scaling to %u workers", q->workers);
+    sr->workers = q->workers;
+    r->body_case = CHUTE__CTL__REPLY__BODY_SCALE;
+    r->scale = sr;
+}
+
+/* ---- Flush ---------------------------------------------------------- */
+
+static void workers_counted(const struct sup *s, uint64_t *acked,
+                            uint64_t *failed)
+{
+    *acked = *failed = 0;
+    for (uint32_t i = 0; i < WORKER_MAX; i++) {
+        struct state_worker *st = instance_worker(&s->in, i);
+        *acked += atomic_load(&st->records_acked);
+        *failed += atomic_load(&st->records_failed);
+    }
+}
+
+/* True when every slot resolved what it held at the request. */
+static bool flush_done(const struct ctl_conn *k)
+{
+    const struct sup *s = k->c.sup;
+
+    for (uint32_t i = 0; i < s->in.slots; i++) {
+        struct ring r;
+        instance_ring(&s->in, i, &r);
+        if (atomic_load(&r.ctl->resolved) < k->flush_tail[i])
+            return false;
+    }
+    return true;
+}
+
+/* Fills the flush reply, or the time-out error. */
+static void flush_answer(struct ctl_conn *k, bool done, Chute__Ctl__Reply *r,
+                         Chute__Ctl__FlushReply *fr)
+{
+    uint64_t acked, failed;
+
+    if (!done) {
+        reply_error(r, err_set(CHUTE_ERR_TIMED_OUT,
+                               "flush: records still unresolved after %lld ms",
+                               (long long)(k->flush_deadline_ms -
+                                           k->flush_start_ms)));
+        return;
+    }
+    workers_counted(k->c.sup, &acked, &failed);
+    fr->records_acked = acked - k->flush_acked0;
+    fr->records_failed = failed - k->flush_failed0;
+    fr->waited_ms = (uint64_t)(mono_ms() - k->flush_start_ms);
+    r->body_case = CHUTE__CTL__REPLY__BODY_FLUSH;
+    r->flush = fr;
+}
+
+static void flush_poll_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct ctl_conn *k = t->data;
+    Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
+    Chute__Ctl__FlushReply fr = CHUTE__CTL__FLUSH_REPLY__INIT;
+    bool done = flush_done(k);
+
+    (void)revents;
+    if (!done && mono_ms() < k->flush_deadline_ms)
+        return;
+    ev_timer_stop(loop, t);
+    k->flushing = false;
+    flush_answer(k, done, &r, &fr);
+    answer_later(&k->c, &r);
+}
+
+/* Answers at once when nothing is outstanding, else polls. */
+static int handle_flush(struct sup_ctl_client *c,
+                        const Chute__Ctl__FlushRequest *q,
+                        Chute__Ctl__Reply *r, Chute__Ctl__FlushReply *fr)
+{
+    struct ctl_conn *k = conn_of(c);
+    struct sup *s = c->sup;
+    uint32_t timeout = q->timeout_ms ? q->timeout_ms
+                                     : FLUSH_TIMEOUT_DEFAULT_MS;
+
+    workers_counted(s, &k->flush_acked0, &k->flush_failed0);
+    for (uint32_t i = 0; i < s->in.slots; i++) {
+        struct ring ring;
+        instance_ring(&s->in, i, &ring);
+        k->flush_tail[i] = atomic_load(&ring.ctl->tail);
+    }
+    k->flush_start_ms = mono_ms();
+    k->flush_deadline_ms = k->flush_start_ms + timeout;
+    if (flush_done(k)) {
+        flush_answer(k, true, r, fr);
+        return 1;
+    }
+    k->flushing = true;
+    wait_for_answer(c);
+    ev_timer_start(s->loop, &k->flush_poll);
+    return 0;
+}
+
+/* ---- Drain ---------------------------------------------------------- */
+
+static void drain_cb(int revents, void *arg)
+{
+    (void)revents;
+    sup_stop(arg);
+}
+
+/* The reply goes first; sup_stop() closes every connection, so it runs
+ * from the loop once this handler is off the stack. */
+static void handle_drain(struct sup *s, Chute__Ctl__Reply *r,
+                         Chute__Ctl__DrainReply *dr)
+{
+    log_info("control socket: drain requested; stopping intake");
+    dr->state = "draining";
+    r->body_case = CHUTE__CTL__REPLY__BODY_DRAIN;
+    r->drain = dr;
+    ev_once(s->loop, -1, 0, 0.0, drain_cb, s);
+}
+
+/* ---- Topics --------------------------------------------------------- */
+
+static void described(void *arg, Chute__Ctl__TopicsReply *tr)
+{
+    struct sup_ctl_client *c = arg;
+    Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
+
+    conn_of(c)->describing = NULL;
+    if (!tr) {
+        reply_error(&r, CHUTE_ERR_SYSTEM);
+    } else {
+        r.body_case = CHUTE__CTL__REPLY__BODY_TOPICS;
+        r.topics = tr;
+    }
+    answer_later(c, &r);
+}
+
+static int handle_topics(struct sup_ctl_client *c)
+{
+    struct ctl_conn *k = conn_of(c);
+
+    wait_for_answer(c);
+    c->starting = true;
+    k->describing = topics_describe(c->sup, described, c);
     c->starting = false;
     return c->broken ? -1 : 0;
 }
@@ -113,11 +335,14 @@ static int send_reply(struct sup_ctl_client *c, Chute__Ctl__Reply *r)
     return rc;
 }
 
-/* Answers one request; a resolve may answer later (see resolved()). */
+/* Answers one request; some answer later (answer_later()). */
 static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
 {
     Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
     Chute__Ctl__HelloReply h = CHUTE__CTL__HELLO_REPLY__INIT;
+    Chute__Ctl__ScaleReply sr = CHUTE__CTL__SCALE_REPLY__INIT;
+    Chute__Ctl__FlushReply fr = CHUTE__CTL__FLUSH_REPLY__INIT;
+    Chute__Ctl__DrainReply dr = CHUTE__CTL__DRAIN_REPLY__INIT;
 
     switch (q->body_case) {
     case CHUTE__CTL__REQUEST__BODY_HELLO:
@@ -127,8 +352,20 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
         return handle_resolve(c, q->resolve_topic);
     case CHUTE__CTL__REQUEST__BODY_STATUS:
         if (sup_status_reply(c->sup, &r) < 0)
-            reply_error(&r, CHUTE_ERR_SYSTEM);
+            reply_error(&r, err_set(CHUTE_ERR_SYSTEM, "out of memory"));
         break;
+    case CHUTE__CTL__REQUEST__BODY_SCALE:
+        handle_scale(c->sup, q->scale, &r, &sr);
+        break;
+    case CHUTE__CTL__REQUEST__BODY_FLUSH:
+        if (handle_flush(c, q->flush, &r, &fr) == 0)
+            return 0;
+        break;
+    case CHUTE__CTL__REQUEST__BODY_DRAIN:
+        handle_drain(c->sup, &r, &dr);
+        break;
+    case CHUTE__CTL__REQUEST__BODY_TOPICS:
+        return handle_topics(c);
     default:
         reply_error(&r, err_set(CHUTE_ERR_INVALID, "unknown request"));
         break;
@@ -147,8 +384,8 @@ static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
         Chute__Ctl__Request *q = ctlmsg_reader_take(&c->reader);
         rc = q ? handle(c, q) : -1;
         ctlmsg_request_free(q);
-        if (rc < 0 || c->resolving_name)
-            break; /* closing, or waiting for the cluster */
+        if (rc < 0 || conn_of(c)->waiting)
+            break; /* closing, or a reply is due later */
     }
     if (rc < 0)
         client_close(c);
@@ -166,9 +403,13 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++) {
         if (s->clients[i])
             continue;
-        c = calloc(1, sizeof(*c));
-        if (!c)
+        struct ctl_conn *k = calloc(1, sizeof(*k));
+        if (!k)
             break;
+        c = &k->c;
+        ev_timer_init(&k->flush_poll, flush_poll_cb, FLUSH_POLL_S,
+                      FLUSH_POLL_S);
+        k->flush_poll.data = k;
         c->fd = fd;
         c->sup = s;
         ctlmsg_reader_init(&c->reader);

@@ -9,34 +9,59 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r);
 void sup_status_free(Chute__Ctl__Reply *r);
+
+/* A slot's owner and target.  Both -1 means the ownership tables are not
+ * in use (fixed sharding, slot % workers): then that is the owner. */
+static void slot_owner(const struct sup *s, uint32_t slot, int32_t *owner,
+                       int32_t *target)
+{
+    *owner = atomic_load(&s->in.state->slot_owner[slot]);
+    *target = atomic_load(&s->in.state->slot_target[slot]);
+    if (*owner < 0 && *target < 0 && s->worker_count)
+        *owner = *target = (int32_t)(slot % s->worker_count);
+    else if (*target < 0)
+        *target = *owner;
+}
 
 static Chute__Ctl__StatusReply__Worker *worker_status(struct sup *s, uint32_t i)
 {
     Chute__Ctl__StatusReply__Worker *w = malloc(sizeof(*w));
     struct state_worker *st = instance_worker(&s->in, i);
-    size_t n = 0;
+    size_t n = 0, nt = 0;
+    uint64_t now = (uint64_t)mono_ms(), beat;
 
     if (!w)
         return NULL;
     chute__ctl__status_reply__worker__init(w);
     w->index = i;
     w->pid = (uint32_t)atomic_load(&st->pid);
-    w->uptime_ms = w->pid ? (uint64_t)mono_ms() - atomic_load(&st->started_ms)
-                          : 0;
+    w->uptime_ms = w->pid ? now - atomic_load(&st->started_ms) : 0;
+    beat = atomic_load(&st->heartbeat_ms);
+    w->heartbeat_age_ms = w->pid && beat && beat <= now ? now - beat : 0;
     w->restarts = atomic_load(&st->restarts);
     w->records_sent = atomic_load(&st->records_sent);
     w->records_acked = atomic_load(&st->records_acked);
     w->records_failed = atomic_load(&st->records_failed);
+    w->records_invalid = atomic_load(&st->records_invalid);
     w->batches_sent = atomic_load(&st->batches_sent);
     w->bytes_sent = atomic_load(&st->bytes_sent);
     w->slots = calloc(s->in.slots, sizeof(uint32_t));
-    for (uint32_t slot = 0; w->slots && slot < s->in.slots; slot++)
-        if (slot % s->worker_count == i)
+    w->target_slots = calloc(s->in.slots, sizeof(uint32_t));
+    for (uint32_t slot = 0; w->slots && w->target_slots && slot < s->in.slots;
+         slot++) {
+        int32_t owner, target;
+        slot_owner(s, slot, &owner, &target);
+        if (owner == (int32_t)i)
             w->slots[n++] = slot;
+        if (target == (int32_t)i)
+            w->target_slots[nt++] = slot;
+    }
     w->n_slots = n;
+    w->n_target_slots = nt;
     return w;
 }
 
@@ -50,16 +75,33 @@ static Chute__Ctl__StatusReply__Slot *slot_status(struct sup *s, uint32_t i)
     chute__ctl__status_reply__slot__init(sl);
     instance_ring(&s->in, i, &r);
     sl->index = i;
-    sl->owner = (int32_t)(i % s->worker_count);
+    slot_owner(s, i, &sl->owner, &sl->target);
     sl->head = atomic_load(&r.ctl->head);
     sl->tail = atomic_load(&r.ctl->tail);
     sl->resolved = atomic_load(&r.ctl->resolved);
     sl->blocked_by_pid = atomic_load(&r.ctl->blocked_by);
     sl->dead_writers = atomic_load(&r.ctl->dead_writers);
     sl->corrupt_bytes = atomic_load(&r.ctl->corrupt);
-    sl->ring_used_bytes = sl->tail - sl->head;
+    sl->ring_used_bytes = sl->tail > sl->head ? sl->tail - sl->head : 0;
     sl->ring_size = s->in.ring_size;
     return sl;
+}
+
+/* Workers to list: those the supervisor runs, and any index that still
+ * owns or is meant to own a slot (while scaling). */
+static uint32_t workers_shown(const struct sup *s)
+{
+    uint32_t n = s->worker_count;
+
+    for (uint32_t slot = 0; slot < s->in.slots; slot++) {
+        int32_t owner, target;
+        slot_owner(s, slot, &owner, &target);
+        if (owner >= 0 && (uint32_t)owner >= n)
+            n = (uint32_t)owner + 1;
+        if (target >= 0 && (uint32_t)target >= n)
+            n = (uint32_t)target + 1;
+    }
+    return n > WORKER_MAX ? WORKER_MAX : n;
 }
 
 struct error_walk {
@@ -120,12 +162,19 @@ int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
     chute__ctl__status_reply__init(st);
     r->body_case = CHUTE__CTL__REPLY__BODY_STATUS;
     r->status = st;
-    st->workers = calloc(s->worker_count, sizeof(*st->workers));
+    uint32_t workers = workers_shown(s);
+
+    st->service_name = s->cfg.name;
+    st->supervisor_pid = (uint32_t)getpid();
+    st->worker_count = s->worker_count;
+    st->accepting = atomic_load(&s->in.intake->accepting) != 0 && !s->stopping;
+    st->scale_done = sup_scale_done(s);
+    st->workers = calloc(workers, sizeof(*st->workers));
     st->slots = calloc(s->in.slots, sizeof(*st->slots));
     st->topics = calloc(TOPIC_MAX, sizeof(*st->topics));
     if (!st->workers || !st->slots || !st->topics)
         return -1;
-    for (uint32_t i = 0; i < s->worker_count; i++)
+    for (uint32_t i = 0; i < workers; i++)
         if ((st->workers[st->n_workers] = worker_status(s, i)))
             st->n_workers++;
     for (uint32_t i = 0; i < s->in.slots; i++)
@@ -153,6 +202,7 @@ void sup_status_free(Chute__Ctl__Reply *r)
         return;
     for (size_t i = 0; i < st->n_workers; i++) {
         free(st->workers[i]->slots);
+        free(st->workers[i]->target_slots);
         free(st->workers[i]);
     }
     for (size_t i = 0; i < st->n_slots; i++)

@@ -16,6 +16,17 @@
 
 #define RESOLVE_TIMEOUT_MS 10000
 
+/* The control socket's Topics request (declared here and in ctlserver.c
+ * until sup.h takes them): asks the cluster for the metadata of every
+ * topic in the table at once.  cb gets the reply (NULL when out of memory),
+ * which is freed when cb returns; each topic carries its own error.
+ * Returns NULL when cb already ran, else a handle to cancel. */
+struct sup_describe;
+typedef void topics_describe_cb(void *arg, Chute__Ctl__TopicsReply *reply);
+struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
+                                     void *arg);
+void topics_describe_cancel(struct sup_describe *d);
+
 struct sup_resolve {
     struct sup *sup;
     struct mdfetch *fetch;
@@ -146,4 +157,189 @@ void topics_stop(struct sup *s)
         mdfetch_cancel(s->refreshes[id].fetch);
         s->refreshes[id].fetch = NULL;
     }
+}
+
+/* ---- describing every known topic (the control socket's Topics) ------ */
+
+struct describe_one {
+    struct sup_describe *d;
+    struct mdfetch *fetch; /* NULL once answered */
+    Chute__Ctl__TopicsReply__Topic *t;
+};
+
+struct sup_describe {
+    struct sup *sup;
+    Chute__Ctl__TopicsReply reply;
+    size_t pending; /* look-ups not answered yet */
+    bool starting;  /* inside topics_describe() */
+    topics_describe_cb *cb;
+    void *arg;
+    struct describe_one one[TOPIC_MAX];
+};
+
+static void describe_free(struct sup_describe *d)
+{
+    Chute__Ctl__TopicsReply *r = &d->reply;
+
+    for (size_t i = 0; i < r->n_topics; i++) {
+        Chute__Ctl__TopicsReply__Topic *t = r->topics[i];
+        mdfetch_cancel(d->one[i].fetch);
+        for (size_t p = 0; p < t->n_partitions; p++)
+            free(t->partitions[p]);
+        free(t->partitions);
+        free(t->name);
+        free(t->error_message);
+        free(t);
+    }
+    for (size_t i = 0; i < r->n_brokers; i++) {
+        free(r->brokers[i]->host);
+        free(r->brokers[i]);
+    }
+    free(r->topics);
+    free(r->brokers);
+    free(d);
+}
+
+static void describe_error(Chute__Ctl__TopicsReply__Topic *t, int err)
+{
+    t->error_code = err;
+    free(t->error_message);
+    t->error_message = strdup(chute_errmsg());
+}
+
+/* Adds the brokers of md that the reply does not have yet. */
+static int add_brokers(Chute__Ctl__TopicsReply *r,
+                       const struct kafka_metadata *md)
+{
+    for (size_t i = 0; i < md->broker_count; i++) {
+        const struct kafka_broker *kb = &md->brokers[i];
+        Chute__Ctl__TopicsReply__Broker *b, **grown;
+        size_t k;
+
+        for (k = 0; k < r->n_brokers; k++)
+            if (r->brokers[k]->node_id == kb->node_id)
+                break;
+        if (k < r->n_brokers)
+            continue;
+        grown = realloc(r->brokers, (r->n_brokers + 1) * sizeof(*grown));
+        if (!grown)
+            return -1;
+        r->brokers = grown;
+        b = calloc(1, sizeof(*b));
+        if (!b)
+            return -1;
+        chute__ctl__topics_reply__broker__init(b);
+        b->node_id = kb->node_id;
+        b->port = kb->port;
+        b->host = strdup(kb->host ? kb->host : "");
+        r->brokers[r->n_brokers++] = b;
+        if (!b->host)
+            return -1;
+    }
+    return 0;
+}
+
+static int add_partitions(Chute__Ctl__TopicsReply__Topic *t,
+                          const struct kafka_topic *kt)
+{
+    t->partition_count = (int32_t)kt->partition_count;
+    t->partitions = calloc(kt->partition_count, sizeof(*t->partitions));
+    if (!t->partitions)
+        return -1;
+    for (size_t p = 0; p < kt->partition_count; p++) {
+        Chute__Ctl__TopicsReply__Partition *tp = malloc(sizeof(*tp));
+        if (!tp)
+            return -1;
+        chute__ctl__topics_reply__partition__init(tp);
+        tp->index = kt->partitions[p].index;
+        tp->leader = kt->partitions[p].leader;
+        tp->leader_epoch = kt->partitions[p].leader_epoch;
+        tp->error = kt->partitions[p].error;
+        t->partitions[t->n_partitions++] = tp;
+    }
+    return 0;
+}
+
+static void describe_finish(struct sup_describe *d)
+{
+    d->cb(d->arg, &d->reply);
+    describe_free(d);
+}
+
+static void described(void *arg, int result, const struct kafka_metadata *md,
+                      const struct kafka_topic *kt)
+{
+    struct describe_one *o = arg;
+    struct sup_describe *d = o->d;
+
+    o->fetch = NULL;
+    if (result < 0)
+        describe_error(o->t, result);
+    else if (add_partitions(o->t, kt) < 0 || add_brokers(&d->reply, md) < 0)
+        describe_error(o->t, err_set(CHUTE_ERR_SYSTEM, "out of memory"));
+    if (--d->pending == 0 && !d->starting)
+        describe_finish(d);
+}
+
+struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
+                                     void *arg)
+{
+    struct sup_describe *d = calloc(1, sizeof(*d));
+
+    if (d) {
+        chute__ctl__topics_reply__init(&d->reply);
+        d->reply.topics = calloc(TOPIC_MAX, sizeof(*d->reply.topics));
+    }
+    if (!d || !d->reply.topics) {
+        free(d);
+        err_set(CHUTE_ERR_SYSTEM, "out of memory");
+        cb(arg, NULL);
+        return NULL;
+    }
+    d->sup = s;
+    d->cb = cb;
+    d->arg = arg;
+    d->starting = true;
+    for (uint32_t id = 0; id < TOPIC_MAX; id++) {
+        struct intake_topic *it = instance_topic(&s->in, id);
+        struct describe_one *o = &d->one[d->reply.n_topics];
+        Chute__Ctl__TopicsReply__Topic *t;
+
+        if (atomic_load(&it->state) != TOPIC_READY)
+            continue;
+        t = malloc(sizeof(*t));
+        if (!t)
+            break;
+        chute__ctl__topics_reply__topic__init(t);
+        d->reply.topics[d->reply.n_topics++] = t;
+        t->topic_id = (int32_t)id;
+        t->published_partitions = (int32_t)atomic_load(&it->partitions);
+        t->name = strdup(it->name);
+        o->d = d;
+        o->t = t;
+        if (!t->name) {
+            describe_error(t, err_set(CHUTE_ERR_SYSTEM, "out of memory"));
+            continue;
+        }
+        d->pending++;
+        o->fetch = mdfetch_start_md(s->loop, s->cfg.bootstrap_servers,
+                                    s->cfg.client_id, t->name,
+                                    RESOLVE_TIMEOUT_MS, described, o);
+        if (!o->fetch) {
+            d->pending--;
+            describe_error(t, CHUTE_ERR_SYSTEM);
+        }
+    }
+    d->starting = false;
+    if (d->pending == 0) {
+        describe_finish(d);
+        return NULL;
+    }
+    return d;
+}
+
+void topics_describe_cancel(struct sup_describe *d)
+{
+    if (d)
+        describe_free(d);
 }
