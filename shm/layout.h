@@ -191,6 +191,23 @@ struct state_worker {
 };
 static_assert(sizeof(struct state_worker) == 128, "state worker size");
 
+/* Settings that change while running: the supervisor writes them, then
+ * bumps `generation`; workers pick them up on their next tick. */
+struct state_live {
+    _Atomic uint32_t generation;
+    _Atomic int32_t linger_ms;
+    _Atomic int32_t batch_size;
+    _Atomic int32_t batch_num_messages;
+    _Atomic int32_t codec;
+    _Atomic int32_t message_timeout_ms;
+    _Atomic int32_t request_timeout_ms;
+    _Atomic int32_t retry_backoff_ms;
+    _Atomic int32_t retry_backoff_max_ms;
+    _Atomic int32_t retries;
+    _Atomic int32_t metadata_max_age_ms;
+    _Atomic int32_t log_level;
+};
+
 struct state_header {
     uint64_t magic;
     uint32_t layout_version;
@@ -213,7 +230,9 @@ struct state_header {
      * once nothing of the slot is unresolved. -1: nobody. */
     _Atomic int32_t slot_owner[SLOT_MAX];
     _Atomic int32_t slot_target[SLOT_MAX];
-    uint8_t pad[8192 - 88 - 16 * TOPIC_MAX - 8 * SLOT_MAX];
+    struct state_live live;   /* settings a reload (SIGHUP) changes */
+    uint8_t pad[8192 - 88 - 16 * TOPIC_MAX - 8 * SLOT_MAX -
+                sizeof(struct state_live)];
 };
 static_assert(sizeof(struct state_header) == 8192, "state header size");
 

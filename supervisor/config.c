@@ -115,6 +115,7 @@ static const struct config_prop config_props[] = {
      .runtime = true,
      .doc = "How long a batch waits for more records before it is sent."},
     {.name = "batch.size",
+     .runtime = true,
      .type = CONFIG_INT,
      .off = OFF(batch_size),
      .def = "1000000",

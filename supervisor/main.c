@@ -7,6 +7,7 @@
 #include "supervisor/sup.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,16 +28,22 @@ int main(int argc, char **argv)
     config_init(&s.cfg);
     /* Load the file first, so -X overrides win whatever their order. */
     for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "-c") == 0 &&
-            config_load_file(&s.cfg, argv[i + 1]) < 0) {
-            fprintf(stderr, "chuted: %s\n", chute_errmsg());
-            return 2;
+        if (strcmp(argv[i], "-c") == 0) {
+            s.config_path = argv[i + 1];
+            if (config_load_file(&s.cfg, argv[i + 1]) < 0) {
+                fprintf(stderr, "chuted: %s\n", chute_errmsg());
+                return 2;
+            }
         }
+    s.overrides = calloc((size_t)argc, sizeof(char *));
+    if (!s.overrides)
+        return 2;
     while ((opt = getopt(argc, argv, "c:X:hD")) != -1) {
         switch (opt) {
         case 'c':
             break;
         case 'X':
+            s.overrides[s.override_count++] = optarg;
             if (config_set_arg(&s.cfg, optarg) < 0) {
                 fprintf(stderr, "chuted: -X %s: %s\n", optarg, chute_errmsg());
                 return 2;
@@ -62,5 +69,6 @@ int main(int argc, char **argv)
     log_set_level(s.cfg.log_level);
     rc = sup_run(&s);
     config_release(&s.cfg);
+    free(s.overrides);
     return rc;
 }

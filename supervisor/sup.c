@@ -160,7 +160,7 @@ static void restart_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
 static bool all_exited(struct sup *s)
 {
-    for (uint32_t i = 0; i < s->worker_count; i++)
+    for (uint32_t i = 0; i < WORKER_MAX; i++)
         if (s->workers[i].pid > 0)
             return false;
     return true;
@@ -176,6 +176,10 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     ev_child_stop(loop, c);
     w->pid = 0;
     atomic_store(&instance_worker(&s->in, w->index)->pid, 0);
+    if (w->index >= s->worker_count && !s->stopping) {
+        log_info("worker %u (pid %d) retired", w->index, c->rpid);
+        return;
+    }
     if (s->stopping) {
         if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
             log_error("worker %u ended badly while stopping (status %d)",
@@ -227,7 +231,8 @@ void sup_stop(struct sup *s)
     metrics_stop(s);
     atomic_store(&s->in.intake->accepting, 0);
     ctlserver_stop(s);
-    for (uint32_t i = 0; i < s->worker_count; i++) {
+    shard_stop(s);
+    for (uint32_t i = 0; i < WORKER_MAX; i++) {
         ev_timer_stop(loop, &s->workers[i].restart);
         if (s->workers[i].pid > 0)
             kill(s->workers[i].pid, SIGTERM);
@@ -239,9 +244,9 @@ void sup_stop(struct sup *s)
 static void hup_cb(struct ev_loop *loop, ev_signal *sig, int revents)
 {
     (void)loop;
-    (void)sig;
     (void)revents;
-    log_info("SIGHUP: configuration reload is not supported yet; ignored");
+    log_info("SIGHUP: reading the configuration again");
+    sup_reload(sig->data);
 }
 
 static void refresh_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -267,22 +272,28 @@ static void start_signals(struct sup *s)
     ev_signal_start(s->loop, &s->sighup);
 }
 
+int sup_start_worker(struct sup *s, uint32_t i)
+{
+    struct sup_worker *w = &s->workers[i];
+
+    w->sup = s;
+    w->index = i;
+    w->backoff_s = RESTART_BACKOFF_MIN_S;
+    ev_child_init(&w->child, child_cb, 0, 0);
+    w->child.data = w;
+    ev_timer_init(&w->restart, restart_cb, 0, 0);
+    w->restart.data = w;
+    return spawn(s, i);
+}
+
 static int start_workers(struct sup *s)
 {
     s->worker_count = (uint32_t)s->cfg.workers;
     atomic_store(&s->in.state->worker_count, s->worker_count);
-    for (uint32_t i = 0; i < s->worker_count; i++) {
-        struct sup_worker *w = &s->workers[i];
-        w->sup = s;
-        w->index = i;
-        w->backoff_s = RESTART_BACKOFF_MIN_S;
-        ev_child_init(&w->child, child_cb, 0, 0);
-        w->child.data = w;
-        ev_timer_init(&w->restart, restart_cb, 0, 0);
-        w->restart.data = w;
-        if (spawn(s, i) < 0)
+    shard_assign(s);
+    for (uint32_t i = 0; i < s->worker_count; i++)
+        if (sup_start_worker(s, i) < 0)
             return CHUTE_ERR_SYSTEM;
-    }
     return 0;
 }
 
@@ -305,6 +316,7 @@ int sup_run(struct sup *s)
         ctlserver_stop(s);
         return 1;
     }
+    sup_publish_live(s);
     start_signals(s);
     if (metrics_start(s) < 0) {
         log_error("%s", chute_errmsg());

@@ -21,6 +21,7 @@
 
 struct sup_worker {
     pid_t pid;
+    bool retiring;            /* told to go after scaling down */
     ev_child child;
     ev_timer restart;
     double backoff_s;
@@ -47,11 +48,15 @@ struct sup_refresh {
 
 struct sup {
     struct config cfg;
+    const char *config_path;  /* -c, read again on SIGHUP */
+    char **overrides;         /* -X arguments, applied again on SIGHUP */
+    int override_count;
     struct wrk_settings ws;
     struct instance in;
     struct ev_loop *loop;
     ev_signal sigterm, sigint, sighup;
     ev_timer refresh;         /* metadata.max.age.ms: partition counts */
+    ev_timer shard_timer;     /* while slots move between workers */
     bool stopping;
     bool reattached;          /* took over a dead supervisor's memory */
     int exit_code;
@@ -70,12 +75,22 @@ int sup_run(struct sup *s);
  * (what SIGTERM does; also the control socket's drain). */
 void sup_stop(struct sup *s);
 
+/* reload.c: SIGHUP re-reads the configuration and applies what can
+ * change while running; sup_publish_live() hands it to the workers. */
+void sup_reload(struct sup *s);
+void sup_publish_live(struct sup *s);
+
 /* shard.c: changes the number of workers while running (1..slots).
  * Returns at once; slots move as their owners hand them over, and status
  * shows each slot's owner.  0 or a negative chute_err. */
 int sup_scale(struct sup *s, uint32_t workers);
 /* True when every slot is owned by the worker it is meant for. */
 bool sup_scale_done(const struct sup *s);
+/* Deals the slots to the configured workers (start-up, take-over). */
+void shard_assign(struct sup *s);
+void shard_stop(struct sup *s);
+/* Forks worker i and watches it. */
+int sup_start_worker(struct sup *s, uint32_t i);
 
 /* ctlserver.c */
 int ctlserver_start(struct sup *s);

@@ -606,7 +606,7 @@ bool accum_drain(struct wrk *w)
         w->pool_starved = false;
     }
     for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s] && drain_slot(w, s))
+        if (w->owned[s] && !w->leaving[s] && drain_slot(w, s))
             found = true;
     return found;
 }
@@ -815,7 +815,7 @@ static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
     queue_push(w, p, idx);
 }
 
-int accum_recover(struct wrk *w)
+int accum_recover(struct wrk *w, const bool *slots)
 {
     uint32_t n = w->in->chunk_count, found = 0;
     uint64_t ring_done[SLOT_MAX] = {0};
@@ -826,7 +826,7 @@ int accum_recover(struct wrk *w)
     for (uint32_t i = 0; i < n; i++) {
         struct pool_chunk *ch = instance_chunk(w->in, i);
         uint32_t st = atomic_load(&ch->state);
-        if (st != CHUNK_FREE && ch->slot < w->slot_count && w->owned[ch->slot])
+        if (st != CHUNK_FREE && ch->slot < w->slot_count && slots[ch->slot])
             idx[found++] = (int32_t)i;
     }
     drop_sealed_sources(w, idx, found);
@@ -850,7 +850,7 @@ int accum_recover(struct wrk *w)
     }
     free(idx);
     for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s]) {
+        if (slots[s]) {
             ring_resume(&w->rings[s], ring_done[s]);
             slot_publish(w, s);
         }
@@ -865,6 +865,23 @@ void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error)
 
     p->open = WRK_NONE;
     accum_resolve(w, idx, error, -1);
+}
+
+bool accum_slot_empty(struct wrk *w, uint32_t slot)
+{
+    return w->slot_first[slot] == WRK_NONE;
+}
+
+void accum_seal_slot(struct wrk *w, uint32_t slot)
+{
+    for (struct wpart *p = w->parts; p; p = p->next)
+        if (p->slot == slot && p->open != WRK_NONE)
+            seal(w, p);
+}
+
+void accum_publish(struct wrk *w, uint32_t slot)
+{
+    slot_publish(w, slot);
 }
 
 bool accum_empty(struct wrk *w)

@@ -98,6 +98,36 @@ static void check_stop(struct wrk *w)
         ev_break(w->loop, EVBREAK_ALL);
 }
 
+static struct wrk_settings settings; /* this worker's, changed by reloads */
+static uint32_t live_seen;
+
+/* Picks up settings a reload changed (state_live). */
+static void apply_live(struct wrk *w)
+{
+    const struct state_live *l = &w->in->state->live;
+    uint32_t gen = atomic_load_explicit(&l->generation, memory_order_acquire);
+    uint32_t cap = w->in->chunk_size - sizeof(struct pool_chunk) - 64;
+
+    if (gen == live_seen)
+        return;
+    live_seen = gen;
+    settings.linger_ms = atomic_load(&l->linger_ms);
+    settings.batch_size = (uint32_t)atomic_load(&l->batch_size);
+    if (settings.batch_size > cap)
+        settings.batch_size = cap; /* the pool's chunks are cut already */
+    settings.batch_num_messages = (uint32_t)atomic_load(&l->batch_num_messages);
+    settings.codec = (int16_t)atomic_load(&l->codec);
+    settings.message_timeout_ms = atomic_load(&l->message_timeout_ms);
+    settings.request_timeout_ms = atomic_load(&l->request_timeout_ms);
+    settings.retry_backoff_ms = atomic_load(&l->retry_backoff_ms);
+    settings.retry_backoff_max_ms = atomic_load(&l->retry_backoff_max_ms);
+    settings.retries = atomic_load(&l->retries);
+    settings.metadata_max_age_ms = atomic_load(&l->metadata_max_age_ms);
+    log_set_level((enum log_level)atomic_load(&l->log_level));
+    log_info("settings %u applied (linger.ms %d, batch.size %u, codec %d)",
+             gen, settings.linger_ms, settings.batch_size, settings.codec);
+}
+
 static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
     struct wrk *w = t->data;
@@ -106,7 +136,9 @@ static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
     atomic_store(&w->stats->heartbeat_ms, (uint64_t)mono_ms());
     /* A pending record, a starved pool or a lost doorbell: look again. */
     ev_idle_start(loop, &w->drain_idle);
+    apply_live(w);
     sender_expire(w);
+    shard_tick(w);
     cluster_tick(w);
     sender_pump(w);
     check_stop(w);
@@ -144,16 +176,6 @@ static void start_watchers(struct wrk *w)
     ev_signal_start(w->loop, &w->sigint);
 }
 
-static void take_slots(struct wrk *w)
-{
-    w->slot_count = w->in->slots;
-    for (uint32_t s = 0; s < w->slot_count; s++) {
-        instance_ring(w->in, s, &w->rings[s]);
-        w->owned[s] = s % w->s->worker_count == w->index;
-        if (w->owned[s])
-            atomic_store(&w->rings[s].ctl->owner, (int32_t)w->index);
-    }
-}
 
 int worker_main(struct instance *in, const struct wrk_settings *s,
                 uint32_t index)
@@ -168,8 +190,10 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     /* The supervisor's death stops us the way SIGTERM does: drain. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     memset(&w, 0, sizeof(w));
+    settings = *s;
+    live_seen = atomic_load(&in->state->live.generation);
     w.in = in;
-    w.s = s;
+    w.s = &settings;
     w.index = index;
     w.pid = getpid();
     w.stats = instance_worker(in, index);
@@ -180,8 +204,9 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
         log_error("cannot start: %s", chute_errmsg());
         return 1;
     }
-    take_slots(&w);
-    if (accum_init(&w) < 0 || cluster_init(&w) < 0 || accum_recover(&w) < 0) {
+    shard_init(&w);
+    if (accum_init(&w) < 0 || cluster_init(&w) < 0 ||
+        accum_recover(&w, w.owned) < 0) {
         log_error("cannot start: out of memory or bad settings");
         goto out;
     }

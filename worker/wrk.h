@@ -69,6 +69,7 @@ struct wrk {
 
     uint32_t slot_count;
     bool owned[SLOT_MAX];
+    bool leaving[SLOT_MAX];   /* being handed over: drained no more */
     struct ring rings[SLOT_MAX];
     int64_t pending_since_ms[SLOT_MAX]; /* head record not committed */
     int32_t slot_first[SLOT_MAX];       /* oldest unresolved chunk */
@@ -123,9 +124,20 @@ struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
 
 /* Rewrites a sealed batch's header for the chunk's producer fields. */
 void accum_stamp(struct wrk *w, int32_t chunk);
-/* Takes over what a dead predecessor left in the pool and the rings of
- * the owned slots. */
-int accum_recover(struct wrk *w);
+/* Takes over what a predecessor (dead, or the slot's previous owner) left
+ * in the pool and the rings of `slots`. */
+int accum_recover(struct wrk *w, const bool *slots);
+/* True when nothing of the slot is unresolved. */
+bool accum_slot_empty(struct wrk *w, uint32_t slot);
+/* Seals the slot's open batches (they may wait for a producer id). */
+void accum_seal_slot(struct wrk *w, uint32_t slot);
+void accum_publish(struct wrk *w, uint32_t slot);
+
+/* shard.c */
+/* Follows the supervisor's slot targets: hands over slots that should go,
+ * takes slots handed to this worker.  Called from the tick. */
+void shard_tick(struct wrk *w);
+void shard_init(struct wrk *w);
 /* Fails the partition's open batch (message.timeout.ms passed). */
 void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error);
 
