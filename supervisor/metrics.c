@@ -316,44 +316,62 @@ static void render_brokers(FILE *f, struct sup *s)
     free(b);
 }
 
+static uint64_t ring_fill(const struct sup *s, struct ring_ctl *c)
+{
+    /* Clients write tail: keep what it says within bounds. */
+    uint64_t head = load(&c->head), tail = load(&c->tail);
+    uint64_t fill = tail > head ? tail - head : 0;
+
+    return fill < s->in.ring_size ? fill : s->in.ring_size;
+}
+
+static uint64_t ring_dead(const struct sup *s, struct ring_ctl *c)
+{
+    (void)s;
+    return load(&c->dead_writers);
+}
+
+static uint64_t ring_corrupt(const struct sup *s, struct ring_ctl *c)
+{
+    (void)s;
+    return load(&c->corrupt);
+}
+
+static uint64_t ring_blocked(const struct sup *s, struct ring_ctl *c)
+{
+    (void)s;
+    return pid_alive(atomic_load(&c->blocked_by));
+}
+
 static void render_rings(FILE *f, struct sup *s)
 {
-    uint32_t slots = s->in.slots;
-    struct ring *r = calloc(slots ? slots : 1, sizeof(*r));
+    static const struct {
+        const char *name, *type, *help;
+        uint64_t (*get)(const struct sup *s, struct ring_ctl *c);
+    } per_slot[] = {
+        {"chute_ring_fill_bytes", "gauge",
+         "Bytes claimed and not yet consumed in a slot's ring.", ring_fill},
+        {"chute_ring_dead_writers_total", "counter",
+         "Claimed records whose writer died or never wrote them, skipped.",
+         ring_dead},
+        {"chute_ring_corrupt_bytes_total", "counter",
+         "Ring bytes skipped as corrupt.", ring_corrupt},
+        {"chute_ring_blocked", "gauge",
+         "1 while a live writer's unfinished record holds the ring.",
+         ring_blocked},
+    };
+    struct ring r;
 
-    if (!r)
-        return;
-    for (uint32_t i = 0; i < slots; i++)
-        instance_ring(&s->in, i, &r[i]);
-    family(f, "chute_ring_fill_bytes", "gauge",
-           "Bytes claimed and not yet consumed in a slot's ring.");
-    for (uint32_t i = 0; i < slots; i++) {
-        /* Clients write tail: keep what it says within bounds. */
-        uint64_t head = load(&r[i].ctl->head), tail = load(&r[i].ctl->tail);
-        uint64_t fill = tail > head ? tail - head : 0;
-        fprintf(f, "chute_ring_fill_bytes{slot=\"%" PRIu32 "\"} %" PRIu64 "\n",
-                i, fill < s->in.ring_size ? fill : s->in.ring_size);
+    for (size_t m = 0; m < sizeof(per_slot) / sizeof(per_slot[0]); m++) {
+        family(f, per_slot[m].name, per_slot[m].type, per_slot[m].help);
+        for (uint32_t i = 0; i < s->in.slots; i++) {
+            instance_ring(&s->in, i, &r);
+            fprintf(f, "%s{slot=\"%" PRIu32 "\"} %" PRIu64 "\n",
+                    per_slot[m].name, i, per_slot[m].get(s, r.ctl));
+        }
     }
     single(f, "chute_ring_size_bytes", "gauge", "Bytes of data per ring.",
            s->in.ring_size);
-    family(f, "chute_ring_dead_writers_total", "counter",
-           "Claimed records whose writer died or never wrote them, skipped.");
-    for (uint32_t i = 0; i < slots; i++)
-        fprintf(f, "chute_ring_dead_writers_total{slot=\"%" PRIu32
-                   "\"} %" PRIu64 "\n",
-                i, load(&r[i].ctl->dead_writers));
-    family(f, "chute_ring_corrupt_bytes_total", "counter",
-           "Ring bytes skipped as corrupt.");
-    for (uint32_t i = 0; i < slots; i++)
-        fprintf(f, "chute_ring_corrupt_bytes_total{slot=\"%" PRIu32
-                   "\"} %" PRIu64 "\n",
-                i, load(&r[i].ctl->corrupt));
-    family(f, "chute_ring_blocked", "gauge",
-           "1 while a live writer's unfinished record holds the ring.");
-    for (uint32_t i = 0; i < slots; i++)
-        fprintf(f, "chute_ring_blocked{slot=\"%" PRIu32 "\"} %d\n", i,
-                pid_alive(atomic_load(&r[i].ctl->blocked_by)));
-    free(r);
 }
 
 /* Workers of the configuration, and retired ones still draining. */
