@@ -177,6 +177,24 @@ struct sup_describe {
     struct describe_one one[TOPIC_MAX];
 };
 
+static char describe_oom[] = "out of memory";
+
+/* error_message is protobuf-c's static empty string until set here. */
+static void describe_msg_free(Chute__Ctl__TopicsReply__Topic *t)
+{
+    if (t->error_code && t->error_message != describe_oom)
+        free(t->error_message);
+}
+
+static void describe_error(Chute__Ctl__TopicsReply__Topic *t, int err)
+{
+    char *msg = strdup(chute_errmsg());
+
+    describe_msg_free(t);
+    t->error_code = err;
+    t->error_message = msg ? msg : describe_oom;
+}
+
 static void describe_free(struct sup_describe *d)
 {
     Chute__Ctl__TopicsReply *r = &d->reply;
@@ -188,7 +206,7 @@ static void describe_free(struct sup_describe *d)
             free(t->partitions[p]);
         free(t->partitions);
         free(t->name);
-        free(t->error_message);
+        describe_msg_free(t);
         free(t);
     }
     for (size_t i = 0; i < r->n_brokers; i++) {
@@ -198,13 +216,6 @@ static void describe_free(struct sup_describe *d)
     free(r->topics);
     free(r->brokers);
     free(d);
-}
-
-static void describe_error(Chute__Ctl__TopicsReply__Topic *t, int err)
-{
-    t->error_code = err;
-    free(t->error_message);
-    t->error_message = strdup(chute_errmsg());
 }
 
 /* Adds the brokers of md that the reply does not have yet. */
@@ -311,16 +322,16 @@ struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
         if (!t)
             break;
         chute__ctl__topics_reply__topic__init(t);
+        t->name = strdup(it->name);
+        if (!t->name) {
+            free(t);
+            break;
+        }
         d->reply.topics[d->reply.n_topics++] = t;
         t->topic_id = (int32_t)id;
         t->published_partitions = (int32_t)atomic_load(&it->partitions);
-        t->name = strdup(it->name);
         o->d = d;
         o->t = t;
-        if (!t->name) {
-            describe_error(t, err_set(CHUTE_ERR_SYSTEM, "out of memory"));
-            continue;
-        }
         d->pending++;
         o->fetch = mdfetch_start_md(s->loop, s->cfg.bootstrap_servers,
                                     s->cfg.client_id, t->name,

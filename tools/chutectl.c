@@ -1,56 +1,356 @@
 /*
  * chutectl: talks to a running chute instance over its control socket.
  *
- *   chutectl [-n NAME] status
+ *   chutectl [-n NAME] [--json] status
+ *   chutectl [-n NAME] [--json] scale N [-w WAIT_MS]
+ *   chutectl [-n NAME] [--json] flush [TIMEOUT_MS]
+ *   chutectl [-n NAME] [--json] drain
+ *   chutectl [-n NAME] [--json] topics
  *
- * Exits non-zero when no instance of that name answers.
+ * Tables for people; with --json one JSON object on stdout for scripts.
+ * Exits 1 when no instance of that name answers or the request failed,
+ * 2 on bad usage.
  */
 #include "proto/ctlmsg.h"
 #include "shm/chute.h"
 
 #include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define CTL_TIMEOUT_MS 5000
+#define TOPICS_TIMEOUT_MS 15000     /* the service gives each topic 10 s */
+#define FLUSH_DEFAULT_MS 30000
+#define SCALE_WAIT_DEFAULT_MS 60000
+#define SCALE_POLL_US 100000
 
-static void usage(void)
+/* ---- a small JSON writer ------------------------------------------------ */
+
+#define JSON_DEPTH 16
+
+struct json {
+    FILE *out;
+    int depth;
+    bool first[JSON_DEPTH]; /* nothing written yet at that depth */
+};
+
+static struct json J = {.out = NULL};
+static bool json_mode;
+
+/* A string with JSON's escapes; bytes that are not UTF-8 become U+FFFD. */
+static void json_string(const char *s)
 {
-    fprintf(stderr, "usage: chutectl [-n NAME] status\n");
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+    fputc('"', J.out);
+    while (*p) {
+        unsigned char ch = *p;
+        size_t n = ch < 0x80 ? 1 : ch >= 0xc2 && ch < 0xe0 ? 2
+                               : ch >= 0xe0 && ch < 0xf0 ? 3
+                               : ch >= 0xf0 && ch < 0xf5 ? 4
+                                                         : 0;
+        size_t k;
+
+        for (k = 1; k < n && (p[k] & 0xc0) == 0x80; k++)
+            ;
+        if (n == 0 || k < n) {
+            fputs("\\ufffd", J.out);
+            p += n == 0 ? 1 : k;
+            continue;
+        }
+        if (n > 1) {
+            fwrite(p, 1, n, J.out);
+        } else if (ch == '"' || ch == '\\') {
+            fputc('\\', J.out);
+            fputc(ch, J.out);
+        } else if (ch == '\n') {
+            fputs("\\n", J.out);
+        } else if (ch == '\t') {
+            fputs("\\t", J.out);
+        } else if (ch == '\r') {
+            fputs("\\r", J.out);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            fprintf(J.out, "\\u%04x", ch);
+        } else {
+            fputc(ch, J.out);
+        }
+        p += n;
+    }
+    fputc('"', J.out);
 }
 
-static void print_status(const Chute__Ctl__StatusReply *st)
+/* The separator and key before a value; key NULL inside an array. */
+static void json_key(const char *key)
 {
-    printf("%-6s %-8s %-10s %-8s %-12s %-12s %-10s %-8s\n", "WORKER", "PID",
-           "UPTIME_S", "RESTARTS", "SENT", "ACKED", "FAILED", "SLOTS");
+    if (J.depth > 0) {
+        if (!J.first[J.depth])
+            fputc(',', J.out);
+        J.first[J.depth] = false;
+    }
+    if (key) {
+        json_string(key);
+        fputc(':', J.out);
+    }
+}
+
+static void json_open(const char *key, char bracket)
+{
+    json_key(key);
+    fputc(bracket, J.out);
+    if (J.depth + 1 < JSON_DEPTH)
+        J.first[++J.depth] = true;
+}
+
+static void json_close(char bracket)
+{
+    fputc(bracket, J.out);
+    J.depth--;
+    if (J.depth == 0)
+        fputc('\n', J.out);
+}
+
+static void json_obj(const char *key) { json_open(key, '{'); }
+static void json_obj_end(void) { json_close('}'); }
+static void json_arr(const char *key) { json_open(key, '['); }
+static void json_arr_end(void) { json_close(']'); }
+
+static void json_str(const char *key, const char *v)
+{
+    json_key(key);
+    json_string(v);
+}
+
+static void json_u64(const char *key, uint64_t v)
+{
+    json_key(key);
+    fprintf(J.out, "%llu", (unsigned long long)v);
+}
+
+static void json_i64(const char *key, int64_t v)
+{
+    json_key(key);
+    fprintf(J.out, "%lld", (long long)v);
+}
+
+static void json_bool(const char *key, bool v)
+{
+    json_key(key);
+    fputs(v ? "true" : "false", J.out);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: chutectl [-n NAME] [--json] COMMAND\n"
+            "  status              workers, slots, pool and topic counters\n"
+            "  scale N [-w MS]     run N workers; waits (MS, default %d) "
+            "until every slot\n"
+            "                      is owned by its target worker\n"
+            "  flush [TIMEOUT_MS]  wait until every record accepted so far is "
+            "acked\n"
+            "                      or failed (default %d ms)\n"
+            "  drain               stop intake; chuted exits once the workers "
+            "delivered\n"
+            "                      everything\n"
+            "  topics              known topics: partitions and leaders, "
+            "from the cluster\n",
+            SCALE_WAIT_DEFAULT_MS, FLUSH_DEFAULT_MS);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends q and returns its reply, or NULL after saying why on stderr. */
+static Chute__Ctl__Reply *call(const char *name, const char *what,
+                               Chute__Ctl__Request *q, int timeout_ms)
+{
+    Chute__Ctl__Reply *r = NULL;
+    int fd = ctlmsg_connect(name, CTL_TIMEOUT_MS);
+
+    if (fd < 0) {
+        fprintf(stderr, "chutectl: %s\n", chute_errmsg());
+        return NULL;
+    }
+    if (ctlmsg_send_request(fd, q) < 0 ||
+        ctlmsg_recv_reply(fd, &r, timeout_ms) < 0) {
+        fprintf(stderr, "chutectl: %s: %s\n", what, chute_errmsg());
+        close(fd);
+        return NULL;
+    }
+    close(fd);
+    if (r->error_code) {
+        fprintf(stderr, "chutectl: %s failed: %s (%s)\n", what,
+                r->error_message && *r->error_message ? r->error_message
+                                                      : "no reason given",
+                chute_err_name(r->error_code));
+        ctlmsg_reply_free(r);
+        return NULL;
+    }
+    if ((int)r->body_case != (int)q->body_case) {
+        fprintf(stderr, "chutectl: %s: the service sent another reply\n",
+                what);
+        ctlmsg_reply_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+static void json_u32_array(const char *key, const uint32_t *v, size_t n)
+{
+    json_arr(key);
+    for (size_t i = 0; i < n; i++)
+        json_u64(NULL, v[i]);
+    json_arr_end();
+}
+
+static void status_json(const Chute__Ctl__StatusReply *st)
+{
+    json_obj(NULL);
+    json_str("service_name", st->service_name);
+    json_u64("supervisor_pid", st->supervisor_pid);
+    json_u64("worker_count", st->worker_count);
+    json_bool("accepting", st->accepting);
+    json_bool("scale_done", st->scale_done);
+    json_arr("workers");
     for (size_t i = 0; i < st->n_workers; i++) {
         const Chute__Ctl__StatusReply__Worker *w = st->workers[i];
-        printf("%-6u %-8u %-10.1f %-8u %-12llu %-12llu %-10llu %zu\n",
-               w->index, w->pid, (double)w->uptime_ms / 1000.0, w->restarts,
-               (unsigned long long)w->records_sent,
-               (unsigned long long)w->records_acked,
-               (unsigned long long)w->records_failed, w->n_slots);
+        json_obj(NULL);
+        json_u64("index", w->index);
+        json_u64("pid", w->pid);
+        json_u64("uptime_ms", w->uptime_ms);
+        json_u64("heartbeat_age_ms", w->heartbeat_age_ms);
+        json_u64("restarts", w->restarts);
+        json_u32_array("slots", w->slots, w->n_slots);
+        json_u32_array("target_slots", w->target_slots, w->n_target_slots);
+        json_u64("records_sent", w->records_sent);
+        json_u64("records_acked", w->records_acked);
+        json_u64("records_failed", w->records_failed);
+        json_u64("records_invalid", w->records_invalid);
+        json_u64("batches_sent", w->batches_sent);
+        json_u64("bytes_sent", w->bytes_sent);
+        json_obj_end();
     }
-    printf("\n%-5s %-6s %-12s %-12s %-14s %-14s %-8s %-6s %-8s\n", "SLOT",
-           "OWNER", "USED_B", "SIZE_B", "HEAD", "RESOLVED", "BLOCKED", "DEAD",
-           "CORRUPT");
+    json_arr_end();
+    json_arr("slots");
     for (size_t i = 0; i < st->n_slots; i++) {
         const Chute__Ctl__StatusReply__Slot *s = st->slots[i];
-        printf("%-5u %-6d %-12llu %-12llu %-14llu %-14llu %-8d %-6llu %-8llu\n",
-               s->index, s->owner, (unsigned long long)s->ring_used_bytes,
-               (unsigned long long)s->ring_size, (unsigned long long)s->head,
-               (unsigned long long)s->resolved, s->blocked_by_pid,
-               (unsigned long long)s->dead_writers,
+        json_obj(NULL);
+        json_u64("index", s->index);
+        json_i64("owner", s->owner);
+        json_i64("target", s->target);
+        json_u64("ring_used_bytes", s->ring_used_bytes);
+        json_u64("ring_size", s->ring_size);
+        json_u64("head", s->head);
+        json_u64("tail", s->tail);
+        json_u64("resolved", s->resolved);
+        json_i64("blocked_by_pid", s->blocked_by_pid);
+        json_u64("dead_writers", s->dead_writers);
+        json_u64("corrupt_bytes", s->corrupt_bytes);
+        json_obj_end();
+    }
+    json_arr_end();
+    json_obj("pool");
+    json_u64("chunks_total", st->pool_chunks_total);
+    json_u64("chunks_used", st->pool_chunks_used);
+    json_obj_end();
+    json_arr("topics");
+    for (size_t i = 0; i < st->n_topics; i++) {
+        const Chute__Ctl__StatusReply__TopicCounters *t = st->topics[i];
+        json_obj(NULL);
+        json_str("name", t->name);
+        json_i64("partitions", t->partitions);
+        json_u64("records_acked", t->records_acked);
+        json_u64("records_failed", t->records_failed);
+        json_arr("errors");
+        for (size_t e = 0; e < t->n_errors; e++) {
+            json_obj(NULL);
+            json_i64("code", t->errors[e]->code);
+            json_str("name", t->errors[e]->name);
+            json_u64("records", t->errors[e]->records);
+            json_obj_end();
+        }
+        json_arr_end();
+        json_obj_end();
+    }
+    json_arr_end();
+    json_obj_end();
+}
+
+/* "0-3,8,12-13" for a list of slots. */
+static void print_ranges(const uint32_t *v, size_t n)
+{
+    size_t i = 0;
+
+    if (n == 0)
+        printf("-");
+    while (i < n) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] == v[j] + 1)
+            j++;
+        printf("%s%u", i ? "," : "", v[i]);
+        if (j > i)
+            printf("-%u", v[j]);
+        i = j + 1;
+    }
+}
+
+static void status_table(const Chute__Ctl__StatusReply *st)
+{
+    printf("instance %s: supervisor pid %u, %u workers, %s%s\n\n",
+           st->service_name, st->supervisor_pid, st->worker_count,
+           st->accepting ? "accepting" : "draining",
+           st->scale_done ? "" : ", slots moving");
+    printf("%-6s %-8s %-10s %-8s %-8s %-12s %-12s %-10s %s\n", "WORKER",
+           "PID", "UPTIME_S", "BEAT_MS", "RESTARTS", "SENT", "ACKED", "FAILED",
+           "SLOTS");
+    for (size_t i = 0; i < st->n_workers; i++) {
+        const Chute__Ctl__StatusReply__Worker *w = st->workers[i];
+        printf("%-6u %-8u %-10.1f %-8llu %-8u %-12llu %-12llu %-10llu ",
+               w->index, w->pid, (double)w->uptime_ms / 1000.0,
+               (unsigned long long)w->heartbeat_age_ms, w->restarts,
+               (unsigned long long)w->records_sent,
+               (unsigned long long)w->records_acked,
+               (unsigned long long)w->records_failed);
+        print_ranges(w->slots, w->n_slots);
+        printf("\n");
+    }
+    printf("\n%-5s %-6s %-6s %-6s %-12s %-14s %-14s %-8s %-6s %-8s\n", "SLOT",
+           "OWNER", "TARGET", "FILL%", "USED_B", "TAIL", "RESOLVED",
+           "BLOCKED", "DEAD", "CORRUPT");
+    for (size_t i = 0; i < st->n_slots; i++) {
+        const Chute__Ctl__StatusReply__Slot *s = st->slots[i];
+        double fill = s->ring_size ? 100.0 * (double)s->ring_used_bytes /
+                                         (double)s->ring_size
+                                   : 0.0;
+        printf("%-5u %-6d %-6d %-6.1f %-12llu %-14llu %-14llu %-8d %-6llu "
+               "%-8llu\n",
+               s->index, s->owner, s->target, fill,
+               (unsigned long long)s->ring_used_bytes,
+               (unsigned long long)s->tail, (unsigned long long)s->resolved,
+               s->blocked_by_pid, (unsigned long long)s->dead_writers,
                (unsigned long long)s->corrupt_bytes);
     }
     printf("\npool: %llu of %llu chunks in use\n",
            (unsigned long long)st->pool_chunks_used,
            (unsigned long long)st->pool_chunks_total);
-    printf("\n%-30s %-10s %-12s %-12s\n", "TOPIC", "PARTS", "ACKED", "FAILED");
+    printf("\n%-30s %-6s %-12s %-12s\n", "TOPIC", "PARTS", "ACKED", "FAILED");
     for (size_t i = 0; i < st->n_topics; i++) {
         const Chute__Ctl__StatusReply__TopicCounters *t = st->topics[i];
-        printf("%-30s %-10d %-12llu %-12llu\n", t->name, t->partitions,
+        printf("%-30s %-6d %-12llu %-12llu\n", t->name, t->partitions,
                (unsigned long long)t->records_acked,
                (unsigned long long)t->records_failed);
         for (size_t e = 0; e < t->n_errors; e++)
@@ -60,53 +360,298 @@ static void print_status(const Chute__Ctl__StatusReply *st)
     }
 }
 
-static int status(const char *name)
+static Chute__Ctl__Reply *get_status(const char *name)
 {
     Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
     Chute__Ctl__StatusRequest sq = CHUTE__CTL__STATUS_REQUEST__INIT;
-    Chute__Ctl__Reply *r = NULL;
-    int fd = ctlmsg_connect(name, CTL_TIMEOUT_MS);
 
-    if (fd < 0) {
-        fprintf(stderr, "chutectl: %s\n", chute_errmsg());
-        return 1;
-    }
     q.body_case = CHUTE__CTL__REQUEST__BODY_STATUS;
     q.status = &sq;
-    if (ctlmsg_send_request(fd, &q) < 0 ||
-        ctlmsg_recv_reply(fd, &r, CTL_TIMEOUT_MS) < 0) {
-        fprintf(stderr, "chutectl: %s\n", chute_errmsg());
-        close(fd);
+    return call(name, "status", &q, CTL_TIMEOUT_MS);
+}
+
+static int cmd_status(const char *name)
+{
+    Chute__Ctl__Reply *r = get_status(name);
+
+    if (!r)
         return 1;
-    }
-    close(fd);
-    if (r->error_code || r->body_case != CHUTE__CTL__REPLY__BODY_STATUS) {
-        fprintf(stderr, "chutectl: status failed: %s\n",
-                r->error_message ? r->error_message : "odd reply");
-        ctlmsg_reply_free(r);
-        return 1;
-    }
-    print_status(r->status);
+    if (json_mode)
+        status_json(r->status);
+    else
+        status_table(r->status);
     ctlmsg_reply_free(r);
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    const char *name = "default";
-    int opt;
+/* ---- scale --------------------------------------------------------------- */
 
-    while ((opt = getopt(argc, argv, "n:h")) != -1) {
-        if (opt == 'n') {
-            name = optarg;
-        } else {
-            usage();
-            return opt == 'h' ? 0 : 2;
+/* Slots whose owner is not yet their target; -1 if status failed. */
+static long slots_moving(const Chute__Ctl__StatusReply *st)
+{
+    long n = 0;
+
+    for (size_t i = 0; i < st->n_slots; i++)
+        n += st->slots[i]->owner != st->slots[i]->target;
+    return n;
+}
+
+static int cmd_scale(const char *name, uint32_t workers, int wait_ms)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__ScaleRequest sq = CHUTE__CTL__SCALE_REQUEST__INIT;
+    Chute__Ctl__Reply *r;
+    int64_t start = now_ms();
+    long moving = -1;
+
+    sq.workers = workers;
+    q.body_case = CHUTE__CTL__REQUEST__BODY_SCALE;
+    q.scale = &sq;
+    r = call(name, "scale", &q, CTL_TIMEOUT_MS);
+    if (!r)
+        return 1;
+    ctlmsg_reply_free(r);
+    for (;;) {
+        r = get_status(name);
+        if (!r)
+            return 1;
+        moving = slots_moving(r->status);
+        if (moving == 0 || now_ms() - start >= wait_ms)
+            break;
+        ctlmsg_reply_free(r);
+        usleep(SCALE_POLL_US);
+    }
+    if (json_mode) {
+        json_obj(NULL);
+        json_u64("workers", workers);
+        json_bool("done", moving == 0);
+        json_i64("slots_moving", moving);
+        json_i64("waited_ms", now_ms() - start);
+        json_arr("owners");
+        for (size_t i = 0; i < r->status->n_slots; i++)
+            json_i64(NULL, r->status->slots[i]->owner);
+        json_arr_end();
+        json_obj_end();
+    } else if (moving == 0) {
+        printf("scaled to %u workers in %.1f s; slots per worker:\n", workers,
+               (double)(now_ms() - start) / 1000.0);
+        for (size_t i = 0; i < r->status->n_workers; i++) {
+            const Chute__Ctl__StatusReply__Worker *w = r->status->workers[i];
+            printf("  worker %u (pid %u): ", w->index, w->pid);
+            print_ranges(w->slots, w->n_slots);
+            printf("\n");
         }
     }
-    if (optind + 1 != argc || strcmp(argv[optind], "status") != 0) {
-        usage();
-        return 2;
+    if (moving != 0)
+        fprintf(stderr, "chutectl: scale to %u: %ld slots still not with "
+                "their target after %d ms\n", workers, moving, wait_ms);
+    ctlmsg_reply_free(r);
+    return moving == 0 ? 0 : 1;
+}
+
+/* ---- flush, drain -------------------------------------------------------- */
+
+static int cmd_flush(const char *name, uint32_t timeout_ms)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__FlushRequest fq = CHUTE__CTL__FLUSH_REQUEST__INIT;
+    Chute__Ctl__Reply *r;
+
+    fq.timeout_ms = timeout_ms;
+    q.body_case = CHUTE__CTL__REQUEST__BODY_FLUSH;
+    q.flush = &fq;
+    r = call(name, "flush", &q, (int)timeout_ms + CTL_TIMEOUT_MS);
+    if (!r)
+        return 1;
+    if (json_mode) {
+        json_obj(NULL);
+        json_u64("records_acked", r->flush->records_acked);
+        json_u64("records_failed", r->flush->records_failed);
+        json_u64("waited_ms", r->flush->waited_ms);
+        json_obj_end();
+    } else {
+        printf("flushed in %llu ms: %llu records acked, %llu failed "
+               "meanwhile\n",
+               (unsigned long long)r->flush->waited_ms,
+               (unsigned long long)r->flush->records_acked,
+               (unsigned long long)r->flush->records_failed);
     }
-    return status(name);
+    ctlmsg_reply_free(r);
+    return 0;
+}
+
+static int cmd_drain(const char *name)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__DrainRequest dq = CHUTE__CTL__DRAIN_REQUEST__INIT;
+    Chute__Ctl__Reply *r;
+
+    q.body_case = CHUTE__CTL__REQUEST__BODY_DRAIN;
+    q.drain = &dq;
+    r = call(name, "drain", &q, CTL_TIMEOUT_MS);
+    if (!r)
+        return 1;
+    if (json_mode) {
+        json_obj(NULL);
+        json_str("state", r->drain->state);
+        json_obj_end();
+    } else {
+        printf("%s: intake stopped; chuted exits once the workers delivered "
+               "everything\n", r->drain->state);
+    }
+    ctlmsg_reply_free(r);
+    return 0;
+}
+
+/* ---- topics -------------------------------------------------------------- */
+
+static void topics_json(const Chute__Ctl__TopicsReply *tr)
+{
+    json_obj(NULL);
+    json_arr("topics");
+    for (size_t i = 0; i < tr->n_topics; i++) {
+        const Chute__Ctl__TopicsReply__Topic *t = tr->topics[i];
+        json_obj(NULL);
+        json_str("name", t->name);
+        json_i64("topic_id", t->topic_id);
+        json_i64("partition_count", t->partition_count);
+        json_i64("published_partitions", t->published_partitions);
+        json_i64("error_code", t->error_code);
+        if (t->error_code)
+            json_str("error", t->error_message);
+        json_arr("partitions");
+        for (size_t p = 0; p < t->n_partitions; p++) {
+            json_obj(NULL);
+            json_i64("partition", t->partitions[p]->index);
+            json_i64("leader", t->partitions[p]->leader);
+            json_i64("leader_epoch", t->partitions[p]->leader_epoch);
+            json_i64("error", t->partitions[p]->error);
+            json_obj_end();
+        }
+        json_arr_end();
+        json_obj_end();
+    }
+    json_arr_end();
+    json_arr("brokers");
+    for (size_t i = 0; i < tr->n_brokers; i++) {
+        json_obj(NULL);
+        json_i64("node_id", tr->brokers[i]->node_id);
+        json_str("host", tr->brokers[i]->host);
+        json_i64("port", tr->brokers[i]->port);
+        json_obj_end();
+    }
+    json_arr_end();
+    json_obj_end();
+}
+
+static void topics_table(const Chute__Ctl__TopicsReply *tr)
+{
+    printf("%-30s %-4s %-6s %s\n", "TOPIC", "ID", "PARTS", "LEADERS (partition:broker)");
+    for (size_t i = 0; i < tr->n_topics; i++) {
+        const Chute__Ctl__TopicsReply__Topic *t = tr->topics[i];
+        printf("%-30s %-4d %-6d ", t->name, t->topic_id, t->partition_count);
+        if (t->error_code)
+            printf("error: %s", t->error_message);
+        for (size_t p = 0; p < t->n_partitions; p++)
+            printf("%s%d:%d", p ? " " : "", t->partitions[p]->index,
+                   t->partitions[p]->leader);
+        printf("\n");
+    }
+    if (tr->n_brokers)
+        printf("\n%-8s %s\n", "BROKER", "ADDRESS");
+    for (size_t i = 0; i < tr->n_brokers; i++)
+        printf("%-8d %s:%d\n", tr->brokers[i]->node_id, tr->brokers[i]->host,
+               tr->brokers[i]->port);
+}
+
+static int cmd_topics(const char *name)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__TopicsRequest tq = CHUTE__CTL__TOPICS_REQUEST__INIT;
+    Chute__Ctl__Reply *r;
+    int rc = 0;
+
+    q.body_case = CHUTE__CTL__REQUEST__BODY_TOPICS;
+    q.topics = &tq;
+    r = call(name, "topics", &q, TOPICS_TIMEOUT_MS);
+    if (!r)
+        return 1;
+    if (json_mode)
+        topics_json(r->topics);
+    else
+        topics_table(r->topics);
+    for (size_t i = 0; i < r->topics->n_topics; i++) {
+        const Chute__Ctl__TopicsReply__Topic *t = r->topics->topics[i];
+        if (t->error_code) {
+            fprintf(stderr, "chutectl: topic \"%s\": %s\n", t->name,
+                    t->error_message);
+            rc = 1;
+        }
+    }
+    ctlmsg_reply_free(r);
+    return rc;
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+/* A whole non-negative decimal number up to max, else -1. */
+static long number(const char *s, long max)
+{
+    char *end;
+    long v;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    v = strtol(s, &end, 10);
+    return *end || v < 0 || v > max ? -1 : v;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"json", no_argument, NULL, 'j'},
+        {"name", required_argument, NULL, 'n'},
+        {"wait", required_argument, NULL, 'w'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *name = "default", *cmd;
+    long wait_ms = SCALE_WAIT_DEFAULT_MS, n;
+    int opt, args;
+
+    J.out = stdout;
+    while ((opt = getopt_long(argc, argv, "n:jw:h", longs, NULL)) != -1) {
+        switch (opt) {
+        case 'n': name = optarg; break;
+        case 'j': json_mode = true; break;
+        case 'w':
+            wait_ms = number(optarg, INT32_MAX / 2);
+            if (wait_ms < 0) {
+                usage(stderr);
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    args = argc - optind;
+    cmd = args > 0 ? argv[optind] : "";
+    if (strcmp(cmd, "status") == 0 && args == 1)
+        return cmd_status(name);
+    if (strcmp(cmd, "drain") == 0 && args == 1)
+        return cmd_drain(name);
+    if (strcmp(cmd, "topics") == 0 && args == 1)
+        return cmd_topics(name);
+    if (strcmp(cmd, "scale") == 0 && args == 2 &&
+        (n = number(argv[optind + 1], 4096)) >= 1)
+        return cmd_scale(name, (uint32_t)n, (int)wait_ms);
+    if (strcmp(cmd, "flush") == 0 && args <= 2) {
+        n = args == 2 ? number(argv[optind + 1], INT32_MAX / 2)
+                      : FLUSH_DEFAULT_MS;
+        if (n >= 1)
+            return cmd_flush(name, (uint32_t)n);
+    }
+    usage(stderr);
+    return 2;
 }
