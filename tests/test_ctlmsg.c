@@ -210,6 +210,160 @@ static void test_error_reply_round_trip(void **state)
     ctlmsg_reply_free(got);
 }
 
+/* Scale, flush, drain and topics requests, back to back through the
+ * server's reader: each comes out whole and in order. */
+static void test_control_requests_through_reader(void **state)
+{
+    Chute__Ctl__Request req = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__ScaleRequest sc = CHUTE__CTL__SCALE_REQUEST__INIT;
+    Chute__Ctl__FlushRequest fl = CHUTE__CTL__FLUSH_REQUEST__INIT;
+    Chute__Ctl__DrainRequest dr = CHUTE__CTL__DRAIN_REQUEST__INIT;
+    Chute__Ctl__TopicsRequest tp = CHUTE__CTL__TOPICS_REQUEST__INIT;
+    struct ctlmsg_reader r;
+    Chute__Ctl__Request *got;
+
+    (void)state;
+    sc.workers = 7;
+    req.body_case = CHUTE__CTL__REQUEST__BODY_SCALE;
+    req.scale = &sc;
+    assert_int_equal(ctlmsg_send_request(sp[0], &req), 0);
+    fl.timeout_ms = 1234;
+    req.body_case = CHUTE__CTL__REQUEST__BODY_FLUSH;
+    req.flush = &fl;
+    assert_int_equal(ctlmsg_send_request(sp[0], &req), 0);
+    req.body_case = CHUTE__CTL__REQUEST__BODY_DRAIN;
+    req.drain = &dr;
+    assert_int_equal(ctlmsg_send_request(sp[0], &req), 0);
+    req.body_case = CHUTE__CTL__REQUEST__BODY_TOPICS;
+    req.topics = &tp;
+    assert_int_equal(ctlmsg_send_request(sp[0], &req), 0);
+    assert_int_equal(fcntl(sp[1], F_SETFL, O_NONBLOCK), 0);
+    ctlmsg_reader_init(&r);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 1);
+    got = ctlmsg_reader_take(&r);
+    assert_int_equal(got->body_case, CHUTE__CTL__REQUEST__BODY_SCALE);
+    assert_int_equal(got->scale->workers, 7);
+    ctlmsg_request_free(got);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 1);
+    got = ctlmsg_reader_take(&r);
+    assert_int_equal(got->body_case, CHUTE__CTL__REQUEST__BODY_FLUSH);
+    assert_int_equal(got->flush->timeout_ms, 1234);
+    ctlmsg_request_free(got);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 1);
+    got = ctlmsg_reader_take(&r);
+    assert_int_equal(got->body_case, CHUTE__CTL__REQUEST__BODY_DRAIN);
+    ctlmsg_request_free(got);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 1);
+    got = ctlmsg_reader_take(&r);
+    assert_int_equal(got->body_case, CHUTE__CTL__REQUEST__BODY_TOPICS);
+    ctlmsg_request_free(got);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 0);
+    ctlmsg_reader_release(&r);
+}
+
+/* The hand-made frames of tests/integration/test_control.sh are what
+ * protobuf-c makes of them (field numbers 12 and 14 of control.proto). */
+static void test_control_wire_bytes(void **state)
+{
+    static const uint8_t flush[] = {0x72, 0x03, 0x08, 0xe8, 0x07};
+    static const uint8_t status[] = {0x62, 0x00};
+    Chute__Ctl__Request *got;
+
+    (void)state;
+    got = chute__ctl__request__unpack(NULL, sizeof(flush), flush);
+    assert_non_null(got);
+    assert_int_equal(got->body_case, CHUTE__CTL__REQUEST__BODY_FLUSH);
+    assert_int_equal(got->flush->timeout_ms, 1000);
+    ctlmsg_request_free(got);
+    got = chute__ctl__request__unpack(NULL, sizeof(status), status);
+    assert_non_null(got);
+    assert_int_equal(got->body_case, CHUTE__CTL__REQUEST__BODY_STATUS);
+    ctlmsg_request_free(got);
+}
+
+static void test_control_replies_round_trip(void **state)
+{
+    Chute__Ctl__Reply reply = CHUTE__CTL__REPLY__INIT;
+    Chute__Ctl__FlushReply fl = CHUTE__CTL__FLUSH_REPLY__INIT;
+    Chute__Ctl__ScaleReply sc = CHUTE__CTL__SCALE_REPLY__INIT;
+    Chute__Ctl__DrainReply dr = CHUTE__CTL__DRAIN_REPLY__INIT;
+    Chute__Ctl__TopicsReply tr = CHUTE__CTL__TOPICS_REPLY__INIT;
+    Chute__Ctl__TopicsReply__Topic t = CHUTE__CTL__TOPICS_REPLY__TOPIC__INIT;
+    Chute__Ctl__TopicsReply__Topic bad = CHUTE__CTL__TOPICS_REPLY__TOPIC__INIT;
+    Chute__Ctl__TopicsReply__Partition p0 =
+        CHUTE__CTL__TOPICS_REPLY__PARTITION__INIT;
+    Chute__Ctl__TopicsReply__Partition p1 =
+        CHUTE__CTL__TOPICS_REPLY__PARTITION__INIT;
+    Chute__Ctl__TopicsReply__Broker b = CHUTE__CTL__TOPICS_REPLY__BROKER__INIT;
+    Chute__Ctl__TopicsReply__Partition *parts[] = {&p0, &p1};
+    Chute__Ctl__TopicsReply__Topic *topics[] = {&t, &bad};
+    Chute__Ctl__TopicsReply__Broker *brokers[] = {&b};
+    Chute__Ctl__Reply *got;
+
+    (void)state;
+    fl.records_acked = 1ull << 33;
+    fl.records_failed = 2;
+    reply.body_case = CHUTE__CTL__REPLY__BODY_FLUSH;
+    reply.flush = &fl;
+    assert_int_equal(ctlmsg_send_reply(sp[1], &reply), 0);
+    sc.workers = 3;
+    reply.body_case = CHUTE__CTL__REPLY__BODY_SCALE;
+    reply.scale = &sc;
+    assert_int_equal(ctlmsg_send_reply(sp[1], &reply), 0);
+    dr.state = "draining";
+    reply.body_case = CHUTE__CTL__REPLY__BODY_DRAIN;
+    reply.drain = &dr;
+    assert_int_equal(ctlmsg_send_reply(sp[1], &reply), 0);
+    p0.leader = 2;
+    p1.index = 1;
+    p1.leader = -1;
+    p1.error = 5;
+    t.name = "orders";
+    t.partition_count = 2;
+    t.n_partitions = 2;
+    t.partitions = parts;
+    bad.name = "gone";
+    bad.error_code = CHUTE_ERR_UNKNOWN_TOPIC;
+    bad.error_message = "the cluster does not know topic \"gone\"";
+    b.node_id = 2;
+    b.host = "127.0.0.1";
+    b.port = 9092;
+    tr.n_topics = 2;
+    tr.topics = topics;
+    tr.n_brokers = 1;
+    tr.brokers = brokers;
+    reply.body_case = CHUTE__CTL__REPLY__BODY_TOPICS;
+    reply.topics = &tr;
+    assert_int_equal(ctlmsg_send_reply(sp[1], &reply), 0);
+
+    assert_int_equal(ctlmsg_recv_reply(sp[0], &got, 1000), 0);
+    assert_int_equal(got->body_case, CHUTE__CTL__REPLY__BODY_FLUSH);
+    assert_true(got->flush->records_acked == 1ull << 33);
+    assert_int_equal(got->flush->records_failed, 2);
+    ctlmsg_reply_free(got);
+    assert_int_equal(ctlmsg_recv_reply(sp[0], &got, 1000), 0);
+    assert_int_equal(got->body_case, CHUTE__CTL__REPLY__BODY_SCALE);
+    assert_int_equal(got->scale->workers, 3);
+    ctlmsg_reply_free(got);
+    assert_int_equal(ctlmsg_recv_reply(sp[0], &got, 1000), 0);
+    assert_int_equal(got->body_case, CHUTE__CTL__REPLY__BODY_DRAIN);
+    assert_string_equal(got->drain->state, "draining");
+    ctlmsg_reply_free(got);
+    assert_int_equal(ctlmsg_recv_reply(sp[0], &got, 1000), 0);
+    assert_int_equal(got->body_case, CHUTE__CTL__REPLY__BODY_TOPICS);
+    assert_int_equal(got->topics->n_topics, 2);
+    assert_string_equal(got->topics->topics[0]->name, "orders");
+    assert_int_equal(got->topics->topics[0]->n_partitions, 2);
+    assert_int_equal(got->topics->topics[0]->partitions[0]->leader, 2);
+    assert_int_equal(got->topics->topics[0]->partitions[1]->leader, -1);
+    assert_int_equal(got->topics->topics[0]->partitions[1]->error, 5);
+    assert_int_equal(got->topics->topics[1]->error_code,
+                     CHUTE_ERR_UNKNOWN_TOPIC);
+    assert_int_equal(got->topics->brokers[0]->port, 9092);
+    assert_string_equal(got->topics->brokers[0]->host, "127.0.0.1");
+    ctlmsg_reply_free(got);
+}
+
 static void test_empty_request(void **state)
 {
     Chute__Ctl__Request *got;
@@ -601,6 +755,9 @@ int main(void)
         PAIR_TEST(test_status_reply_round_trip),
         PAIR_TEST(test_error_reply_round_trip),
         PAIR_TEST(test_empty_request),
+        PAIR_TEST(test_control_requests_through_reader),
+        cmocka_unit_test(test_control_wire_bytes),
+        PAIR_TEST(test_control_replies_round_trip),
         PAIR_TEST(test_large_message),
         PAIR_TEST(test_recv_partial_writes),
         PAIR_TEST(test_reader_byte_at_a_time),
