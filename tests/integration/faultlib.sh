@@ -51,6 +51,7 @@ fault_start_clients() {
             -N "$FAULT_COUNT" -k "$FAULT_KEYS" -s "$FAULT_MAXPAD" \
             -R "$TEST_TMP/delivery.$c" ${FAULT_REPEATS_OK:+-D} \
             ${FAULT_ACCEPTED_DIR:+-A "$FAULT_ACCEPTED_DIR/accepted.$c"} \
+            ${FAULT_RATE:+-r "$FAULT_RATE"} \
             >>"$TEST_TMP/reports" 2>>"$TEST_TMP/clients.err" &
         CLIENT_PIDS="$CLIENT_PIDS $!"
         track_pid $!

@@ -16,6 +16,9 @@
  * writes one line per record to REPORTS: "C I PARTITION OFFSET ERROR",
  * ERROR being 0 or the Kafka error's name.  It fails unless every record
  * got exactly one report and the failed ones match chute_flush's count.
+ * With -r RATE it sends at most RATE records per second (to spread a
+ * run over time while a test changes things underneath).
+ *
  * With -A FILE, after every accepted send it writes the record's index to
  * FILE (8 bytes, pwrite), so a test that kills the client knows what
  * chute_send() had accepted.
@@ -30,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BASE_TS 1700000000000LL
@@ -38,7 +42,7 @@ struct load {
     const char *name, *topic, *reports, *accepted;
     bool repeats_ok;
     int accepted_fd;
-    long client, count, keys, maxpad;
+    long client, count, keys, maxpad, rate;
     FILE *out;
     long reported, report_failed;
     unsigned char *seen;
@@ -50,7 +54,7 @@ static void parse(int argc, char **argv, struct load *l)
 
     l->keys = 1000;
     l->maxpad = 100;
-    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:DA:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:DA:r:")) != -1) {
         switch (opt) {
         case 'n': l->name = optarg; break;
         case 't': l->topic = optarg; break;
@@ -61,6 +65,7 @@ static void parse(int argc, char **argv, struct load *l)
         case 'R': l->reports = optarg; break;
         case 'D': l->repeats_ok = true; break;
         case 'A': l->accepted = optarg; break;
+        case 'r': l->rate = atol(optarg); break;
         default:
             fprintf(stderr, "usage: sendload -n NAME -t TOPIC -c CLIENT "
                             "-N COUNT [-k KEYS] [-s MAXPAD]\n");
@@ -157,6 +162,25 @@ static int finish_reports(chute_t *c, struct load *l, int failed)
     return 0;
 }
 
+/* Sleeps until record i is due at the configured rate. */
+static void pace(const struct load *l, long i, const struct timespec *t0)
+{
+    struct timespec now, nap;
+    double due, elapsed;
+
+    if (l->rate <= 0 || i % 100)
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    due = (double)i / (double)l->rate;
+    elapsed = (double)(now.tv_sec - t0->tv_sec) +
+              (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+    if (due <= elapsed)
+        return;
+    nap.tv_sec = (time_t)(due - elapsed);
+    nap.tv_nsec = (long)((due - elapsed - (double)nap.tv_sec) * 1e9);
+    nanosleep(&nap, NULL);
+}
+
 int main(int argc, char **argv)
 {
     struct load l = {0};
@@ -182,7 +206,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sendload: reports: %s\n", chute_errmsg());
         return 1;
     }
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long i = 0; i < l.count; i++) {
+        pace(&l, i, &t0);
         if (l.reports && i % 1024 == 0 && take_reports(c, &l) < 0)
             return 1;
         int rc = send_one(c, topic, &l, i, value);
