@@ -76,7 +76,9 @@ void sup_reload(struct sup *s)
     struct config next;
     const char *restart;
 
+    sup_notify("RELOADING=1");
     if (read_config(s, &next) < 0) {
+        sup_notify("READY=1");
         log_error("reload: %s; keeping the running configuration",
                   chute_errmsg());
         config_release(&next);
@@ -96,5 +98,6 @@ void sup_reload(struct sup *s)
             s->cfg.workers = next.workers;
     }
     log_info("reload: configuration applied");
+    sup_notify("READY=1");
     config_release(&next);
 }

@@ -123,6 +123,9 @@ static void become_worker(struct sup *s, uint32_t index)
     ev_loop_destroy(EV_DEFAULT);
     if (s->listen_fd >= 0)
         close(s->listen_fd);
+    for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++)
+        if (s->clients[i])
+            close(s->clients[i]->fd); /* the supervisor's, not ours */
     sigemptyset(&all);
     sigprocmask(SIG_SETMASK, &all, NULL);
     _exit(worker_main(&s->in, &s->ws, index));
@@ -226,6 +229,7 @@ void sup_stop(struct sup *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    sup_notify("STOPPING=1");
     ev_timer_stop(loop, &s->refresh);
     topics_stop(s);
     metrics_stop(s);
@@ -310,24 +314,27 @@ int sup_run(struct sup *s)
         log_error("%s", chute_errmsg());
         return 1;
     }
+    if (metrics_start(s) < 0) {
+        log_error("%s", chute_errmsg());
+        ctlserver_stop(s);
+        return 1;
+    }
     rc = create_shm(s);
     if (rc < 0) {
         log_error("%s", chute_errmsg());
+        metrics_stop(s);
         ctlserver_stop(s);
         return 1;
     }
     sup_publish_live(s);
     start_signals(s);
-    if (metrics_start(s) < 0) {
-        log_error("%s", chute_errmsg());
-        return 1;
-    }
     if (s->reattached)
         stop_orphans(s);
     if (start_workers(s) < 0) {
         log_error("%s", chute_errmsg());
         return 1;
     }
+    sup_notify("READY=1");
     log_info("instance \"%s\": %u workers, %u slots of %u bytes, "
              "%u pool chunks of %u bytes",
              s->cfg.name, s->worker_count, s->in.slots, s->in.ring_size,

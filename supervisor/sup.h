@@ -75,6 +75,9 @@ int sup_run(struct sup *s);
  * (what SIGTERM does; also the control socket's drain). */
 void sup_stop(struct sup *s);
 
+/* notify.c: "READY=1" etc. to $NOTIFY_SOCKET (systemd Type=notify). */
+void sup_notify(const char *state);
+
 /* reload.c: SIGHUP re-reads the configuration and applies what can
  * change while running; sup_publish_live() hands it to the workers. */
 void sup_reload(struct sup *s);
