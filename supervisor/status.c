@@ -88,10 +88,14 @@ static Chute__Ctl__StatusReply__Slot *slot_status(struct sup *s, uint32_t i)
 }
 
 /* Workers to list: those the supervisor runs, and any index that still
- * owns or is meant to own a slot (while scaling). */
+ * runs (retiring) or owns or is meant to own a slot (while scaling). */
 static uint32_t workers_shown(const struct sup *s)
 {
     uint32_t n = s->worker_count;
+
+    for (uint32_t i = n; i < WORKER_MAX; i++)
+        if (atomic_load(&instance_worker(&s->in, i)->pid) > 0)
+            n = i + 1;
 
     for (uint32_t slot = 0; slot < s->in.slots; slot++) {
         int32_t owner, target;

@@ -308,49 +308,49 @@ static void print_ranges(const uint32_t *v, size_t n)
     }
 }
 
+/* The tables keep the columns scripts read (tests/integration): the
+ * worker table first, one row per worker, ended by an empty line; slot
+ * rows of 9 fields.  A slot moving to another worker shows OWNER>TARGET. */
 static void status_table(const Chute__Ctl__StatusReply *st)
 {
-    printf("instance %s: supervisor pid %u, %u workers, %s%s\n\n",
-           st->service_name, st->supervisor_pid, st->worker_count,
-           st->accepting ? "accepting" : "draining",
-           st->scale_done ? "" : ", slots moving");
-    printf("%-6s %-8s %-10s %-8s %-8s %-12s %-12s %-10s %s\n", "WORKER",
-           "PID", "UPTIME_S", "BEAT_MS", "RESTARTS", "SENT", "ACKED", "FAILED",
-           "SLOTS");
+    printf("%-6s %-8s %-10s %-8s %-12s %-12s %-10s %-6s %-8s %s\n", "WORKER",
+           "PID", "UPTIME_S", "RESTARTS", "SENT", "ACKED", "FAILED", "SLOTS",
+           "BEAT_MS", "OWNED");
     for (size_t i = 0; i < st->n_workers; i++) {
         const Chute__Ctl__StatusReply__Worker *w = st->workers[i];
-        printf("%-6u %-8u %-10.1f %-8llu %-8u %-12llu %-12llu %-10llu ",
-               w->index, w->pid, (double)w->uptime_ms / 1000.0,
-               (unsigned long long)w->heartbeat_age_ms, w->restarts,
+        printf("%-6u %-8u %-10.1f %-8u %-12llu %-12llu %-10llu %-6zu %-8llu ",
+               w->index, w->pid, (double)w->uptime_ms / 1000.0, w->restarts,
                (unsigned long long)w->records_sent,
                (unsigned long long)w->records_acked,
-               (unsigned long long)w->records_failed);
+               (unsigned long long)w->records_failed, w->n_slots,
+               (unsigned long long)w->heartbeat_age_ms);
         print_ranges(w->slots, w->n_slots);
         printf("\n");
     }
-    printf("\n%-5s %-6s %-6s %-6s %-12s %-14s %-14s %-8s %-6s %-8s\n", "SLOT",
-           "OWNER", "TARGET", "FILL%", "USED_B", "TAIL", "RESOLVED",
-           "BLOCKED", "DEAD", "CORRUPT");
+    printf("\n%-5s %-6s %-12s %-12s %-14s %-14s %-8s %-6s %-8s\n", "SLOT",
+           "OWNER", "USED_B", "SIZE_B", "HEAD", "RESOLVED", "BLOCKED", "DEAD",
+           "CORRUPT");
     for (size_t i = 0; i < st->n_slots; i++) {
         const Chute__Ctl__StatusReply__Slot *s = st->slots[i];
-        double fill = s->ring_size ? 100.0 * (double)s->ring_used_bytes /
-                                         (double)s->ring_size
-                                   : 0.0;
-        printf("%-5u %-6d %-6d %-6.1f %-12llu %-14llu %-14llu %-8d %-6llu "
-               "%-8llu\n",
-               s->index, s->owner, s->target, fill,
-               (unsigned long long)s->ring_used_bytes,
-               (unsigned long long)s->tail, (unsigned long long)s->resolved,
-               s->blocked_by_pid, (unsigned long long)s->dead_writers,
+        char owner[32];
+        if (s->owner == s->target)
+            snprintf(owner, sizeof(owner), "%d", s->owner);
+        else
+            snprintf(owner, sizeof(owner), "%d>%d", s->owner, s->target);
+        printf("%-5u %-6s %-12llu %-12llu %-14llu %-14llu %-8d %-6llu %-8llu\n",
+               s->index, owner, (unsigned long long)s->ring_used_bytes,
+               (unsigned long long)s->ring_size, (unsigned long long)s->head,
+               (unsigned long long)s->resolved, s->blocked_by_pid,
+               (unsigned long long)s->dead_writers,
                (unsigned long long)s->corrupt_bytes);
     }
     printf("\npool: %llu of %llu chunks in use\n",
            (unsigned long long)st->pool_chunks_used,
            (unsigned long long)st->pool_chunks_total);
-    printf("\n%-30s %-6s %-12s %-12s\n", "TOPIC", "PARTS", "ACKED", "FAILED");
+    printf("\n%-30s %-10s %-12s %-12s\n", "TOPIC", "PARTS", "ACKED", "FAILED");
     for (size_t i = 0; i < st->n_topics; i++) {
         const Chute__Ctl__StatusReply__TopicCounters *t = st->topics[i];
-        printf("%-30s %-6d %-12llu %-12llu\n", t->name, t->partitions,
+        printf("%-30s %-10d %-12llu %-12llu\n", t->name, t->partitions,
                (unsigned long long)t->records_acked,
                (unsigned long long)t->records_failed);
         for (size_t e = 0; e < t->n_errors; e++)
@@ -358,6 +358,10 @@ static void status_table(const Chute__Ctl__StatusReply *st)
                    t->errors[e]->code,
                    (unsigned long long)t->errors[e]->records);
     }
+    printf("\ninstance %s: supervisor pid %u, %u workers, %s%s\n",
+           st->service_name, st->supervisor_pid, st->worker_count,
+           st->accepting ? "accepting" : "draining",
+           st->scale_done ? "" : ", slots moving");
 }
 
 static Chute__Ctl__Reply *get_status(const char *name)
@@ -386,14 +390,18 @@ static int cmd_status(const char *name)
 
 /* ---- scale --------------------------------------------------------------- */
 
-/* Slots whose owner is not yet their target; -1 if status failed. */
-static long slots_moving(const Chute__Ctl__StatusReply *st)
+/* What keeps a scale to n from being finished: slots whose owner is not
+ * their target, plus workers that should run and do not or should not and
+ * still do (retiring). */
+static long scale_pending(const Chute__Ctl__StatusReply *st, uint32_t n)
 {
-    long n = 0;
+    long pending = !st->scale_done;
 
     for (size_t i = 0; i < st->n_slots; i++)
-        n += st->slots[i]->owner != st->slots[i]->target;
-    return n;
+        pending += st->slots[i]->owner != st->slots[i]->target;
+    for (size_t i = 0; i < st->n_workers; i++)
+        pending += (st->workers[i]->index < n) != (st->workers[i]->pid != 0);
+    return pending;
 }
 
 static int cmd_scale(const char *name, uint32_t workers, int wait_ms)
@@ -402,7 +410,7 @@ static int cmd_scale(const char *name, uint32_t workers, int wait_ms)
     Chute__Ctl__ScaleRequest sq = CHUTE__CTL__SCALE_REQUEST__INIT;
     Chute__Ctl__Reply *r;
     int64_t start = now_ms();
-    long moving = -1;
+    long pending = -1;
 
     sq.workers = workers;
     q.body_case = CHUTE__CTL__REQUEST__BODY_SCALE;
@@ -415,8 +423,8 @@ static int cmd_scale(const char *name, uint32_t workers, int wait_ms)
         r = get_status(name);
         if (!r)
             return 1;
-        moving = slots_moving(r->status);
-        if (moving == 0 || now_ms() - start >= wait_ms)
+        pending = scale_pending(r->status, workers);
+        if (pending == 0 || now_ms() - start >= wait_ms)
             break;
         ctlmsg_reply_free(r);
         usleep(SCALE_POLL_US);
@@ -424,15 +432,15 @@ static int cmd_scale(const char *name, uint32_t workers, int wait_ms)
     if (json_mode) {
         json_obj(NULL);
         json_u64("workers", workers);
-        json_bool("done", moving == 0);
-        json_i64("slots_moving", moving);
+        json_bool("done", pending == 0);
+        json_i64("pending", pending);
         json_i64("waited_ms", now_ms() - start);
         json_arr("owners");
         for (size_t i = 0; i < r->status->n_slots; i++)
             json_i64(NULL, r->status->slots[i]->owner);
         json_arr_end();
         json_obj_end();
-    } else if (moving == 0) {
+    } else if (pending == 0) {
         printf("scaled to %u workers in %.1f s; slots per worker:\n", workers,
                (double)(now_ms() - start) / 1000.0);
         for (size_t i = 0; i < r->status->n_workers; i++) {
@@ -442,11 +450,12 @@ static int cmd_scale(const char *name, uint32_t workers, int wait_ms)
             printf("\n");
         }
     }
-    if (moving != 0)
-        fprintf(stderr, "chutectl: scale to %u: %ld slots still not with "
-                "their target after %d ms\n", workers, moving, wait_ms);
+    if (pending != 0)
+        fprintf(stderr, "chutectl: scale to %u not finished after %d ms (%ld "
+                "slots or workers still moving); see chutectl status\n",
+                workers, wait_ms, pending);
     ctlmsg_reply_free(r);
-    return moving == 0 ? 0 : 1;
+    return pending == 0 ? 0 : 1;
 }
 
 /* ---- flush, drain -------------------------------------------------------- */

@@ -201,6 +201,9 @@ st = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
 assert all(s["owner"] == s["target"] for s in st["slots"]), st["slots"]
 assert {s["owner"] for s in st["slots"]} == set(range(n)), st["slots"]
+running = {w["index"] for w in st["workers"] if w["pid"]}
+assert running == set(range(n)), st["workers"]
+assert st["worker_count"] == n and st["scale_done"], st
 EOF
         echo "scale: $n workers, every slot with its target"
     done
