@@ -27,12 +27,6 @@
 #define FLUSH_POLL_S 0.005
 #define FLUSH_TIMEOUT_DEFAULT_MS 30000
 
-/* topics.c (to move into sup.h): see there. */
-struct sup_describe;
-typedef void topics_describe_cb(void *arg, Chute__Ctl__TopicsReply *reply);
-struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
-                                     void *arg);
-void topics_describe_cancel(struct sup_describe *d);
 
 /* A connection: the table in struct sup holds &conn->c.  The state of the
  * requests that are answered later lives here. */
@@ -324,8 +318,6 @@ static int handle_topics(struct sup_ctl_client *c)
 }
 
 /* status.c builds the status reply; it lives apart for its size. */
-int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r);
-void sup_status_free(Chute__Ctl__Reply *r);
 
 static int send_reply(struct sup_ctl_client *c, Chute__Ctl__Reply *r)
 {

@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unistd.h>
 
-int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r);
-void sup_status_free(Chute__Ctl__Reply *r);
 
 /* A slot's owner and target.  Both -1 means the ownership tables are not
  * in use (fixed sharding, slot % workers): then that is the owner. */

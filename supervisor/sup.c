@@ -179,8 +179,12 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
     ev_child_stop(loop, c);
     w->pid = 0;
     atomic_store(&instance_worker(&s->in, w->index)->pid, 0);
-    if (w->index >= s->worker_count && !s->stopping) {
+    if (w->retiring && !s->stopping) {
+        /* Told to go by a scale-down; a later scale-up may want it back. */
+        w->retiring = false;
         log_info("worker %u (pid %d) retired", w->index, c->rpid);
+        if (w->index < s->worker_count && sup_start_worker(s, w->index) < 0)
+            log_error("%s", chute_errmsg());
         return;
     }
     if (s->stopping) {

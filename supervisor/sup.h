@@ -115,5 +115,18 @@ void topics_resolve_cancel(struct sup_resolve *r);
  * that were added. */
 void topics_refresh(struct sup *s);
 void topics_stop(struct sup *s);
+/* Asks the cluster for the metadata of every topic in the table at once;
+ * cb gets the reply (NULL when out of memory), freed when cb returns; each
+ * topic carries its own error.  Returns NULL when cb already ran, else a
+ * handle for topics_describe_cancel(). */
+struct sup_describe;
+typedef void topics_describe_cb(void *arg, Chute__Ctl__TopicsReply *reply);
+struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
+                                     void *arg);
+void topics_describe_cancel(struct sup_describe *d);
+
+/* status.c: the control socket's status reply and its release. */
+int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r);
+void sup_status_free(Chute__Ctl__Reply *r);
 
 #endif

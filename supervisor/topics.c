@@ -16,17 +16,6 @@
 
 #define RESOLVE_TIMEOUT_MS 10000
 
-/* The control socket's Topics request (declared here and in ctlserver.c
- * until sup.h takes them): asks the cluster for the metadata of every
- * topic in the table at once.  cb gets the reply (NULL when out of memory),
- * which is freed when cb returns; each topic carries its own error.
- * Returns NULL when cb already ran, else a handle to cancel. */
-struct sup_describe;
-typedef void topics_describe_cb(void *arg, Chute__Ctl__TopicsReply *reply);
-struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
-                                     void *arg);
-void topics_describe_cancel(struct sup_describe *d);
-
 struct sup_resolve {
     struct sup *sup;
     struct mdfetch *fetch;
