@@ -140,11 +140,24 @@ unit: $(TEST_BINS) $(FUZZ_REPLAY)
 integration: build
 	@./tests/run-integration.sh $(BUILD)
 
-# The whole suite again with AddressSanitizer and UBSan, in its own tree.
+# The unit tests and a set of integration tests again with AddressSanitizer
+# and UBSan, in their own tree.  A sanitizer report from any process (a
+# worker that a report kills would be restarted and the test might pass)
+# fails the target.
+ASAN_TESTS ?= test_e2e test_reports test_scale test_control test_metrics \
+              test_crash_worker test_client_death test_corrupt test_bad_input
+ASAN_REPORTS = $(CURDIR)/build-asan/reports
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 	    SANITIZE="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	    build unit
+	@rm -rf $(ASAN_REPORTS) && mkdir -p $(ASAN_REPORTS)
+	@ASAN_OPTIONS=detect_leaks=0:log_path=$(ASAN_REPORTS)/asan \
+	    UBSAN_OPTIONS=print_stacktrace=1:log_path=$(ASAN_REPORTS)/ubsan \
+	    TESTS="$(ASAN_TESTS)" ./tests/run-integration.sh build-asan
+	@if [ -n "$$(ls $(ASAN_REPORTS))" ]; then \
+	    cat $(ASAN_REPORTS)/*; echo "asan: sanitizer reports found"; exit 1; \
+	fi; echo "asan: no sanitizer reports"
 
 # libFuzzer (clang) over the ring reader, the record decoder, the Kafka
 # response parsers and the control-socket decoder, FUZZ_SECONDS each; new
