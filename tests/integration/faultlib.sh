@@ -26,19 +26,13 @@ FAULT_KEYS=${FAULT_KEYS:-500}
 FAULT_MAXPAD=${FAULT_MAXPAD:-32}
 
 fault_start_chuted() {
-    local name=$1
+    local name=$1 x xs=()
     FAULT_NAME=$name
     shift
-    local xs=() x
     for x in "$@"; do
         xs+=(-X "$x")
     done
-    "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
-        "${xs[@]}" 2>>"$TEST_TMP/chuted.log" &
-    SUP=$!
-    track_pid "$SUP"
-    wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
-        fail "chuted did not come up"
+    chuted_start "$name" "${xs[@]}"
 }
 
 fault_start_clients() {
@@ -112,6 +106,5 @@ fault_check() {
 }
 
 fault_stop_chuted() {
-    kill -TERM "$SUP"
-    wait "$SUP" || fail "chuted did not exit 0 after SIGTERM"
+    chuted_stop
 }

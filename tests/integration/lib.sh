@@ -14,6 +14,11 @@
 #   track_pid PID                        kill PID at cleanup
 #   on_cleanup CMD...                    run CMD at cleanup
 #   wait_until SECS CMD...               retry CMD every 0.1 s for SECS
+#   chuted_start NAME [ARGS...]          chuted -X bootstrap.servers=$BOOTSTRAP
+#                                        -X name=NAME ARGS in the background,
+#                                        log in $TEST_TMP/chuted.log; waits
+#                                        until it answers; sets SUP
+#   chuted_stop                          SIGTERM $SUP, expect exit 0
 #   fail MSG                             print "FAIL: MSG" and exit 1
 
 BUILD=${1:-${BUILD:-build}}
@@ -122,4 +127,20 @@ stop_mock() {
     LIB_PIDS=${LIB_PIDS/ $MOCK_PID/}
     MOCK_PID=""
     [ "$rc" -eq 0 ] || fail "chute-mock exited with $rc"
+}
+
+chuted_start() {
+    local name=$1
+    shift
+    "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
+        "$@" 2>>"$TEST_TMP/chuted.log" &
+    SUP=$!
+    track_pid "$SUP"
+    wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
+        fail "chuted $name did not come up"
+}
+
+chuted_stop() {
+    kill -TERM "$SUP"
+    wait "$SUP" || fail "chuted did not exit 0 after SIGTERM"
 }

@@ -11,12 +11,7 @@ here=$(dirname "$0")
 N=20000
 start_mock 1 "death:1"
 name="death-$$"
-"$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
-    -X workers=1 2>"$TEST_TMP/chuted.log" &
-sup=$!
-track_pid $sup
-wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
-    fail "chuted did not come up"
+chuted_start "$name" -X workers=1
 
 slot_field() { # slot_field COLUMN: the one slot holding topic "death" p0
     "$BUILD/bin/chutectl" -n "$name" status |
@@ -66,5 +61,4 @@ grep -c "$(printf ringpoke-stopped | od -An -tx1 | tr -d ' \n')" \
 [ "$(wc -l < "$TEST_TMP/dump")" -eq $((2 * N + 1001)) ] ||
     fail "$(wc -l < "$TEST_TMP/dump") records, expected $((2 * N + 1001))"
 echo "death: $((2 * N + 1001)) records delivered"
-kill -TERM $sup
-wait $sup || fail "chuted did not exit 0"
+chuted_stop

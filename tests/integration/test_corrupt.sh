@@ -8,12 +8,7 @@ here=$(dirname "$0")
 N=30000
 start_mock 1 "corrupt:2"
 name="corrupt-$$"
-"$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
-    -X workers=1 2>"$TEST_TMP/chuted.log" &
-sup=$!
-track_pid $sup
-wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
-    fail "chuted did not come up"
+chuted_start "$name" -X workers=1
 "$BUILD/tests/sendload" -n "$name" -t corrupt -c 0 -N $N -k 50 -s 16 \
     >/dev/null &
 client=$!
@@ -31,5 +26,4 @@ restarts=$(echo "$status" | awk 'NR == 2 { print $4 }')
 [ "$restarts" = 0 ] || fail "the worker restarted $restarts times"
 grep -q "invalid record" "$TEST_TMP/chuted.log" || fail "no invalid record logged"
 echo "corrupt: 20 x 64 KiB of garbage skipped, $N real records delivered"
-kill -TERM $sup
-wait $sup || fail "chuted did not exit 0"
+chuted_stop

@@ -10,12 +10,7 @@ N=200000
 command -v strace >/dev/null || fail "strace is not installed (make deps)"
 start_mock 1 "nosys:4"
 name="nosys-$$"
-"$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
-    -X workers=1 2>"$TEST_TMP/chuted.log" &
-sup=$!
-track_pid $sup
-wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
-    fail "chuted did not come up"
+chuted_start "$name" -X workers=1
 # Warm up: resolve the topic and let the worker connect.
 "$BUILD/tests/sendload" -n "$name" -t nosys -c 1 -N 1000 >/dev/null ||
     fail "warm-up failed"
@@ -26,5 +21,4 @@ calls=$(awk '$NF == "sendto" { print $4 }' "$TEST_TMP/strace.txt")
 calls=${calls:-0}
 echo "nosyscall: $calls sendto calls for $N records"
 [ "$calls" -lt $((N / 20)) ] || fail "$calls wake-ups for $N sends"
-kill -TERM $sup
-wait $sup || fail "chuted did not exit 0"
+chuted_stop

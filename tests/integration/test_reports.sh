@@ -7,12 +7,7 @@ here=$(dirname "$0")
 PER=50000
 start_mock 3 "reports:12"
 name="reports-$$"
-"$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
-    -X compression.codec=lz4 2>"$TEST_TMP/chuted.log" &
-sup=$!
-track_pid $sup
-wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
-    fail "chuted did not come up"
+chuted_start "$name" -X compression.codec=lz4
 "$BUILD/tests/sendload" -n "$name" -t reports -c 0 -N $PER -k 300 -s 64 \
     -R "$TEST_TMP/r0" & p0=$!
 "$BUILD/tests/sendload" -n "$name" -t reports -c 1 -N $PER -k 300 -s 64 \
@@ -25,5 +20,4 @@ wait $p1 || fail "client 1 failed"
     --count $PER --keys 300 --maxpad 64 --partitions 12 \
     --reports "$TEST_TMP/r0" "$TEST_TMP/r1" || fail "reports do not match"
 echo "reports: $((2 * PER)) reports match the topic"
-kill -TERM $sup
-wait $sup || fail "chuted did not exit 0"
+chuted_stop
