@@ -15,6 +15,7 @@
 #include "proto/batch.h"
 #include "proto/lz4frame.h"
 #include "proto/record.h"
+#include "worker/chunk.h"
 #include "worker/idem.h"
 #include "worker/wrk.h"
 
@@ -28,40 +29,6 @@
 #define DEAD_WRITER_CHECK_MS 200   /* how long a claim may sit uncommitted
                                       before we ask whether its writer lives */
 
-static uint8_t *chunk_data(struct pool_chunk *ch)
-{
-    return (uint8_t *)(ch + 1);
-}
-
-static size_t chunk_data_cap(const struct wrk *w)
-{
-    return w->in->chunk_size - sizeof(struct pool_chunk);
-}
-
-/* The origin of record i of a chunk (they grow down from its end). */
-static struct chunk_origin *chunk_origin(struct wrk *w, struct pool_chunk *ch,
-                                         uint32_t i)
-{
-    return (struct chunk_origin *)(chunk_data(ch) + chunk_data_cap(w)) -
-           (i + 1);
-}
-
-/* Publishes count and used together (see union chunk_fill). */
-static void chunk_set_fill(struct pool_chunk *ch, uint32_t count,
-                           uint32_t used)
-{
-    union chunk_fill f = {.count = count, .used = used};
-
-    atomic_store_explicit(&ch->fill, f.word, memory_order_release);
-}
-
-/* Empties and frees a chunk: fill first, so a chunk that is taken again
- * and found OPEN by a replacement counts no stale records. */
-static void chunk_free(struct pool_chunk *ch)
-{
-    chunk_set_fill(ch, 0, 0);
-    atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);
-}
 
 uint32_t worker_chunk_size(uint32_t batch_size, uint32_t max_record,
                            uint32_t batch_num_messages)
@@ -154,7 +121,7 @@ struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition)
 
 /* ---- slot lists of unresolved chunks ---- */
 
-static void slot_append(struct wrk *w, uint32_t slot, int32_t chunk)
+void accum_slot_append(struct wrk *w, uint32_t slot, int32_t chunk)
 {
     w->slot_next[chunk] = WRK_NONE;
     w->slot_prev[chunk] = w->slot_last[slot];
@@ -236,10 +203,10 @@ static void open_batch(struct wrk *w, struct wpart *p, int32_t idx,
     ch->accepted_ns = ch->opened_ns;
     p->open = idx;
     w->chunk_part[idx] = p;
-    slot_append(w, p->slot, idx);
+    accum_slot_append(w, p->slot, idx);
 }
 
-static void queue_push(struct wrk *w, struct wpart *p, int32_t idx)
+void accum_queue(struct wrk *w, struct wpart *p, int32_t idx)
 {
     w->chunk_next[idx] = WRK_NONE;
     if (p->q_tail == WRK_NONE)
@@ -341,7 +308,7 @@ static void replace_chunk(struct wrk *w, uint32_t slot, int32_t old, int32_t by)
 /* Compresses (when it pays), stamps header and CRC, queues the batch.
  * With idempotence a batch waits, open, until its slot has a producer id:
  * its sequence is given here. */
-static bool seal(struct wrk *w, struct wpart *p)
+bool accum_seal(struct wrk *w, struct wpart *p)
 {
     int32_t idx = p->open, copy = WRK_NONE;
     struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
@@ -366,7 +333,7 @@ static bool seal(struct wrk *w, struct wpart *p)
         p->sp->next_seq = idem_seq_add(ch->base_sequence, (int32_t)ch->count);
     if (copy != WRK_NONE)
         replace_chunk(w, p->slot, p->open, copy);
-    queue_push(w, p, idx);
+    accum_queue(w, p, idx);
     p->open = WRK_NONE;
     return true;
 }
@@ -401,7 +368,7 @@ static enum append_result append(struct wrk *w, struct wpart *p,
         ch = instance_chunk(w->in, (uint32_t)p->open);
         rsize = record_size(rec->timestamp - ch->base_ts, (int32_t)ch->count,
                             rec->tail_len);
-        if (!fits(w, ch, rsize) && !seal(w, p))
+        if (!fits(w, ch, rsize) && !accum_seal(w, p))
             return BATCH_FULL;
     }
     if (p->open == WRK_NONE) {
@@ -633,7 +600,7 @@ int64_t accum_seal_due(struct wrk *w, bool force)
         struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->open);
         int64_t due = ch->opened_ns + linger;
         if (force || due <= now) {
-            seal(w, p); /* without a producer id yet, it stays open */
+            accum_seal(w, p); /* without a producer id yet, it stays open */
             continue;
         }
         if (next < 0 || due - now < next)
@@ -712,153 +679,6 @@ void accum_resolve(struct wrk *w, int32_t idx, int16_t error,
     slot_publish(w, slot);
 }
 
-/* ---- taking over from a dead worker (docs/crash-consistency.md) ---- */
-
-/* A chunk found in the pool is only adopted if it makes sense for this
- * worker: an owned slot, a known topic and partition that hash to that
- * slot, counts and sizes within the chunk. */
-static bool adoptable(struct wrk *w, const struct pool_chunk *ch,
-                      uint32_t state)
-{
-    size_t cap = chunk_data_cap(w);
-    const struct intake_topic *t;
-
-    if (ch->slot >= w->slot_count || !w->owned[ch->slot] ||
-        ch->topic >= TOPIC_MAX || ch->count == 0 ||
-        (uint64_t)BATCH_HEADER_SIZE + ch->used +
-                (uint64_t)ch->count * sizeof(struct chunk_origin) >
-            cap)
-        return false;
-    t = instance_topic(w->in, ch->topic);
-    if (atomic_load(&t->state) != TOPIC_READY || ch->partition < 0 ||
-        (uint32_t)ch->partition >= atomic_load(&t->partitions) ||
-        layout_slot_of(ch->topic, ch->partition, w->slot_count) != ch->slot)
-        return false;
-    return state == CHUNK_OPEN ||
-           (ch->wire_len > BATCH_HEADER_SIZE &&
-            ch->wire_len + (uint64_t)ch->count * sizeof(struct chunk_origin) <=
-                cap);
-}
-
-/* A sealed copy made it: the open original it came from goes. */
-static void drop_sealed_sources(struct wrk *w, const int32_t *idx, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx[i]);
-        if (atomic_load(&ch->state) < CHUNK_SEALED || ch->source < 0 ||
-            (uint32_t)ch->source >= w->in->chunk_count)
-            continue;
-        struct pool_chunk *src = instance_chunk(w->in, (uint32_t)ch->source);
-        if (atomic_load(&src->state) == CHUNK_OPEN &&
-            src->topic == ch->topic && src->partition == ch->partition &&
-            src->ring_first == ch->ring_first)
-            chunk_free(src);
-    }
-}
-
-static struct wrk *sort_w; /* qsort has no context argument */
-
-/* Slot, then ring position: each slot's list and each partition's queue
- * come out in the order their records were sent. */
-static int by_ring_position(const void *a, const void *b)
-{
-    const struct pool_chunk *x = instance_chunk(sort_w->in, *(const uint32_t *)a);
-    const struct pool_chunk *y = instance_chunk(sort_w->in, *(const uint32_t *)b);
-
-    if (x->slot != y->slot)
-        return x->slot < y->slot ? -1 : 1;
-    return (x->ring_first > y->ring_first) - (x->ring_first < y->ring_first);
-}
-
-/* The partition's next sequence must follow every batch sealed under the
- * slot's current producer id and epoch (a death between SEALED and the
- * sequence update leaves it behind). */
-static void catch_up_sequence(struct wrk *w, struct wpart *p,
-                              const struct pool_chunk *ch)
-{
-    const struct state_slot *ps = instance_pslot(w->in, p->slot);
-    int32_t after = idem_seq_add(ch->base_sequence, (int32_t)ch->count);
-    uint32_t ahead = ((uint32_t)after - (uint32_t)p->sp->next_seq) & 0x7fffffffu;
-
-    if (!w->s->idempotent || ch->producer_id != atomic_load(&ps->producer_id) ||
-        ch->producer_epoch != atomic_load(&ps->epoch))
-        w->bump_pending[p->slot] |= w->s->idempotent;
-    else if (ahead && ahead < (1u << 30))
-        p->sp->next_seq = after;
-}
-
-/* Takes one adopted chunk back into the worker's lists. */
-static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
-{
-    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
-    struct wpart *p = accum_part(w, ch->topic, ch->partition);
-    uint64_t end = chunk_origin(w, ch, ch->count - 1)->ring_end;
-
-    if (!p) {
-        chunk_free(ch);
-        return;
-    }
-    if (end > ring_done[ch->slot])
-        ring_done[ch->slot] = end;
-    w->chunk_part[idx] = p;
-    slot_append(w, p->slot, idx);
-    if (atomic_load(&ch->state) == CHUNK_OPEN) {
-        if (p->open != WRK_NONE && !seal(w, p))
-            return; /* cannot happen twice: kept open, sealed later */
-        p->open = idx;
-        return;
-    }
-    /* In flight when its worker died: written or not, it goes again,
-     * byte-identical. */
-    atomic_store(&ch->state, CHUNK_SEALED);
-    catch_up_sequence(w, p, ch);
-    queue_push(w, p, idx);
-}
-
-int accum_recover(struct wrk *w, const bool *slots)
-{
-    uint32_t n = w->in->chunk_count, found = 0;
-    uint64_t ring_done[SLOT_MAX] = {0};
-    int32_t *idx = malloc(n * sizeof(*idx));
-
-    if (!idx)
-        return -1;
-    for (uint32_t i = 0; i < n; i++) {
-        struct pool_chunk *ch = instance_chunk(w->in, i);
-        uint32_t st = atomic_load(&ch->state);
-        if (st != CHUNK_FREE && ch->slot < w->slot_count && slots[ch->slot])
-            idx[found++] = (int32_t)i;
-    }
-    drop_sealed_sources(w, idx, found);
-    sort_w = w;
-    qsort(idx, found, sizeof(*idx), by_ring_position);
-    uint32_t adopted = 0;
-    for (uint32_t i = 0; i < found; i++) {
-        struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx[i]);
-        uint32_t st = atomic_load(&ch->state);
-        /* Empty, an unfinished compressed copy, or nonsense: free it. */
-        if (st == CHUNK_FREE || (st == CHUNK_OPEN && ch->source >= 0) ||
-            !adoptable(w, ch, st)) {
-            if (st != CHUNK_FREE && ch->count)
-                log_warn("dropping chunk %d (state %u): not adoptable",
-                         idx[i], st);
-            chunk_free(ch);
-            continue;
-        }
-        adopt(w, idx[i], ring_done);
-        adopted++;
-    }
-    free(idx);
-    for (uint32_t s = 0; s < w->slot_count; s++)
-        if (slots[s]) {
-            ring_resume(&w->rings[s], ring_done[s]);
-            slot_publish(w, s);
-        }
-    if (adopted)
-        log_info("took over %u batches from the pool", adopted);
-    return 0;
-}
-
 void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error)
 {
     int32_t idx = p->open;
@@ -876,7 +696,7 @@ void accum_seal_slot(struct wrk *w, uint32_t slot)
 {
     for (struct wpart *p = w->parts; p; p = p->next)
         if (p->slot == slot && p->open != WRK_NONE)
-            seal(w, p);
+            accum_seal(w, p);
 }
 
 void accum_publish(struct wrk *w, uint32_t slot)

@@ -124,8 +124,16 @@ struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
 
 /* Rewrites a sealed batch's header for the chunk's producer fields. */
 void accum_stamp(struct wrk *w, int32_t chunk);
-/* Takes over what a predecessor (dead, or the slot's previous owner) left
- * in the pool and the rings of `slots`. */
+/* Seals the partition's open batch and queues it; false while it cannot
+ * be sealed yet (no producer id). */
+bool accum_seal(struct wrk *w, struct wpart *p);
+/* Queues a sealed chunk behind the partition's others. */
+void accum_queue(struct wrk *w, struct wpart *p, int32_t chunk);
+/* Adds a chunk to its slot's list of unresolved chunks (in ring order). */
+void accum_slot_append(struct wrk *w, uint32_t slot, int32_t chunk);
+
+/* recover.c: takes over what a predecessor (dead, or the slot's previous
+ * owner) left in the pool and the rings of `slots`. */
 int accum_recover(struct wrk *w, const bool *slots);
 /* True when nothing of the slot is unresolved. */
 bool accum_slot_empty(struct wrk *w, uint32_t slot);
