@@ -433,11 +433,14 @@ static int check_not_running(struct sup *s)
 int ctlserver_start(struct sup *s)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    int rc;
+    int rc, gid;
 
     if (ctlmsg_socket_path(s->cfg.name, s->socket_path,
                            sizeof(s->socket_path)) < 0)
         return err_set(CHUTE_ERR_INVALID, "socket path too long");
+    rc = sup_intake_gid(s, &gid);
+    if (rc < 0)
+        return rc;
     rc = check_not_running(s);
     if (rc < 0)
         return rc;
@@ -446,7 +449,9 @@ int ctlserver_start(struct sup *s)
                           0);
     if (s->listen_fd < 0 ||
         bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        chmod(s->socket_path, 0660) < 0 || listen(s->listen_fd, 64) < 0)
+        chmod(s->socket_path, 0660) < 0 ||
+        (gid >= 0 && chown(s->socket_path, (uid_t)-1, (gid_t)gid) < 0) ||
+        listen(s->listen_fd, 64) < 0)
         return err_sys("cannot listen on \"%s\"", s->socket_path);
     ev_io_init(&s->listen_io, accept_cb, s->listen_fd, EV_READ);
     s->listen_io.data = s;

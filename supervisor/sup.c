@@ -9,6 +9,7 @@
 #include "proto/batch.h"
 #include "shm/ring.h"
 
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,27 @@ static void settings_from_config(struct sup *s)
     w->worker_count = (uint32_t)c->workers;
 }
 
+int sup_intake_gid(const struct sup *s, int *gid)
+{
+    const struct group *g;
+
+    *gid = -1;
+    if (!s->cfg.intake_group || !*s->cfg.intake_group)
+        return 0;
+    g = getgrnam(s->cfg.intake_group);
+    if (!g)
+        return err_set(CHUTE_ERR_INVALID, "\"intake.group\": no group "
+                       "named \"%s\"", s->cfg.intake_group);
+    *gid = (int)g->gr_gid;
+    return 0;
+}
+
 static int create_shm(struct sup *s)
 {
+    int gid, rc = sup_intake_gid(s, &gid);
+
+    if (rc < 0)
+        return rc;
     uint32_t chunk = worker_chunk_size(s->ws.batch_size, s->ws.max_record,
                                        s->ws.batch_num_messages);
     uint64_t count = s->cfg.buffer_memory / chunk;
@@ -61,7 +81,7 @@ static int create_shm(struct sup *s)
         .max_record = s->ws.max_record,
         .chunk_size = chunk,
         .chunk_count = (uint32_t)count,
-        .intake_gid = -1,
+        .intake_gid = gid,
         .queue_full_fail = s->cfg.queue_full_policy == CONFIG_QUEUE_FULL_FAIL,
         .max_block_ms = (uint32_t)s->cfg.max_block_ms,
     };
@@ -76,7 +96,7 @@ static int create_shm(struct sup *s)
         return err_set(CHUTE_ERR_INVALID,
                        "\"ring.size\" must be at least twice "
                        "\"message.max.bytes\" plus 128");
-    int rc = instance_reattach(&s->in, &p);
+    rc = instance_reattach(&s->in, &p);
     if (rc == 0) {
         log_warn("took over the shared memory of a previous chuted named "
                  "\"%s\": its records will be delivered", s->cfg.name);

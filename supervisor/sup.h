@@ -69,6 +69,9 @@ struct sup {
     struct sup_refresh refreshes[TOPIC_MAX];
 };
 
+/* The group clients share the intake object and the control socket with
+ * (intake.group): *gid = -1 when unset.  0 or a negative chute_err. */
+int sup_intake_gid(const struct sup *s, int *gid);
 /* Runs the service with a validated configuration; returns the exit code. */
 int sup_run(struct sup *s);
 /* Stops intake, lets the workers deliver everything, then sup_run returns
