@@ -4,7 +4,7 @@
  *
  *   chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] [-S SIZE] [-t TOPIC]
  *               [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
- *               [--only chute|rdkafka]
+ *               [-r RUNS] [--only chute|rdkafka]
  *
  * Workload: RECORDS keyed records (KEYS distinct keys, in turn), values of
  * SIZE bytes whose first 8 bytes are the record number.  librdkafka runs with
@@ -21,7 +21,9 @@
  * every 16th call.  For librdkafka one send is the producev() call including
  * its poll-and-retry on a full queue, as chute_send() includes its blocking.
  *
- * Output: one line per producer, then a ratio line when both ran.  Exits 1
+ * Output: one line per producer, then a ratio line when both ran.  With
+ * -r RUNS the two alternate RUNS times and three "median" lines follow: the
+ * median of each figure per producer and of the per-run ratios.  Exits 1
  * if any record failed or a producer could not run, 2 on bad usage.
  */
 #include "common/log.h"
@@ -57,6 +59,7 @@ struct bench_opts {
     long clients;
     const char *pids; /* -P, or NULL to scan /proc */
     enum bench_only only;
+    long runs;
 };
 
 /* What the workload looks like, built before any clock starts. */
@@ -673,7 +676,7 @@ static void bench_usage(void)
             "usage: chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] "
             "[-S SIZE] [-t TOPIC]\n"
             "                   [-k KEYS] [-c CLIENTS] [-P PID,PID,...] "
-            "[--only chute|rdkafka]\n");
+            "[-r RUNS] [--only chute|rdkafka]\n");
     exit(2);
 }
 
@@ -695,7 +698,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         {"only", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0}};
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:h", longopts,
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:h", longopts,
                               NULL)) != -1) {
         switch (opt) {
         case 'b': o->bootstrap = optarg; break;
@@ -706,6 +709,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'k': o->keys = bench_num(optarg, 1); break;
         case 'c': o->clients = bench_num(optarg, 1); break;
         case 'P': o->pids = optarg; break;
+        case 'r': o->runs = bench_num(optarg, 1); break;
         case 'O':
             if (!strcmp(optarg, "chute"))
                 o->only = BENCH_CHUTE;
@@ -721,31 +725,116 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         bench_usage();
 }
 
+/* ---- medians over several runs ---------------------------------------------------- */
+
+enum { RATE_REC_PER_S, RATE_CPU_NS_PER_REC, RATE_P50, RATE_P99, RATES };
+
+struct bench_rates {
+    double v[RATES];
+};
+
+static struct bench_rates bench_rates_of(const struct bench_result *r)
+{
+    double n = r->records ? (double)r->records : 1;
+
+    return (struct bench_rates){{r->secs > 0 ? (double)r->records / r->secs : 0,
+                                 (double)r->cpu_ns / n, (double)r->p50,
+                                 (double)r->p99}};
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/* The median of each figure over n runs. */
+static struct bench_rates bench_medians(const struct bench_rates *r, long n)
+{
+    double *v = malloc((size_t)n * sizeof(*v));
+    struct bench_rates m = {{0}};
+
+    for (int f = 0; v && f < RATES; f++) {
+        for (long i = 0; i < n; i++)
+            v[i] = r[i].v[f];
+        qsort(v, (size_t)n, sizeof(*v), bench_cmp_double);
+        m.v[f] = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+    free(v);
+    return m;
+}
+
+static void bench_print_medians(const char *what, long runs,
+                                const struct bench_rates *m)
+{
+    printf("median %s runs=%ld rec_per_s=%.3f cpu_ns_per_rec=%.3f "
+           "send_ns_p50=%.3f send_ns_p99=%.3f\n",
+           what, runs, m->v[RATE_REC_PER_S], m->v[RATE_CPU_NS_PER_REC],
+           m->v[RATE_P50], m->v[RATE_P99]);
+}
+
+/* With -r RUNS: chute and librdkafka alternate, then the median of each
+ * figure per producer and the median of the per-run ratios. */
+static void bench_summary(const struct bench_rates *c,
+                          const struct bench_rates *k, long runs)
+{
+    struct bench_rates *ratio = calloc((size_t)runs, sizeof(*ratio));
+
+    if (!ratio)
+        return;
+    for (long i = 0; i < runs; i++)
+        for (int f = 0; f < RATES; f++)
+            ratio[i].v[f] = bench_ratio(c[i].v[f], k[i].v[f]);
+    struct bench_rates mc = bench_medians(c, runs), mk = bench_medians(k, runs),
+                       mr = bench_medians(ratio, runs);
+    bench_print_medians("producer=chute", runs, &mc);
+    bench_print_medians("producer=librdkafka", runs, &mk);
+    bench_print_medians("ratio chute/librdkafka", runs, &mr);
+    free(ratio);
+}
+
 int main(int argc, char **argv)
 {
     struct bench_opts o = {.name = "default", .topic = "bench",
                            .records = 1000000, .size = 100, .keys = 1000,
-                           .clients = 1, .only = BENCH_BOTH};
+                           .clients = 1, .only = BENCH_BOTH, .runs = 1};
     struct bench_result chute = {0}, rdk = {0};
+    struct bench_rates *cr, *kr;
+    uint64_t failed_chute = 0, failed_rdk = 0;
     struct bench_load load;
     int rc = 0;
 
     log_set_role("bench");
     bench_parse(argc, argv, &o);
-    if (bench_load_init(&load, &o) < 0) {
+    cr = calloc((size_t)o.runs, sizeof(*cr));
+    kr = calloc((size_t)o.runs, sizeof(*kr));
+    if (!cr || !kr || bench_load_init(&load, &o) < 0) {
         log_error("out of memory");
         return 1;
     }
-    if (o.only != BENCH_RDKAFKA)
-        rc |= bench_one(&o, &load, 1, &chute);
-    if (o.only != BENCH_CHUTE)
-        rc |= bench_one(&o, &load, 0, &rdk);
-    if (chute.ok && rdk.ok)
-        bench_print_ratio(&chute, &rdk);
-    if (chute.failed || rdk.failed)
+    for (long run = 0; run < o.runs; run++) {
+        chute = (struct bench_result){0};
+        rdk = (struct bench_result){0};
+        if (o.only != BENCH_RDKAFKA)
+            rc |= bench_one(&o, &load, 1, &chute);
+        if (o.only != BENCH_CHUTE)
+            rc |= bench_one(&o, &load, 0, &rdk);
+        if (chute.ok && rdk.ok)
+            bench_print_ratio(&chute, &rdk);
+        cr[run] = bench_rates_of(&chute);
+        kr[run] = bench_rates_of(&rdk);
+        failed_chute += chute.failed;
+        failed_rdk += rdk.failed;
+    }
+    if (o.runs > 1 && o.only == BENCH_BOTH && !rc)
+        bench_summary(cr, kr, o.runs);
+    free(cr);
+    free(kr);
+    if (failed_chute || failed_rdk)
         log_error("failed records: chute %llu, librdkafka %llu",
-                  (unsigned long long)chute.failed,
-                  (unsigned long long)rdk.failed);
+                  (unsigned long long)failed_chute,
+                  (unsigned long long)failed_rdk);
     free(load.keys);
     free(load.key_lens);
     free(load.value);
