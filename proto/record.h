@@ -54,6 +54,12 @@ int record_tail_check(const uint8_t *tail, size_t len,
                       struct record_tail_info *info);
 
 /* Encoded size of a whole record, its length varint included. */
+/* Most bytes a record adds around its tail inside a batch: length varint
+ * (5), attributes (1), timestamp delta varlong (10), offset delta (5).
+ * A record whose tail fits message.max.bytes with this and a batch header
+ * fits a batch of its own. */
+#define RECORD_OVERHEAD_MAX 21
+
 size_t record_size(int64_t ts_delta, int32_t offset_delta, size_t tail_len);
 /* Writes a whole record (record_size() bytes) and returns its size. */
 size_t record_write(uint8_t *dst, int64_t ts_delta, int32_t offset_delta,

@@ -6,6 +6,7 @@
  * sendto to wake it) or the ring is full.
  */
 #include "common/err.h"
+#include "common/name.h"
 #include "common/proc.h"
 #include "proto/batch.h"
 #include "proto/kafka.h"
@@ -24,9 +25,6 @@
 
 #define CLIENT_HEADERS_ON_STACK 32
 #define CTL_TIMEOUT_MS 30000
-/* Most bytes a record adds around its tail inside a batch: length varint
- * (5), attributes (1), timestamp delta varlong (10), offset delta (5). */
-#define RECORD_OVERHEAD_MAX 21
 
 struct sticky {
     int32_t partition;
@@ -53,21 +51,6 @@ struct chute {
     uint64_t reports_owed;    /* records sent with reports, not yet polled */
     int64_t report_stall_ms;  /* since when a report at the head is pending */
 };
-
-static bool name_ok(const char *name)
-{
-    size_t n = strlen(name);
-
-    if (n == 0 || n > INSTANCE_NAME_MAX)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = name[i];
-        if (!(ch >= 'a' && ch <= 'z') && !(ch >= 'A' && ch <= 'Z') &&
-            !(ch >= '0' && ch <= '9') && ch != '_' && ch != '.' && ch != '-')
-            return false;
-    }
-    return true;
-}
 
 /* Takes a free entry of the client table, or one whose process is gone. */
 static int claim_client_entry(chute_t *c)
@@ -129,8 +112,8 @@ int chute_open(const char *name, chute_t **out)
     *out = NULL;
     if (!name)
         name = "default";
-    if (!name_ok(name))
-        return err_set(CHUTE_ERR_INVALID, "invalid instance name \"%s\"", name);
+    if (name_check(name) < 0)
+        return CHUTE_ERR_INVALID;
     c = calloc(1, sizeof(*c));
     if (!c)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
@@ -245,23 +228,13 @@ static struct intake_topic *topic_entry(chute_t *c, chute_topic_t topic)
     return t;
 }
 
-static int find_topic(chute_t *c, const char *name)
-{
-    for (int id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = topic_entry(c, id);
-        if (t && strncmp(t->name, name, sizeof(t->name)) == 0)
-            return id;
-    }
-    return -1;
-}
-
 int chute_topic(chute_t *c, const char *name)
 {
     int id;
 
     if (!c || !name || !*name || strlen(name) > TOPIC_NAME_MAX)
         return err_set(CHUTE_ERR_INVALID, "invalid topic name");
-    id = find_topic(c, name);
+    id = instance_find_topic(&c->in, name);
     if (id >= 0)
         return id;
     id = ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);

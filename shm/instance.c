@@ -407,3 +407,15 @@ void instance_each_error(const struct instance *in,
                atomic_load(&e->records));
     }
 }
+
+int instance_find_topic(const struct instance *in, const char *name)
+{
+    for (uint32_t id = 0; id < TOPIC_MAX; id++) {
+        const struct intake_topic *t = instance_topic(in, id);
+        if (atomic_load_explicit(&t->state, memory_order_acquire) ==
+                TOPIC_READY &&
+            strncmp(t->name, name, sizeof(t->name)) == 0)
+            return (int)id;
+    }
+    return -1;
+}

@@ -70,6 +70,8 @@ void instance_report_ring(const struct instance *in, uint32_t idx,
                           struct ring *r);
 struct intake_report_owner *instance_report_owner(const struct instance *in,
                                                   uint32_t idx);
+/* The id of a ready topic named `name`, or -1. */
+int instance_find_topic(const struct instance *in, const char *name);
 /* Adds n records failed with `error` to the topic's counters. */
 void instance_count_error(const struct instance *in, uint32_t topic,
                           int16_t error, uint64_t n);

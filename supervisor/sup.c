@@ -92,10 +92,6 @@ static int create_shm(struct sup *s)
                        "bytes; at least 2 per worker are needed",
                        (unsigned long long)s->cfg.buffer_memory,
                        (unsigned long long)count, chunk);
-    if (s->ws.max_record + 64 > ring_max_record(p.ring_size))
-        return err_set(CHUTE_ERR_INVALID,
-                       "\"ring.size\" must be at least twice "
-                       "\"message.max.bytes\" plus 128");
     rc = instance_reattach(&s->in, &p);
     if (rc == 0) {
         log_warn("took over the shared memory of a previous chuted named "

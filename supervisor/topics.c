@@ -24,21 +24,11 @@ struct sup_resolve {
     void *arg;
 };
 
-static int find_topic(struct sup *s, const char *name)
-{
-    for (int id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = instance_topic(&s->in, (uint32_t)id);
-        if (atomic_load(&t->state) == TOPIC_READY &&
-            strcmp(t->name, name) == 0)
-            return id;
-    }
-    return -1;
-}
-
 /* Publishes a topic the cluster confirmed; returns its id. */
 static int add_topic(struct sup *s, const char *name, int partitions)
 {
-    int id = find_topic(s, name); /* another client may have won the race */
+    /* Another client may have won the race for the same name. */
+    int id = instance_find_topic(&s->in, name);
 
     if (id >= 0)
         return id;
@@ -70,7 +60,7 @@ static void resolved(void *arg, int result)
 struct sup_resolve *topics_resolve(struct sup *s, const char *name,
                                    topics_cb *cb, void *arg)
 {
-    int id = find_topic(s, name);
+    int id = instance_find_topic(&s->in, name);
     size_t len = strlen(name);
     struct sup_resolve *r;
 

@@ -22,9 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef RECORD_OVERHEAD_MAX
-#define RECORD_OVERHEAD_MAX 21
-#endif
 #define DRAIN_BUDGET 4096          /* records per slot per pass */
 #define DEAD_WRITER_CHECK_MS 200   /* how long a claim may sit uncommitted
                                       before we ask whether its writer lives */

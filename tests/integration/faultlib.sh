@@ -14,7 +14,7 @@
 #                                         sets CLIENTS_SECS (wall time since
 #                                         the clients started)
 #   fault_check TOPIC PARTS none|some|any batchdump + check_faults
-#   fault_stop_chuted                     SIGTERM chuted, expect exit 0
+#   (chuted_stop from lib.sh stops chuted)
 #
 # FAULT_KEEP=DIR keeps the batch dump, the reports and the logs of a failed
 # check in DIR.
@@ -105,6 +105,3 @@ fault_check() {
     }
 }
 
-fault_stop_chuted() {
-    chuted_stop
-}

@@ -69,4 +69,4 @@ fault_check "$topic" $PARTS none
 unblocked=$("$BUILD/bin/chutectl" -n "$name" status |
     awk '$1 == "SLOT" { on = 1; next } on && NF == 9 { s += $8 } END { print s + 0 }')
 echo "chaos: unblocked slots (dead writers skipped): $unblocked"
-fault_stop_chuted
+chuted_stop

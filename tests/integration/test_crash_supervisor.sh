@@ -42,6 +42,6 @@ grep -q "took over the shared memory" "$TEST_TMP/chuted.log" ||
 fault_wait_clients 120
 echo "crash supervisor: clients took $CLIENTS_SECS s"
 fault_check "$topic" $PARTS none
-fault_stop_chuted
+chuted_stop
 [ -z "$(ls /dev/shm/chute."$name".* 2>/dev/null)" ] ||
     fail "shared memory left after a clean stop"

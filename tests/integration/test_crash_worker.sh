@@ -47,4 +47,4 @@ restarts=$("$BUILD/bin/chutectl" -n "$name" status |
     awk 'NR > 1 && $1 ~ /^[0-9]+$/ { r += $4 } /^$/ { exit } END { print r }')
 echo "crash: supervisor counted $restarts restarts"
 [ "$restarts" -ge $KILLS_MIN ] || fail "restarts $restarts < $KILLS_MIN"
-fault_stop_chuted
+chuted_stop

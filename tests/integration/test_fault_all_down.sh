@@ -28,4 +28,4 @@ done
 fault_wait_clients 24 # 30 s from the clients' start, 6 s already gone
 echo "all down: clients took $CLIENTS_SECS s"
 fault_check "$topic" $PARTS some
-fault_stop_chuted
+chuted_stop

@@ -24,4 +24,4 @@ echo "broker down: clients took $CLIENTS_SECS s"
 [ "${CLIENTS_SECS%.*}" -ge 2 ] ||
     fail "clients done in $CLIENTS_SECS s: the outage hit nothing"
 fault_check "$topic" $PARTS none
-fault_stop_chuted
+chuted_stop

@@ -29,4 +29,4 @@ bumped=$(awk -F'\t' '$4 > 0' "$TEST_TMP/$topic.batches" | wc -l)
 echo "epoch: $bumped records written under a bumped epoch"
 [ "$bumped" -gt 0 ] || fail "no batch carries a bumped epoch"
 grep -q "bumped to epoch" "$TEST_TMP/chuted.log" || fail "no bump logged"
-fault_stop_chuted
+chuted_stop

@@ -22,4 +22,4 @@ echo "fatal: clients took $CLIENTS_SECS s"
 fault_check "$topic" $PARTS some
 grep -q "records failed: MESSAGE_TOO_LARGE\|records failed: TOPIC_AUTH" \
     "$TEST_TMP/chuted.log" || fail "chuted logged no failed batch"
-fault_stop_chuted
+chuted_stop

@@ -28,4 +28,4 @@ done
 fault_wait_clients 60
 echo "leader: $moves moves in $round rounds; clients took $CLIENTS_SECS s"
 fault_check "$topic" $PARTS none
-fault_stop_chuted
+chuted_stop

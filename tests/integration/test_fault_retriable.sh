@@ -35,4 +35,4 @@ done
 fault_wait_clients 60
 echo "retriable: $rounds rounds of errors pushed; clients took $CLIENTS_SECS s"
 fault_check "$topic" $PARTS none
-fault_stop_chuted
+chuted_stop

@@ -48,4 +48,4 @@ fault_clients_running || fail "the clients finished before the last scale"
 fault_wait_clients 120
 echo "scale: clients took $CLIENTS_SECS s"
 fault_check "$topic" $PARTS none
-fault_stop_chuted
+chuted_stop
