@@ -4,7 +4,8 @@
 set -e
 pkgs="build-essential pkg-config libev-dev liblz4-dev libprotobuf-c-dev
       protobuf-c-compiler libcmocka-dev librdkafka-dev kcat python3-kafka
-      curl strace valgrind python3-lz4 clang libclang-rt-14-dev"
+      curl strace valgrind python3-lz4 clang libclang-rt-14-dev
+      openjdk-17-jdk-headless maven"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||

@@ -20,9 +20,26 @@
 #                                        until it answers; sets SUP
 #   chuted_stop                          SIGTERM $SUP, expect exit 0
 #   fail MSG                             print "FAIL: MSG" and exit 1
+#
+# Real Apache Kafka (scripts/kafka.sh):
+#   use_kafka                            the run's cluster: the one in
+#                                        $KAFKA_DIR that run-integration.sh
+#                                        started, else one of this test's own;
+#                                        exports BOOTSTRAP; watches its nodes
+#   kafka_topic NAME PARTS [RF]          create a topic
+#   kafka CMD ARGS...                    scripts/kafka.sh on that cluster
+#                                        (kill, pause, resume, stop-broker,
+#                                        start-broker, elect, ...)
+#   kafka_restore                        brings every broker back (at cleanup
+#                                        of a test that stops brokers)
+#
+# A mock or a Kafka node that dies unexpectedly fails the test within a
+# second, with the tail of its log: a watchdog polls them (kafka.sh kill and
+# stop-broker mark a node as expected down until start-broker).
 
 BUILD=${1:-${BUILD:-build}}
 export BUILD
+LIB_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TEST_NAME=$(basename "$0" .sh)
 TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/$TEST_NAME.XXXXXX")
 LIB_PIDS=""
@@ -57,6 +74,7 @@ lib_cleanup() {
         echo "--- chute-mock stderr (last 20 lines):" >&2
         tail -n 20 "$TEST_TMP/mock.err" >&2
     fi
+    [ -n "${LIB_OWN_KAFKA:-}" ] && "$LIB_TOP/scripts/kafka.sh" stop >/dev/null 2>&1
     rm -rf "$TEST_TMP"
     exit "$rc"
 }
@@ -101,6 +119,7 @@ start_mock() {
         <"$TEST_TMP/mock.in" >"$TEST_TMP/mock.out" 2>"$TEST_TMP/mock.err" &
     MOCK_PID=$!
     track_pid "$MOCK_PID"
+    lib_watch "chute-mock" "$TEST_TMP/mock.err" "kill -0 $MOCK_PID 2>/dev/null"
     IFS= read -r -t 10 -u "$MOCK_OUT" BOOTSTRAP ||
         fail "chute-mock printed no bootstrap line"
     case $BOOTSTRAP in
@@ -125,6 +144,7 @@ stop_mock() {
     wait "$MOCK_PID" || rc=$?
     exec {MOCK_IN}>&- {MOCK_OUT}>&-
     LIB_PIDS=${LIB_PIDS/ $MOCK_PID/}
+    lib_unwatch "chute-mock"
     MOCK_PID=""
     [ "$rc" -eq 0 ] || fail "chute-mock exited with $rc"
 }
@@ -143,4 +163,81 @@ chuted_start() {
 chuted_stop() {
     kill -TERM "$SUP"
     wait "$SUP" || fail "chuted did not exit 0 after SIGTERM"
+}
+
+# ---- watchdog ---------------------------------------------------------------
+# lib_watch LABEL LOG CHECK: every 0.3 s, evaluate CHECK; once it fails,
+# print LABEL and the tail of LOG, then end the test (SIGTERM to this shell,
+# whose trap cleans up, and to its other children, so that a foreground
+# command or a `wait` for a client that can never finish returns at once).
+declare -A LIB_WATCHERS
+lib_watch() {
+    local label=$1 log=$2 check=$3 top=$$
+    (
+        trap - EXIT INT TERM
+        while eval "$check"; do
+            sleep 0.3
+        done
+        {
+            echo "FAIL: $TEST_NAME: $label died"
+            echo "--- $label log (last 30 lines):"
+            tail -n 30 $(eval echo "$log") 2>/dev/null
+        } >&2
+        kill -TERM "$top" 2>/dev/null
+        for c in $(pgrep -P "$top"); do
+            [ "$c" = "$BASHPID" ] || kill -TERM "$c" 2>/dev/null
+        done
+    ) &
+    LIB_WATCHERS[$label]=$!
+    track_pid $!
+}
+
+lib_unwatch() {
+    local pid=${LIB_WATCHERS[$1]:-}
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+    unset "LIB_WATCHERS[$1]"
+    LIB_PIDS=${LIB_PIDS/ $pid/}
+}
+
+# ---- real Apache Kafka ------------------------------------------------------
+kafka() {
+    KAFKA_DIR=$KAFKA_DIR "$LIB_TOP/scripts/kafka.sh" "$@"
+}
+
+# kafka_nodes_ok: every node of the cluster runs, or is marked expected down.
+kafka_nodes_ok() {
+    local id pid
+    for id in $(cat "$KAFKA_DIR/nodes"); do
+        [ -e "$KAFKA_DIR/node-$id/expected-down" ] && continue
+        pid=$(cat "$KAFKA_DIR/node-$id/pid" 2>/dev/null) || return 1
+        kill -0 "$pid" 2>/dev/null || { LIB_DEAD_NODE=$id; return 1; }
+    done
+}
+
+use_kafka() {
+    if [ -z "${KAFKA_DIR:-}" ] || ! [ -f "$KAFKA_DIR/bootstrap" ]; then
+        KAFKA_DIR=$TEST_TMP/kafka
+        LIB_OWN_KAFKA=1
+        kafka start >"$TEST_TMP/kafka.start" || fail "could not start Apache Kafka"
+    fi
+    export KAFKA_DIR
+    kafka status >/dev/null || fail "the Kafka cluster in $KAFKA_DIR is not whole: $(kafka status)"
+    BOOTSTRAP=$(cat "$KAFKA_DIR/bootstrap")
+    export BOOTSTRAP
+    lib_watch "a Kafka node" '$KAFKA_DIR/node-$LIB_DEAD_NODE/log' kafka_nodes_ok
+}
+
+kafka_topic() {
+    kafka topic "$@" || fail "could not create topic $1"
+}
+
+kafka_restore() {
+    local id
+    for id in $(cat "$KAFKA_DIR/broker-ids"); do
+        kafka resume "$id" 2>/dev/null || true
+        [ -e "$KAFKA_DIR/node-$id/expected-down" ] && kafka start-broker "$id"
+    done
+    return 0
 }
