@@ -116,6 +116,19 @@ $(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock: $(BIN_DIR)/%: $(BUILD)/obj/tools/%
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_RDK)
 
+# chute-bench's Java producer (tools/java-bench), not part of `build`: Maven
+# fetches kafka-clients from Maven Central the first time.  The jar and its
+# lib/ land in BUILD/java-bench, where chute-bench looks for them.
+JAVA_BENCH_JAR := $(BUILD)/java-bench/chute-java-bench.jar
+JAVA_BENCH_SRC := tools/java-bench/pom.xml \
+                  $(wildcard tools/java-bench/src/main/java/chute/bench/*.java)
+.PHONY: java-bench
+java-bench: $(JAVA_BENCH_JAR)
+$(JAVA_BENCH_JAR): $(JAVA_BENCH_SRC)
+	mvn -q -B -Dstyle.color=never -f tools/java-bench/pom.xml package \
+	    -Dbench.out=$(abspath $(BUILD))/java-bench
+	@touch $@
+
 # ---- tests -----------------------------------------------------------------
 $(BUILD)/tests/test_%: $(BUILD)/obj/tests/test_%.o $(INTERNAL)
 	@mkdir -p $(dir $@)
