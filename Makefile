@@ -116,6 +116,9 @@ $(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock: $(BIN_DIR)/%: $(BUILD)/obj/tools/%
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_RDK)
 
+# chute-bench's child side for the Java producer and kafka-python.
+$(BIN_DIR)/chute-bench: $(BUILD)/obj/tools/bench_peer.o
+
 # chute-bench's Java producer (tools/java-bench), not part of `build`: Maven
 # fetches kafka-clients from Maven Central the first time.  The jar and its
 # lib/ land in BUILD/java-bench, where chute-bench looks for them.
@@ -125,7 +128,7 @@ JAVA_BENCH_SRC := tools/java-bench/pom.xml \
 .PHONY: java-bench
 java-bench: $(JAVA_BENCH_JAR)
 $(JAVA_BENCH_JAR): $(JAVA_BENCH_SRC)
-	mvn -q -B -Dstyle.color=never -f tools/java-bench/pom.xml package \
+	mvn -q -B -f tools/java-bench/pom.xml package \
 	    -Dbench.out=$(abspath $(BUILD))/java-bench
 	@touch $@
 

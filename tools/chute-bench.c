@@ -1,31 +1,49 @@
 /*
- * chute-bench: one workload through chute and through librdkafka's producer,
- * one after the other, into the same cluster, with comparable numbers.
+ * chute-bench: one workload through chute, librdkafka's producer, Kafka's
+ * Java producer and kafka-python, one after the other, into the same
+ * cluster, with comparable numbers.
  *
- *   chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] [-S SIZE] [-t TOPIC]
- *               [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
- *               [-r RUNS] [--only chute|rdkafka]
+ *   chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] [-N PRODUCER=RECORDS]...
+ *               [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
+ *               [-r RUNS] [--only PRODUCER,...|all] [--warmup RECORDS]
+ *               [--java-jar FILE] [--kafka-python FILE]
  *
- * Workload: RECORDS keyed records (KEYS distinct keys, in turn), values of
- * SIZE bytes whose first 8 bytes are the record number.  librdkafka runs with
- * lz4, linger.ms=5, acks=all, idempotence (chute's default) and the
- * murmur2_random partitioner; the chute side gets its compression and linger
- * from chuted's own configuration.
+ * PRODUCER is chute, rdkafka, java or kafka-python; by default chute and
+ * rdkafka run.  Workload: RECORDS keyed records (KEYS distinct keys, in
+ * turn), values of SIZE bytes whose first 8 bytes are the record number;
+ * -N PRODUCER=RECORDS gives one producer fewer (kafka-python is slow), and
+ * every figure is per record or per second.  librdkafka and the Java
+ * producer run with lz4, linger.ms=5, acks=all, idempotence (chute's
+ * default) and 5 requests in flight, keyed records going where Kafka's Java
+ * client puts them (murmur2); kafka-python likewise but without idempotence,
+ * which its 2.0.2 lacks.  Their other settings are each client's defaults.
+ * The chute side gets its compression and linger from chuted's own
+ * configuration.  The Java producer is tools/java-bench (`make java-bench`),
+ * kafka-python runs tools/bench_kafka_python.py under /usr/bin/python3;
+ * bench_peer.c drives both.
  *
  * Each producer runs in child processes that set up, report ready, and wait
  * for a common start; the clock runs from that start until every child has
- * flushed.  CPU is user+sys of everything on the producing side: the child
- * processes (RUSAGE_CHILDREN, set-up included) and, for chute, the worker
- * processes, read from /proc/PID/stat at the start and at the end (-P, or
- * the workers the instance reports on its control socket).  Send latency is sampled on
- * every 16th call.  For librdkafka one send is the producev() call including
- * its poll-and-retry on a full queue, as chute_send() includes its blocking.
+ * flushed.  The Java and Python programs first send --warmup records (5000)
+ * unmeasured and flush them, so that the JVM has compiled its send path.
+ * CPU is user+sys of everything on the producing side from the common start
+ * to the end: the child processes (RUSAGE_CHILDREN, less what each used
+ * before the start; the Java and Python programs report their own CPU from
+ * the start) and, for chute, the worker processes, read from /proc/PID/stat
+ * at the start and at the end (-P, or the workers the instance reports on
+ * its control socket).  What the producing side used outside that span (JVM
+ * start-up, connecting, warm-up) is printed as setup_cpu_ms.  Send latency
+ * is sampled on every 16th call.  For librdkafka one send is the producev()
+ * call including its poll-and-retry on a full queue, as chute_send()
+ * includes its blocking and the Java producer's send() its own.
  *
- * Output: one line per producer, then a ratio line when both ran.  With
- * -r RUNS the two alternate RUNS times and three "median" lines follow: the
- * median of each figure per producer and of the per-run ratios.  Exits 1
- * if any record failed or a producer could not run, 2 on bad usage.
+ * Output: one line per producer, then a ratio line chute/OTHER for each
+ * other producer when chute ran.  With -r RUNS the producers alternate RUNS
+ * times and "median" lines follow: the median of each figure per producer
+ * and of the per-run ratios.  Exits 1 if any record failed or a producer
+ * could not run, 2 on bad usage.
  */
+#include "tools/bench.h"
 #include "common/log.h"
 #include "proto/ctlmsg.h"
 #include "shm/chute.h"
@@ -43,60 +61,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_SAMPLE_EVERY 16
 #define BENCH_MAX_WORKERS 256
-#define BENCH_KEY_LEN 16
-
-enum bench_only { BENCH_BOTH, BENCH_CHUTE, BENCH_RDKAFKA };
-
-struct bench_opts {
-    const char *bootstrap;
-    const char *name;
-    const char *topic;
-    long records;
-    long size;
-    long keys;
-    long clients;
-    const char *pids; /* -P, or NULL to scan /proc */
-    enum bench_only only;
-    long runs;
-};
-
-/* What the workload looks like, built before any clock starts. */
-struct bench_load {
-    char *keys; /* keys * BENCH_KEY_LEN bytes, each NUL-padded */
-    size_t *key_lens;
-    char *value;
-};
-
-/* What one child process sends back through its pipe, then its samples. */
-struct bench_report {
-    uint64_t sent;
-    uint64_t failed;
-    uint64_t bytes;
-    uint64_t nsamples;
-};
-
-/* One child's share of the work and where it keeps its numbers. */
-struct bench_share {
-    const struct bench_opts *o;
-    const struct bench_load *load;
-    long first, step, count; /* records first, first+step, ... */
-    uint64_t *samples;
-    struct bench_report rep;
-    int ready_fd, go_fd;
-};
+#define BENCH_ALL         ((1u << BENCH_PRODUCERS) - 1)
 
 typedef int (*bench_body_fn)(struct bench_share *sh);
 
 struct bench_result {
     const char *producer;
-    uint64_t records, bytes, failed, cpu_ns, p50, p99;
+    uint64_t records, bytes, failed, cpu_ns, setup_cpu_ns, p50, p99;
     double secs;
     int ok;
 };
 
-static uint64_t bench_now_ns(void)
+uint64_t bench_now_ns(void)
 {
     struct timespec ts;
 
@@ -133,9 +110,17 @@ static size_t bench_record(const struct bench_share *sh, long i, char *value,
     return sh->load->key_lens[k];
 }
 
-/* Waits for the parent's start signal: EOF on the go pipe. */
-static int bench_wait_go(struct bench_share *sh)
+uint64_t bench_cpu_ns(const struct rusage *ru)
 {
+    return (uint64_t)(ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) *
+               1000000000u +
+           (uint64_t)(ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) * 1000u;
+}
+
+/* The start signal is EOF on the go pipe. */
+int bench_wait_go(struct bench_share *sh)
+{
+    struct rusage ru;
     char c;
 
     if (write(sh->ready_fd, "r", 1) != 1)
@@ -143,6 +128,8 @@ static int bench_wait_go(struct bench_share *sh)
     close(sh->ready_fd); /* so a sibling's death reads as EOF */
     while (read(sh->go_fd, &c, 1) < 0 && errno == EINTR)
         ;
+    getrusage(RUSAGE_SELF, &ru); /* every thread's, librdkafka's too */
+    sh->rep.setup_cpu_ns = bench_cpu_ns(&ru);
     return 0;
 }
 
@@ -398,8 +385,7 @@ static uint64_t bench_children_cpu_ns(void)
     struct rusage ru;
 
     getrusage(RUSAGE_CHILDREN, &ru);
-    return (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000u +
-           (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000u;
+    return bench_cpu_ns(&ru);
 }
 
 /* Reads or writes exactly len bytes; -1 on error or early EOF. */
@@ -429,6 +415,8 @@ static void bench_child(struct bench_share *sh, bench_body_fn body,
     sh->samples = calloc((size_t)(sh->count / BENCH_SAMPLE_EVERY + 1),
                          sizeof(*sh->samples));
     rc = sh->samples ? body(sh) : -1;
+    if (!sh->rep.end_ns)
+        sh->rep.end_ns = bench_now_ns();
     if (rc == 0 &&
         bench_xfer(result_fd, &sh->rep, sizeof(sh->rep), 1) == 0 &&
         bench_xfer(result_fd, sh->samples,
@@ -441,6 +429,7 @@ struct bench_run {
     const struct bench_opts *o;
     const struct bench_load *load;
     bench_body_fn body;
+    long records;
     int nchildren;
     pid_t *pids;
     int *result_fds;
@@ -456,8 +445,7 @@ static int bench_fork_one(struct bench_run *r, int idx, int ready_w, int go_r)
                              .step = r->nchildren};
     int res[2];
 
-    sh.count = r->o->records / r->nchildren +
-               (idx < r->o->records % r->nchildren);
+    sh.count = r->records / r->nchildren + (idx < r->records % r->nchildren);
     if (pipe(res) < 0)
         return -1;
     r->pids[idx] = fork();
@@ -496,12 +484,14 @@ static int bench_spawn(struct bench_run *r)
     return rc;
 }
 
-/* Reads every child's report and samples; fills the totals. */
-static int bench_collect(struct bench_run *r, struct bench_result *res)
+/* Reads every child's report and samples; fills the totals and *end_ns,
+ * when the last child was done. */
+static int bench_collect(struct bench_run *r, struct bench_result *res,
+                         uint64_t *end_ns)
 {
     int rc = 0;
 
-    r->samples = malloc(((size_t)r->o->records / BENCH_SAMPLE_EVERY +
+    r->samples = malloc(((size_t)r->records / BENCH_SAMPLE_EVERY +
                          (size_t)r->nchildren) * sizeof(*r->samples));
     for (int i = 0; i < r->nchildren; i++) {
         struct bench_report rep;
@@ -518,6 +508,9 @@ static int bench_collect(struct bench_run *r, struct bench_result *res)
         res->records += rep.sent;
         res->bytes += rep.bytes;
         res->failed += rep.failed;
+        res->setup_cpu_ns += rep.setup_cpu_ns;
+        if (rep.end_ns > *end_ns)
+            *end_ns = rep.end_ns;
     }
     return rc;
 }
@@ -579,12 +572,20 @@ static uint64_t bench_workers_delta(const pid_t *pids, int n,
     return sum;
 }
 
+/* What the reaped children used since cpu0, less their set-up. */
+static uint64_t bench_children_span(uint64_t cpu0, uint64_t setup)
+{
+    uint64_t used = bench_children_cpu_ns() - cpu0;
+
+    return used > setup ? used - setup : 0;
+}
+
 /* Runs one producer in nchildren processes; workers: pids to charge. */
 static int bench_measure(struct bench_run *r, const pid_t *workers,
                          int nworkers, struct bench_result *res)
 {
     int64_t wcpu[BENCH_MAX_WORKERS];
-    uint64_t cpu0 = bench_children_cpu_ns(), t0;
+    uint64_t cpu0 = bench_children_cpu_ns(), t0, end = 0;
     int rc;
 
     r->pids = calloc((size_t)r->nchildren, sizeof(*r->pids));
@@ -600,129 +601,16 @@ static int bench_measure(struct bench_run *r, const pid_t *workers,
     t0 = bench_now_ns();
     close(r->go_fd);
     if (rc == 0)
-        rc = bench_collect(r, res);
-    res->secs = (double)(bench_now_ns() - t0) / 1e9;
+        rc = bench_collect(r, res, &end);
+    res->secs = (double)((end > t0 ? end : bench_now_ns()) - t0) / 1e9;
     res->cpu_ns = bench_workers_delta(workers, nworkers, wcpu);
     bench_reap(r);
-    res->cpu_ns += bench_children_cpu_ns() - cpu0;
+    res->cpu_ns += bench_children_span(cpu0, res->setup_cpu_ns);
     bench_percentiles(r, res);
     free(r->pids);
     free(r->result_fds);
     free(r->samples);
     return rc;
-}
-
-static void bench_print(const struct bench_result *r)
-{
-    double n = r->records ? (double)r->records : 1;
-
-    printf("producer=%s records=%llu bytes=%llu secs=%.3f rec_per_s=%.0f "
-           "cpu_ns_per_rec=%.1f send_ns_p50=%llu send_ns_p99=%llu\n",
-           r->producer, (unsigned long long)r->records,
-           (unsigned long long)r->bytes, r->secs,
-           r->secs > 0 ? (double)r->records / r->secs : 0,
-           (double)r->cpu_ns / n, (unsigned long long)r->p50,
-           (unsigned long long)r->p99);
-    fflush(stdout);
-}
-
-static double bench_ratio(double a, double b)
-{
-    return b > 0 ? a / b : 0;
-}
-
-static void bench_print_ratio(const struct bench_result *c,
-                              const struct bench_result *k)
-{
-    double cn = c->records ? (double)c->records : 1;
-    double kn = k->records ? (double)k->records : 1;
-
-    printf("ratio chute/librdkafka rec_per_s=%.3f cpu_ns_per_rec=%.3f "
-           "send_ns_p50=%.3f send_ns_p99=%.3f\n",
-           bench_ratio((double)c->records / c->secs,
-                       (double)k->records / k->secs),
-           bench_ratio((double)c->cpu_ns / cn, (double)k->cpu_ns / kn),
-           bench_ratio((double)c->p50, (double)k->p50),
-           bench_ratio((double)c->p99, (double)k->p99));
-}
-
-static int bench_one(const struct bench_opts *o, const struct bench_load *l,
-                     int chute, struct bench_result *res)
-{
-    struct bench_run r = {.o = o, .load = l};
-    pid_t workers[BENCH_MAX_WORKERS];
-    int nworkers = 0;
-
-    res->producer = chute ? "chute" : "librdkafka";
-    r.body = chute ? bench_chute_body : bench_rdk_body;
-    r.nchildren = chute ? (int)o->clients : 1;
-    if (chute) {
-        nworkers = bench_find_workers(o, workers);
-        log_info("charging the CPU of %d chute-worker processes", nworkers);
-        if (!nworkers)
-            log_warn("no chute-worker process found: worker CPU not counted");
-    }
-    res->ok = bench_measure(&r, workers, nworkers, res) == 0;
-    if (res->ok)
-        bench_print(res);
-    return res->ok && !res->failed ? 0 : -1;
-}
-
-/* ---- options ---------------------------------------------------------------------- */
-
-static void bench_usage(void)
-{
-    fprintf(stderr,
-            "usage: chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] "
-            "[-S SIZE] [-t TOPIC]\n"
-            "                   [-k KEYS] [-c CLIENTS] [-P PID,PID,...] "
-            "[-r RUNS] [--only chute|rdkafka]\n");
-    exit(2);
-}
-
-static long bench_num(const char *s, long min)
-{
-    char *end;
-    long v;
-
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < min)
-        bench_usage();
-    return v;
-}
-
-static void bench_parse(int argc, char **argv, struct bench_opts *o)
-{
-    static const struct option longopts[] = {
-        {"only", required_argument, NULL, 'O'}, {NULL, 0, NULL, 0}};
-    int opt;
-
-    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:h", longopts,
-                              NULL)) != -1) {
-        switch (opt) {
-        case 'b': o->bootstrap = optarg; break;
-        case 'n': o->name = optarg; break;
-        case 'N': o->records = bench_num(optarg, 1); break;
-        case 'S': o->size = bench_num(optarg, 0); break;
-        case 't': o->topic = optarg; break;
-        case 'k': o->keys = bench_num(optarg, 1); break;
-        case 'c': o->clients = bench_num(optarg, 1); break;
-        case 'P': o->pids = optarg; break;
-        case 'r': o->runs = bench_num(optarg, 1); break;
-        case 'O':
-            if (!strcmp(optarg, "chute"))
-                o->only = BENCH_CHUTE;
-            else if (!strcmp(optarg, "rdkafka"))
-                o->only = BENCH_RDKAFKA;
-            else
-                bench_usage();
-            break;
-        default: bench_usage();
-        }
-    }
-    if (!o->bootstrap || optind != argc || o->clients > o->records)
-        bench_usage();
 }
 
 /* ---- medians over several runs ---------------------------------------------------- */
@@ -740,6 +628,21 @@ static struct bench_rates bench_rates_of(const struct bench_result *r)
     return (struct bench_rates){{r->secs > 0 ? (double)r->records / r->secs : 0,
                                  (double)r->cpu_ns / n, (double)r->p50,
                                  (double)r->p99}};
+}
+
+static double bench_ratio(double a, double b)
+{
+    return b > 0 ? a / b : 0;
+}
+
+static struct bench_rates bench_rates_ratio(const struct bench_rates *a,
+                                            const struct bench_rates *b)
+{
+    struct bench_rates q;
+
+    for (int f = 0; f < RATES; f++)
+        q.v[f] = bench_ratio(a->v[f], b->v[f]);
+    return q;
 }
 
 static int bench_cmp_double(const void *a, const void *b)
@@ -765,76 +668,285 @@ static struct bench_rates bench_medians(const struct bench_rates *r, long n)
     return m;
 }
 
-static void bench_print_medians(const char *what, long runs,
-                                const struct bench_rates *m)
+/* "PREFIX rec_per_s=... cpu_ns_per_rec=... send_ns_p50=... send_ns_p99=..." */
+static void bench_print_rates(const char *prefix, const struct bench_rates *m)
 {
-    printf("median %s runs=%ld rec_per_s=%.3f cpu_ns_per_rec=%.3f "
-           "send_ns_p50=%.3f send_ns_p99=%.3f\n",
-           what, runs, m->v[RATE_REC_PER_S], m->v[RATE_CPU_NS_PER_REC],
+    printf("%s rec_per_s=%.3f cpu_ns_per_rec=%.3f send_ns_p50=%.3f "
+           "send_ns_p99=%.3f\n",
+           prefix, m->v[RATE_REC_PER_S], m->v[RATE_CPU_NS_PER_REC],
            m->v[RATE_P50], m->v[RATE_P99]);
 }
 
-/* With -r RUNS: chute and librdkafka alternate, then the median of each
- * figure per producer and the median of the per-run ratios. */
-static void bench_summary(const struct bench_rates *c,
-                          const struct bench_rates *k, long runs)
-{
-    struct bench_rates *ratio = calloc((size_t)runs, sizeof(*ratio));
+/* ---- the producers and their output ------------------------------------------------ */
 
-    if (!ratio)
-        return;
-    for (long i = 0; i < runs; i++)
-        for (int f = 0; f < RATES; f++)
-            ratio[i].v[f] = bench_ratio(c[i].v[f], k[i].v[f]);
-    struct bench_rates mc = bench_medians(c, runs), mk = bench_medians(k, runs),
-                       mr = bench_medians(ratio, runs);
-    bench_print_medians("producer=chute", runs, &mc);
-    bench_print_medians("producer=librdkafka", runs, &mk);
-    bench_print_medians("ratio chute/librdkafka", runs, &mr);
+struct bench_kind {
+    const char *opt;   /* its name in --only and -N PRODUCER=RECORDS */
+    const char *label; /* producer= in the output */
+    bench_body_fn body;
+    int idempotent;
+    int warms_up; /* sends --warmup records before the start */
+};
+
+static const struct bench_kind bench_kinds[BENCH_PRODUCERS] = {
+    [BENCH_CHUTE] = {"chute", "chute", bench_chute_body, 1, 0},
+    [BENCH_RDKAFKA] = {"rdkafka", "librdkafka", bench_rdk_body, 1, 0},
+    [BENCH_JAVA] = {"java", "java", peer_java_body, 1, 1},
+    [BENCH_KAFKA_PYTHON] = {"kafka-python", "kafka-python", peer_python_body,
+                            0, 1},
+};
+
+static void bench_print(const struct bench_opts *o,
+                        const struct bench_result *r, enum bench_producer p)
+{
+    struct bench_rates m = bench_rates_of(r);
+
+    printf("producer=%s records=%llu failed=%llu bytes=%llu secs=%.3f "
+           "rec_per_s=%.0f cpu_ns_per_rec=%.1f send_ns_p50=%llu "
+           "send_ns_p99=%llu setup_cpu_ms=%.0f warmup=%ld idempotence=%s\n",
+           r->producer, (unsigned long long)r->records,
+           (unsigned long long)r->failed, (unsigned long long)r->bytes,
+           r->secs, m.v[RATE_REC_PER_S], m.v[RATE_CPU_NS_PER_REC],
+           (unsigned long long)r->p50, (unsigned long long)r->p99,
+           (double)r->setup_cpu_ns / 1e6,
+           bench_kinds[p].warms_up ? o->warmup : 0,
+           bench_kinds[p].idempotent ? "yes" : "no");
+    fflush(stdout);
+}
+
+static void bench_print_ratio(const struct bench_result *c,
+                              const struct bench_result *k)
+{
+    struct bench_rates a = bench_rates_of(c), b = bench_rates_of(k);
+    struct bench_rates q = bench_rates_ratio(&a, &b);
+    char prefix[64];
+
+    snprintf(prefix, sizeof(prefix), "ratio chute/%s", k->producer);
+    bench_print_rates(prefix, &q);
+}
+
+static int bench_one(const struct bench_opts *o, const struct bench_load *l,
+                     enum bench_producer p, struct bench_result *res)
+{
+    struct bench_run r = {.o = o, .load = l, .body = bench_kinds[p].body,
+                          .records = o->records[p], .nchildren = 1};
+    pid_t workers[BENCH_MAX_WORKERS];
+    int nworkers = 0;
+
+    res->producer = bench_kinds[p].label;
+    if (p == BENCH_CHUTE) {
+        r.nchildren = (int)o->clients;
+        nworkers = bench_find_workers(o, workers);
+        log_info("charging the CPU of %d chute-worker processes", nworkers);
+        if (!nworkers)
+            log_warn("no chute-worker process found: worker CPU not counted");
+    }
+    res->ok = bench_measure(&r, workers, nworkers, res) == 0;
+    if (res->ok)
+        bench_print(o, res, p);
+    return res->ok && !res->failed ? 0 : -1;
+}
+
+/* One run: each selected producer in turn, then the ratios to chute. */
+static int bench_round(const struct bench_opts *o, const struct bench_load *l,
+                       struct bench_rates *const *rates, long run,
+                       uint64_t *failed)
+{
+    struct bench_result res[BENCH_PRODUCERS] = {{0}};
+    int rc = 0;
+
+    for (int p = 0; p < BENCH_PRODUCERS; p++) {
+        if (!(o->only & 1u << p))
+            continue;
+        rc |= bench_one(o, l, (enum bench_producer)p, &res[p]);
+        rates[p][run] = bench_rates_of(&res[p]);
+        failed[p] += res[p].failed;
+    }
+    for (int p = BENCH_CHUTE + 1; p < BENCH_PRODUCERS; p++)
+        if (res[BENCH_CHUTE].ok && res[p].ok)
+            bench_print_ratio(&res[BENCH_CHUTE], &res[p]);
+    return rc;
+}
+
+/* With -r RUNS: the median of each figure per producer, then the median
+ * of the per-run ratios chute/OTHER. */
+static void bench_summary(const struct bench_opts *o,
+                          struct bench_rates *const *rates)
+{
+    struct bench_rates *ratio = calloc((size_t)o->runs, sizeof(*ratio)), m;
+    char prefix[96];
+
+    for (int p = 0; ratio && p < BENCH_PRODUCERS; p++) {
+        if (!(o->only & 1u << p))
+            continue;
+        m = bench_medians(rates[p], o->runs);
+        snprintf(prefix, sizeof(prefix), "median producer=%s runs=%ld",
+                 bench_kinds[p].label, o->runs);
+        bench_print_rates(prefix, &m);
+    }
+    for (int p = BENCH_CHUTE + 1; ratio && p < BENCH_PRODUCERS; p++) {
+        if (!(o->only & 1u << BENCH_CHUTE) || !(o->only & 1u << p))
+            continue;
+        for (long i = 0; i < o->runs; i++)
+            ratio[i] = bench_rates_ratio(&rates[BENCH_CHUTE][i], &rates[p][i]);
+        m = bench_medians(ratio, o->runs);
+        snprintf(prefix, sizeof(prefix), "median ratio chute/%s runs=%ld",
+                 bench_kinds[p].label, o->runs);
+        bench_print_rates(prefix, &m);
+    }
     free(ratio);
+}
+
+static void bench_log_failed(const struct bench_opts *o,
+                             const uint64_t *failed)
+{
+    char line[256];
+    size_t n = 0;
+
+    for (int p = 0; p < BENCH_PRODUCERS && n < sizeof(line); p++)
+        if (o->only & 1u << p)
+            n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %llu",
+                                  n ? ", " : "", bench_kinds[p].label,
+                                  (unsigned long long)failed[p]);
+    log_error("failed records: %s", line);
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+static void bench_usage(void)
+{
+    fprintf(stderr,
+            "usage: chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] "
+            "[-N PRODUCER=RECORDS]...\n"
+            "                   [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] "
+            "[-P PID,PID,...] [-r RUNS]\n"
+            "                   [--only PRODUCER,...|all] "
+            "[--warmup RECORDS] [--java-jar FILE]\n"
+            "                   [--kafka-python FILE]\n"
+            "PRODUCER: chute, rdkafka, java, kafka-python "
+            "(default: chute,rdkafka)\n");
+    exit(2);
+}
+
+static long bench_num(const char *s, long min)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min)
+        bench_usage();
+    return v;
+}
+
+/* The producer named by the len bytes at s (its --only name). */
+static enum bench_producer bench_kind_find(const char *s, size_t len)
+{
+    for (int p = 0; p < BENCH_PRODUCERS; p++)
+        if (strlen(bench_kinds[p].opt) == len &&
+            !strncmp(s, bench_kinds[p].opt, len))
+            return (enum bench_producer)p;
+    bench_usage();
+    return BENCH_PRODUCERS;
+}
+
+/* --only chute,java,...  or  --only all */
+static unsigned bench_parse_only(const char *s)
+{
+    unsigned only = 0;
+
+    if (!strcmp(s, "all"))
+        return BENCH_ALL;
+    for (const char *p = s;; p++) {
+        size_t len = strcspn(p, ",");
+
+        only |= 1u << bench_kind_find(p, len);
+        p += len;
+        if (!*p)
+            return only;
+    }
+}
+
+/* -N RECORDS sets *all; -N PRODUCER=RECORDS one producer's count. */
+static void bench_parse_records(const char *s, long *all, long *one)
+{
+    const char *eq = strchr(s, '=');
+
+    if (eq)
+        one[bench_kind_find(s, (size_t)(eq - s))] = bench_num(eq + 1, 1);
+    else
+        *all = bench_num(s, 1);
+}
+
+static void bench_parse(int argc, char **argv, struct bench_opts *o)
+{
+    static const struct option longopts[] = {
+        {"only", required_argument, NULL, 'O'},
+        {"warmup", required_argument, NULL, 'W'},
+        {"java-jar", required_argument, NULL, 'J'},
+        {"kafka-python", required_argument, NULL, 'Y'},
+        {NULL, 0, NULL, 0}};
+    long all = 1000000, one[BENCH_PRODUCERS] = {0};
+    int opt;
+
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:h", longopts,
+                              NULL)) != -1) {
+        switch (opt) {
+        case 'b': o->bootstrap = optarg; break;
+        case 'n': o->name = optarg; break;
+        case 'N': bench_parse_records(optarg, &all, one); break;
+        case 'S': o->size = bench_num(optarg, 0); break;
+        case 't': o->topic = optarg; break;
+        case 'k': o->keys = bench_num(optarg, 1); break;
+        case 'c': o->clients = bench_num(optarg, 1); break;
+        case 'P': o->pids = optarg; break;
+        case 'r': o->runs = bench_num(optarg, 1); break;
+        case 'O': o->only = bench_parse_only(optarg); break;
+        case 'W': o->warmup = bench_num(optarg, 0); break;
+        case 'J': o->java_jar = optarg; break;
+        case 'Y': o->python_bench = optarg; break;
+        default: bench_usage();
+        }
+    }
+    for (int p = 0; p < BENCH_PRODUCERS; p++)
+        o->records[p] = one[p] ? one[p] : all;
+    if (!o->bootstrap || optind != argc || !o->only ||
+        o->clients > o->records[BENCH_CHUTE])
+        bench_usage();
 }
 
 int main(int argc, char **argv)
 {
-    struct bench_opts o = {.name = "default", .topic = "bench",
-                           .records = 1000000, .size = 100, .keys = 1000,
-                           .clients = 1, .only = BENCH_BOTH, .runs = 1};
-    struct bench_result chute = {0}, rdk = {0};
-    struct bench_rates *cr, *kr;
-    uint64_t failed_chute = 0, failed_rdk = 0;
+    struct bench_opts o = {.name = "default", .topic = "bench", .size = 100,
+                           .keys = 1000, .clients = 1, .runs = 1,
+                           .only = 1u << BENCH_CHUTE | 1u << BENCH_RDKAFKA,
+                           .warmup = 5000};
+    struct bench_rates *rates[BENCH_PRODUCERS];
+    uint64_t failed[BENCH_PRODUCERS] = {0}, failures = 0;
     struct bench_load load;
     int rc = 0;
 
     log_set_role("bench");
     bench_parse(argc, argv, &o);
-    cr = calloc((size_t)o.runs, sizeof(*cr));
-    kr = calloc((size_t)o.runs, sizeof(*kr));
-    if (!cr || !kr || bench_load_init(&load, &o) < 0) {
+    if (peer_locate(&o) < 0)
+        return 1;
+    for (int p = 0; p < BENCH_PRODUCERS; p++)
+        if (!(rates[p] = calloc((size_t)o.runs, sizeof(*rates[p]))))
+            rc = -1;
+    if (rc || bench_load_init(&load, &o) < 0) {
         log_error("out of memory");
         return 1;
     }
-    for (long run = 0; run < o.runs; run++) {
-        chute = (struct bench_result){0};
-        rdk = (struct bench_result){0};
-        if (o.only != BENCH_RDKAFKA)
-            rc |= bench_one(&o, &load, 1, &chute);
-        if (o.only != BENCH_CHUTE)
-            rc |= bench_one(&o, &load, 0, &rdk);
-        if (chute.ok && rdk.ok)
-            bench_print_ratio(&chute, &rdk);
-        cr[run] = bench_rates_of(&chute);
-        kr[run] = bench_rates_of(&rdk);
-        failed_chute += chute.failed;
-        failed_rdk += rdk.failed;
+    for (long run = 0; run < o.runs; run++)
+        rc |= bench_round(&o, &load, rates, run, failed);
+    if (o.runs > 1 && !rc)
+        bench_summary(&o, rates);
+    for (int p = 0; p < BENCH_PRODUCERS; p++) {
+        failures += failed[p];
+        free(rates[p]);
     }
-    if (o.runs > 1 && o.only == BENCH_BOTH && !rc)
-        bench_summary(cr, kr, o.runs);
-    free(cr);
-    free(kr);
-    if (failed_chute || failed_rdk)
-        log_error("failed records: chute %llu, librdkafka %llu",
-                  (unsigned long long)failed_chute,
-                  (unsigned long long)failed_rdk);
+    if (failures)
+        bench_log_failed(&o, failed);
     free(load.keys);
     free(load.key_lens);
     free(load.value);

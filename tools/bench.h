@@ -1,0 +1,95 @@
+/*
+ * bench.h: what the parts of chute-bench share: its options, the workload,
+ * one producing child's share of the work and what the child reports back.
+ * chute-bench.c runs the children and prints the figures; bench_peer.c is
+ * the child's side for producers that are programs of their own (Kafka's
+ * Java producer, kafka-python).
+ */
+#ifndef CHUTE_TOOLS_BENCH_H
+#define CHUTE_TOOLS_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define BENCH_SAMPLE_EVERY 16
+#define BENCH_KEY_LEN      16
+
+/* In the order a run goes through them. */
+enum bench_producer {
+    BENCH_CHUTE,
+    BENCH_RDKAFKA,
+    BENCH_JAVA,
+    BENCH_KAFKA_PYTHON,
+    BENCH_PRODUCERS
+};
+
+struct bench_opts {
+    const char *bootstrap;
+    const char *name;
+    const char *topic;
+    long records[BENCH_PRODUCERS]; /* -N, or -N PRODUCER=RECORDS */
+    long size;
+    long keys;
+    long clients;
+    const char *pids;       /* -P, or NULL to ask the instance */
+    unsigned only;          /* bit (1 << producer) for each that runs */
+    long runs;
+    long warmup;            /* records the peers send before the start */
+    const char *java_jar;   /* --java-jar, else found by peer_locate() */
+    const char *python_bench; /* --kafka-python, else likewise */
+};
+
+/* What the workload looks like, built before any clock starts. */
+struct bench_load {
+    char *keys; /* keys * BENCH_KEY_LEN bytes, each NUL-padded */
+    size_t *key_lens;
+    char *value;
+};
+
+/* What one child process sends back through its pipe, then its samples.
+ * setup_cpu_ns is the CPU its side spent outside the measured span (before
+ * the start, and a peer program's exit), which the parent takes off the
+ * children's total; end_ns (CLOCK_MONOTONIC) is when its last record was
+ * resolved. */
+struct bench_report {
+    uint64_t sent;
+    uint64_t failed;
+    uint64_t bytes;
+    uint64_t nsamples;
+    uint64_t setup_cpu_ns;
+    uint64_t end_ns;
+};
+
+/* One child's share of the work and where it keeps its numbers. */
+struct bench_share {
+    const struct bench_opts *o;
+    const struct bench_load *load;
+    long first, step, count; /* records first, first+step, ... */
+    uint64_t *samples;       /* room for count / BENCH_SAMPLE_EVERY + 1 */
+    struct bench_report rep;
+    int ready_fd, go_fd;
+};
+
+struct rusage;
+
+uint64_t bench_now_ns(void);
+
+/* user + sys of a struct rusage, in ns. */
+uint64_t bench_cpu_ns(const struct rusage *ru);
+
+/* Reports ready, waits for the common start and notes the CPU used so
+ * far as set-up; -1 if the parent is gone. */
+int bench_wait_go(struct bench_share *sh);
+
+/* Child bodies of the producers that are programs of their own: start the
+ * program, relay ready and start, read its figures.  0, or -1 with the
+ * reason logged. */
+int peer_java_body(struct bench_share *sh);
+int peer_python_body(struct bench_share *sh);
+
+/* Fills in the program paths o does not give, from where chute-bench runs,
+ * and checks that the selected peers' programs exist; -1 (logged, naming
+ * what builds it) if one does not. */
+int peer_locate(struct bench_opts *o);
+
+#endif
