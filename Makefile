@@ -59,7 +59,8 @@ FUZZ_TARGETS := ring record kafka ctlmsg
 # `make unit` runs over its corpus: inputs that once crashed stay tests.
 FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZ_TARGETS))
 
-.PHONY: all deps test unit integration demo install clean asan fuzz format
+.PHONY: all deps test unit integration demo demo-kafka kafka-start kafka-stop \
+        install clean asan fuzz format
 # Keep objects make would otherwise treat as intermediate and delete.
 .SECONDARY:
 all: deps
@@ -198,6 +199,18 @@ fuzz: deps
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@./scripts/demo.sh $(BUILD)
+
+# The same demo against a real Apache Kafka cluster (scripts/kafka.sh).
+demo-kafka: deps
+	@$(MAKE) --no-print-directory build
+	@./scripts/demo.sh $(BUILD) --kafka
+
+# A real Apache Kafka cluster on loopback for your own use (KAFKA_DIR,
+# default /tmp/chute-kafka; KAFKA_VERSION): prints the bootstrap list.
+kafka-start: deps
+	@./scripts/kafka.sh start
+kafka-stop:
+	@./scripts/kafka.sh stop
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -1,16 +1,21 @@
 #!/bin/bash
-# demo.sh BUILD_DIR: chute end to end on loopback.
+# demo.sh BUILD_DIR [--kafka]: chute end to end on loopback.
 #
 # Starts the bundled mock Kafka cluster (3 brokers, topic "demo" with 6
-# partitions), chuted with 2 workers under the instance name "demo" (lz4),
+# partitions) or, with --kafka, a real Apache Kafka cluster from
+# scripts/kafka.sh (one controller, 3 brokers; the jars are fetched from
+# Maven Central on first use), then chuted with 2 workers under the instance name "demo" (lz4),
 # sends 100,000 keyed records through chute-cat, prints chutectl status, and
 # then reads the topic back with two independent consumers (kverify, i.e.
 # librdkafka with check.crcs=true, and kcat).  Stops chuted with SIGTERM
-# (it drains and exits 0), then the mock.  Everything it started is stopped
+# (it drains and exits 0), then the cluster.  Everything it started is stopped
 # and its scratch files removed on any exit; any failed step exits non-zero.
 set -euo pipefail
 
 BUILD=${1:-build}
+MODE=${2:-mock}
+case $MODE in mock | --kafka) ;; *) echo "usage: demo.sh BUILD_DIR [--kafka]" >&2; exit 2 ;; esac
+HERE=$(cd "$(dirname "$0")" && pwd)
 NAME=demo
 TOPIC=demo
 PARTS=6
@@ -46,8 +51,9 @@ cleanup() {
     trap - EXIT INT TERM
     [ -n "$CHUTED_PID" ] && stop "$CHUTED_PID"
     [ -n "$MOCK_PID" ] && stop "$MOCK_PID"
+    [ -n "${KAFKA_DIR:-}" ] && "$HERE/kafka.sh" stop >/dev/null 2>&1
     if [ "$rc" -ne 0 ] && [ -n "$TMP" ]; then
-        for f in chuted.log mock.err; do
+        for f in chuted.log mock.err kafka.err; do
             [ -s "$TMP/$f" ] || continue
             echo "--- $f (last 20 lines)" >&2
             tail -n 20 "$TMP/$f" >&2
@@ -84,18 +90,30 @@ if "$BIN/chutectl" -n "$NAME" status >/dev/null 2>&1; then
 fi
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/chute-demo.XXXXXX")
 
-# --- mock cluster ------------------------------------------------------------
-section "mock Kafka cluster: 3 brokers, topic '$TOPIC' with $PARTS partitions"
-# The mock reads fault commands from stdin: give it a fifo that this shell
-# holds open, so it never sees EOF and never gets our terminal.
-mkfifo "$TMP/mock.in"
-exec {MOCK_IN}<>"$TMP/mock.in"
-"$BIN/chute-mock" -B 3 -T "$TOPIC:$PARTS" <"$TMP/mock.in" \
-    >"$TMP/mock.out" 2>"$TMP/mock.err" &
-MOCK_PID=$!
-wait_for 10 test -s "$TMP/mock.out" || die "chute-mock printed no bootstrap list"
-BS=$(head -n 1 "$TMP/mock.out")
-case $BS in *:[0-9]*) ;; *) die "chute-mock printed '$BS'" ;; esac
+# --- cluster -----------------------------------------------------------------
+start_mock() {
+    section "mock Kafka cluster: 3 brokers, topic '$TOPIC' with $PARTS partitions"
+    # The mock reads fault commands from stdin: give it a fifo that this
+    # shell holds open, so it never sees EOF and never gets our terminal.
+    mkfifo "$TMP/mock.in"
+    exec {MOCK_IN}<>"$TMP/mock.in"
+    "$BIN/chute-mock" -B 3 -T "$TOPIC:$PARTS" <"$TMP/mock.in" \
+        >"$TMP/mock.out" 2>"$TMP/mock.err" &
+    MOCK_PID=$!
+    wait_for 10 test -s "$TMP/mock.out" || die "chute-mock printed no bootstrap list"
+    BS=$(head -n 1 "$TMP/mock.out")
+    case $BS in *:[0-9]*) ;; *) die "chute-mock printed '$BS'" ;; esac
+}
+
+start_kafka() {
+    section "Apache Kafka ${KAFKA_VERSION:-4.1.1}: 1 controller, 3 brokers, topic '$TOPIC' with $PARTS partitions"
+    export KAFKA_DIR=$TMP/kafka
+    BS=$("$HERE/kafka.sh" start 2>"$TMP/kafka.err") || die "Apache Kafka did not start"
+    "$HERE/kafka.sh" topic "$TOPIC" "$PARTS" 2>>"$TMP/kafka.err" ||
+        die "could not create topic $TOPIC"
+}
+
+if [ "$MODE" = --kafka ]; then start_kafka; else start_mock; fi
 echo "bootstrap.servers=$BS"
 
 # --- chuted ------------------------------------------------------------------
@@ -154,7 +172,7 @@ kcat -b "$BS" -C -t "$TOPIC" -p "$((PARTS - 1))" -o -2 -e -q \
     -f '  p%p o%o  %k  "%s"  %h\n'
 
 # --- stop ------------------------------------------------------------------------
-section "stop: SIGTERM to chuted (drains, exits 0), then the mock"
+section "stop: SIGTERM to chuted (drains, exits 0), then the cluster"
 kill -TERM "$CHUTED_PID"
 rc=0
 wait "$CHUTED_PID" || rc=$?
@@ -164,12 +182,18 @@ echo "chuted exited 0"
 tail -n 3 "$TMP/chuted.log"
 leftover=$(ls /dev/shm/chute."$NAME".* "/tmp/chute-$NAME.sock" 2>/dev/null || true)
 [ -z "$leftover" ] || die "chuted left behind: $leftover"
-kill -TERM "$MOCK_PID"
-rc=0
-wait "$MOCK_PID" || rc=$?
-MOCK_PID=""
-exec {MOCK_IN}>&-
-[ "$rc" -eq 0 ] || die "chute-mock exited with $rc"
-echo "mock exited 0"
+if [ -n "$MOCK_PID" ]; then
+    kill -TERM "$MOCK_PID"
+    rc=0
+    wait "$MOCK_PID" || rc=$?
+    MOCK_PID=""
+    exec {MOCK_IN}>&-
+    [ "$rc" -eq 0 ] || die "chute-mock exited with $rc"
+    echo "mock exited 0"
+else
+    "$HERE/kafka.sh" stop
+    unset KAFKA_DIR
+    echo "Apache Kafka stopped, its data removed"
+fi
 
 section "demo passed"

@@ -169,6 +169,9 @@ broker.heartbeat.interval.ms=500
 broker.session.timeout.ms=4000
 replica.lag.time.max.ms=5000
 controlled.shutdown.enable=true
+# Tests send records with fixed timestamps from 2023 (so a reader can
+# regenerate them); time-based retention would delete them within minutes.
+log.retention.ms=-1
 EOF
 }
 

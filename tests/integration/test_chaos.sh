@@ -1,5 +1,6 @@
 #!/bin/bash
-# Chaos: a 3-broker mock, chuted with 3 workers, 4 clients each sending
+# Chaos: a real 3-broker Apache Kafka cluster (5 requests in flight, the
+# broker checks CRCs and sequences), chuted with 3 workers, 4 clients each sending
 # 250,000 keyed records that carry (client, key, sequence).  Meanwhile a
 # random worker gets SIGKILL every 100 to 300 ms (at least 15 times), one
 # client is killed mid-run (it writes the index of its last accepted send
@@ -20,13 +21,12 @@ KILLS_MIN=15
 KILLS_MAX=30  # then let the clients finish: workers that are killed faster
               # than they restart (backoff up to 1 s) barely move
 VICTIM=3
-topic=chaos
+topic=chaos-$$
 name="chaos-$$"
-# One request in flight: see test_fault_retriable.sh.
-settings=(workers=3 compression.codec=lz4
-          max.in.flight.requests.per.connection=1)
+settings=(workers=3 compression.codec=lz4)
 
-start_mock 3 "$topic:$PARTS"
+use_kafka
+kafka_topic "$topic" $PARTS
 fault_start_chuted "$name" "${settings[@]}"
 FAULT_ACCEPTED_DIR=$TEST_TMP
 fault_start_clients "$name" "$topic"

@@ -5,15 +5,17 @@
 # moves every slot to its target while clients send (skipped while
 # sup_scale is not supported); garbage, oversized length prefixes and
 # pipelined requests on the socket; drain makes chuted exit 0 and leaves no
-# shared memory behind.
+# shared memory behind.  Runs against the real Apache Kafka cluster.
 . "$(dirname "$0")/lib.sh" "$1"
 PARTS=12
-topic=ctl
+topic=ctl-$$
+export topic
 name="ctl-$$"
 ctl() { "$BUILD/bin/chutectl" -n "$name" "$@"; }
 py() { /usr/bin/python3 "$@"; }
 
-start_mock 3 "$topic:$PARTS"
+use_kafka
+kafka_topic "$topic" $PARTS
 "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
     -X workers=2 2>"$TEST_TMP/chuted.log" &
 sup=$!
@@ -29,7 +31,7 @@ sent=20000
 # ---- status --json
 ctl --json status >"$TEST_TMP/status.json" || fail "status --json failed"
 py - "$TEST_TMP/status.json" "$sup" <<'EOF' || fail "status --json is not as expected"
-import json, sys
+import json, os, sys
 st = json.load(open(sys.argv[1]))
 assert st["supervisor_pid"] == int(sys.argv[2]), st["supervisor_pid"]
 assert st["worker_count"] == 2 and st["accepting"] is True
@@ -50,7 +52,7 @@ for s in st["slots"]:
     assert s["owner"] == s["target"] and s["owner"] in (0, 1), s
     assert s["resolved"] == s["tail"], s  # sendload flushed
 assert st["pool"]["chunks_total"] > 0
-t = [t for t in st["topics"] if t["name"] == "ctl"]
+t = [t for t in st["topics"] if t["name"] == os.environ["topic"]]
 assert t and t[0]["partitions"] == 12 and t[0]["records_acked"] == 20000, t
 assert t[0]["records_failed"] == 0 and t[0]["errors"] == [], t
 EOF
@@ -62,12 +64,12 @@ ctl --json topics >"$TEST_TMP/topics.json" || fail "topics --json failed"
 kcat -b "$BOOTSTRAP" -L -t $topic -J >"$TEST_TMP/kcat.json" 2>/dev/null ||
     fail "kcat -L failed"
 py - "$TEST_TMP/topics.json" "$TEST_TMP/kcat.json" <<'EOF' || fail "topics disagrees with kcat"
-import json, sys
+import json, os, sys
 ours = json.load(open(sys.argv[1]))
 theirs = json.load(open(sys.argv[2]))
-t = [t for t in ours["topics"] if t["name"] == "ctl"][0]
+t = [t for t in ours["topics"] if t["name"] == os.environ["topic"]][0]
 assert t["error_code"] == 0 and t["partition_count"] == 12, t
-k = [k for k in theirs["topics"] if k["topic"] == "ctl"][0]
+k = [k for k in theirs["topics"] if k["topic"] == os.environ["topic"]][0]
 want = {p["partition"]: p["leader"] for p in k["partitions"]}
 got = {p["partition"]: p["leader"] for p in t["partitions"]}
 assert got == want, (got, want)
@@ -196,7 +198,7 @@ if ctl scale 2 >"$TEST_TMP/scale.out" 2>&1; then
             { cat "$TEST_TMP/scale.out" >&2; fail "scale $n failed"; }
         ctl --json status >"$TEST_TMP/status.json" || fail "status failed"
         py - "$TEST_TMP/status.json" $n <<'EOF' || fail "after scale $n, owners are not their targets"
-import json, sys
+import json, os, sys
 st = json.load(open(sys.argv[1]))
 n = int(sys.argv[2])
 assert all(s["owner"] == s["target"] for s in st["slots"]), st["slots"]

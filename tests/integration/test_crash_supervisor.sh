@@ -6,17 +6,19 @@
 # one runs refuses, and so does one whose settings lay the memory out
 # differently.  Asserts: no record failed, every record present where
 # its report says, per-key order, sequences a broker would accept,
-# duplicates only as byte-identical whole batches.
+# duplicates only as byte-identical whole batches.  Runs against the real
+# Apache Kafka cluster with the default 5 requests in flight.
 . "$(dirname "$0")/lib.sh" "$1"
 . "$(dirname "$0")/faultlib.sh"
 PARTS=24
 FAULT_COUNT=50000
 FAULT_REPEATS_OK=1
-topic=crash-sup
+topic=crash-sup-$$
 name="cs-$$"
-settings=(compression.codec=lz4 max.in.flight.requests.per.connection=1)
+settings=(compression.codec=lz4)
 
-start_mock 3 "$topic:$PARTS"
+use_kafka
+kafka_topic "$topic" $PARTS
 fault_start_chuted "$name" "${settings[@]}"
 first=$SUP
 if "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \

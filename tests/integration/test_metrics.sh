@@ -27,7 +27,7 @@ command -v curl >/dev/null || fail "no curl"
 export CHUTE_RUN_DIR=$TEST_TMP/run
 mkdir -p "$CHUTE_RUN_DIR"
 NAME=metrics-$$
-TOPIC=mtopic
+TOPIC=mtopic-$$
 N=3000
 on_cleanup "rm -f /dev/shm/chute.$NAME.*"
 
@@ -228,7 +228,8 @@ http_code() { # METHOD PATH
 }
 
 # ---- start -------------------------------------------------------------------
-start_mock 3 "$TOPIC:6"
+use_kafka
+kafka_topic "$TOPIC" 6
 
 # A free port: ask the kernel, and retry if another process takes it first.
 SUP_PID=""
@@ -450,5 +451,4 @@ wait "$SUP_PID" || rc=$?
 curl -s --max-time 2 "$URL/metrics" >/dev/null && fail "the endpoint outlived chuted"
 echo "6: workers hold no metrics socket; chuted stopped cleanly"
 
-stop_mock
 echo "ok: $TEST_NAME"
