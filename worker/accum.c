@@ -168,6 +168,7 @@ static int32_t chunk_alloc(struct wrk *w)
         struct pool_chunk *ch = instance_chunk(w->in, idx);
         uint32_t expect = CHUNK_FREE;
         if (atomic_compare_exchange_strong(&ch->state, &expect, CHUNK_OPEN)) {
+            chunk_set_taker(ch, (int32_t)w->index);
             w->alloc_hint = idx + 1;
             return (int32_t)idx;
         }
@@ -182,7 +183,6 @@ static void open_batch(struct wrk *w, struct wpart *p, int32_t idx,
 
     /* count is 0 (chunk_free) until the first record commits, so these
      * fields are valid whenever a replacement finds records here. */
-    ch->worker = (int32_t)w->index;
     ch->topic = p->topic;
     ch->partition = p->partition;
     ch->slot = p->slot;
@@ -267,7 +267,6 @@ static int32_t compressed_copy(struct wrk *w, int32_t src)
     memcpy(chunk_origin(w, to, from->count - 1),
            chunk_origin(w, from, from->count - 1),
            from->count * sizeof(struct chunk_origin));
-    to->worker = from->worker;
     to->topic = from->topic;
     to->partition = from->partition;
     to->slot = from->slot;

@@ -35,10 +35,42 @@ static inline void chunk_set_fill(struct pool_chunk *ch, uint32_t count,
     atomic_store_explicit(&ch->fill, f.word, memory_order_release);
 }
 
-/* Empties and frees a chunk: fill first, so a chunk that is taken again
- * and found OPEN by a replacement counts no stale records. */
+/* Records in the chunk, read with acquire order: when not 0, the fields
+ * its taker wrote before the first record (slot, topic, partition, ...)
+ * are that taker's, not those of the batch the chunk held before. */
+static inline uint32_t chunk_records(struct pool_chunk *ch)
+{
+    union chunk_fill f = {
+        .word = atomic_load_explicit(&ch->fill, memory_order_acquire)};
+
+    return f.count;
+}
+
+/*
+ * Who took a chunk from the pool: `worker` holds the taker's index + 1,
+ * stored right after the CAS that took the chunk, and 0 from chunk_free()
+ * on.  Between that CAS and the first record a chunk is OPEN and empty,
+ * and its slot, topic and partition still name its previous batch: only
+ * the taker's index tells whose it is (see accum_recover).
+ */
+static inline void chunk_set_taker(struct pool_chunk *ch, int32_t worker)
+{
+    __atomic_store_n(&ch->worker, worker + 1, __ATOMIC_RELAXED);
+}
+
+/* The index of the worker that took the chunk, or -1 if not known yet. */
+static inline int32_t chunk_taker(struct pool_chunk *ch)
+{
+    return __atomic_load_n(&ch->worker, __ATOMIC_RELAXED) - 1;
+}
+
+/* Empties and frees a chunk: taker and fill first, so a chunk that is
+ * taken again and found OPEN by a replacement counts no stale records and
+ * names no stale taker, and one found empty while it is being freed does
+ * not name its last taker either. */
 static inline void chunk_free(struct pool_chunk *ch)
 {
+    __atomic_store_n(&ch->worker, 0, __ATOMIC_RELAXED);
     chunk_set_fill(ch, 0, 0);
     atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);
 }

@@ -1,6 +1,10 @@
 /*
  * recover.c: taking over a slot's batches from a predecessor, a worker that
  * died or the slot's previous owner (docs/crash-consistency.md).
+ *
+ * Other workers keep running meanwhile, taking chunks from the pool and
+ * filling them: a recovering worker touches only what is provably its own
+ * (see collect()), never a chunk another worker may hold.
  */
 #include "common/log.h"
 #include "proto/batch.h"
@@ -45,7 +49,9 @@ static void drop_sealed_sources(struct wrk *w, const int32_t *idx, size_t n)
             (uint32_t)ch->source >= w->in->chunk_count)
             continue;
         struct pool_chunk *src = instance_chunk(w->in, (uint32_t)ch->source);
-        if (atomic_load(&src->state) == CHUNK_OPEN &&
+        /* An empty chunk is not the original: it may be one another worker
+         * has just taken, still naming its previous batch. */
+        if (atomic_load(&src->state) == CHUNK_OPEN && chunk_records(src) &&
             src->topic == ch->topic && src->partition == ch->partition &&
             src->ring_first == ch->ring_first)
             chunk_free(src);
@@ -111,34 +117,72 @@ static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
     accum_queue(w, p, idx);
 }
 
+/*
+ * Puts in idx[] the chunks of `slots` that hold records; returns how many.
+ * Such a chunk was filled by an owner of its slot, and every owner before
+ * this worker is gone: dead, or it handed the slot over once nothing of it
+ * was left in the pool.  No other chunk is ours to touch: an empty OPEN
+ * chunk may be one another worker has just taken (its slot still names the
+ * batch it held before), a chunk of another slot is its owner's.  Only an
+ * empty OPEN chunk that this worker's index took is freed here: its taker
+ * was our predecessor, which died before the first record.
+ */
+static uint32_t collect(struct wrk *w, const bool *slots, int32_t *idx)
+{
+    uint32_t found = 0;
+
+    for (uint32_t i = 0; i < w->in->chunk_count; i++) {
+        struct pool_chunk *ch = instance_chunk(w->in, i);
+        uint32_t st = atomic_load_explicit(&ch->state, memory_order_acquire);
+
+        if (st == CHUNK_FREE)
+            continue;
+        if (!chunk_records(ch)) {
+            if (st == CHUNK_OPEN && chunk_taker(ch) == (int32_t)w->index)
+                chunk_free(ch);
+            continue;
+        }
+        if (ch->slot < w->slot_count && slots[ch->slot])
+            idx[found++] = (int32_t)i;
+    }
+    return found;
+}
+
+/* Records that cannot be sent (a topic, partition or size that makes no
+ * sense for this worker) are lost: say so with what the chunk claims. */
+static void drop(struct wrk *w, int32_t idx, uint32_t st)
+{
+    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
+
+    log_error("slot %u: dropping %u records of chunk %d (state %u, topic %u "
+              "partition %d): not a batch this worker can send",
+              ch->slot, ch->count, idx, st, ch->topic, ch->partition);
+    chunk_free(ch);
+}
+
 int accum_recover(struct wrk *w, const bool *slots)
 {
-    uint32_t n = w->in->chunk_count, found = 0;
     uint64_t ring_done[SLOT_MAX] = {0};
-    int32_t *idx = malloc(n * sizeof(*idx));
+    int32_t *idx = malloc(w->in->chunk_count * sizeof(*idx));
+    uint32_t found, adopted = 0;
 
     if (!idx)
         return -1;
-    for (uint32_t i = 0; i < n; i++) {
-        struct pool_chunk *ch = instance_chunk(w->in, i);
-        uint32_t st = atomic_load(&ch->state);
-        if (st != CHUNK_FREE && ch->slot < w->slot_count && slots[ch->slot])
-            idx[found++] = (int32_t)i;
-    }
+    found = collect(w, slots, idx);
     drop_sealed_sources(w, idx, found);
     sort_w = w;
     qsort(idx, found, sizeof(*idx), by_ring_position);
-    uint32_t adopted = 0;
     for (uint32_t i = 0; i < found; i++) {
         struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx[i]);
         uint32_t st = atomic_load(&ch->state);
-        /* Empty, an unfinished compressed copy, or nonsense: free it. */
-        if (st == CHUNK_FREE || (st == CHUNK_OPEN && ch->source >= 0) ||
-            !adoptable(w, ch, st)) {
-            if (st != CHUNK_FREE && ch->count)
-                log_warn("dropping chunk %d (state %u): not adoptable",
-                         idx[i], st);
-            chunk_free(ch);
+        if (st == CHUNK_FREE) /* an original whose sealed copy made it */
+            continue;
+        if (st == CHUNK_OPEN && ch->source >= 0) {
+            chunk_free(ch); /* an unfinished compressed copy */
+            continue;
+        }
+        if (!adoptable(w, ch, st)) {
+            drop(w, idx[i], st);
             continue;
         }
         adopt(w, idx[i], ring_done);
@@ -154,4 +198,3 @@ int accum_recover(struct wrk *w, const bool *slots)
         log_info("took over %u batches from the pool", adopted);
     return 0;
 }
-
