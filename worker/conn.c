@@ -274,6 +274,13 @@ static bool dispatch(struct conn *c, const uint8_t *frame, size_t len)
     struct conn_pending p = pending_pop(c);
     arm_timer(c);
     p.cb(c, p.arg, CONN_OK, frame + 4, len - 4);
+    if (c->fd < 0)
+        return false;
+    /* acks=0 requests written behind the one just answered are done now:
+     * a real broker never answers them, and waiting would time them out
+     * and resend them (duplicates). */
+    complete_unanswered(c);
+    arm_timer(c);
     return c->fd >= 0;
 }
 
