@@ -126,10 +126,22 @@ static void stop_orphans(struct sup *s)
 static void child_cb(struct ev_loop *loop, ev_child *w, int revents);
 static void restart_cb(struct ev_loop *loop, ev_timer *t, int revents);
 
+/* The signals a worker handles itself.  They stay blocked from before the
+ * fork until the worker's loop watches them (worker.c unblocks them), so a
+ * SIGTERM sent right after the fork waits for the worker's handler instead
+ * of killing it by the default action or reaching the supervisor's. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGHUP);
+}
+
 /* In the child: leave the supervisor's loop and signal set-up behind. */
 static void become_worker(struct sup *s, uint32_t index)
 {
-    sigset_t all;
+    sigset_t blocked;
 
     /* libev ties each signal to one loop: release them before the worker
      * sets up its own. */
@@ -142,8 +154,8 @@ static void become_worker(struct sup *s, uint32_t index)
     for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++)
         if (s->clients[i])
             close(s->clients[i]->fd); /* the supervisor's, not ours */
-    sigemptyset(&all);
-    sigprocmask(SIG_SETMASK, &all, NULL);
+    stop_signals(&blocked);
+    sigprocmask(SIG_SETMASK, &blocked, NULL);
     _exit(worker_main(&s->in, &s->ws, index));
 }
 
@@ -151,12 +163,17 @@ static int spawn(struct sup *s, uint32_t index)
 {
     struct sup_worker *w = &s->workers[index];
     struct state_worker *st = instance_worker(&s->in, index);
-    pid_t pid = fork();
+    sigset_t blocked, old;
+    pid_t pid;
 
-    if (pid < 0)
-        return err_sys("cannot fork worker %u", index);
+    stop_signals(&blocked);
+    sigprocmask(SIG_BLOCK, &blocked, &old);
+    pid = fork();
     if (pid == 0)
         become_worker(s, index);
+    sigprocmask(SIG_SETMASK, &old, NULL);
+    if (pid < 0)
+        return err_sys("cannot fork worker %u", index);
     w->pid = pid;
     atomic_store(&st->pid, pid);
     atomic_store(&st->started_ms, (uint64_t)mono_ms());

@@ -174,6 +174,14 @@ static void start_watchers(struct wrk *w)
     ev_signal_init(&w->sigint, term_cb, SIGINT);
     w->sigint.data = w;
     ev_signal_start(w->loop, &w->sigint);
+    /* The supervisor forked us with these blocked (sup.c stop_signals): one
+     * that came since is delivered now, to the watchers above.  SIGHUP
+     * stays blocked: reloads reach workers through the state object. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
 
