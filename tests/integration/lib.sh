@@ -61,6 +61,9 @@ on_cleanup() {
 lib_cleanup() {
     local rc=$? pid cmd
     trap - EXIT INT TERM
+    # A background subshell that a signal reaches before it resets its
+    # traps runs this inherited trap too: only the test's own shell cleans.
+    [ "$BASHPID" = "$$" ] || exit "$rc"
     for cmd in "${LIB_CLEANUP[@]}"; do
         eval "$cmd" || true
     done
@@ -196,7 +199,7 @@ lib_unwatch() {
     local pid=${LIB_WATCHERS[$1]:-}
     [ -n "$pid" ] || return 0
     kill -TERM "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
+    { wait "$pid"; } 2>/dev/null
     unset "LIB_WATCHERS[$1]"
     LIB_PIDS=${LIB_PIDS/ $pid/}
 }
