@@ -672,6 +672,7 @@ void accum_resolve(struct wrk *w, int32_t idx, int16_t error,
     slot_remove(w, slot, idx);
     w->chunk_part[idx] = NULL;
     chunk_free(ch);
+    w->chunk_freed = true;
     slot_publish(w, slot);
 }
 

@@ -62,11 +62,30 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
         w->last_record_ns = clock_ns(CLOCK_MONOTONIC);
         return;
     }
-    if (w->pool_starved ||
-        clock_ns(CLOCK_MONOTONIC) - w->last_record_ns < SPIN_BEFORE_SLEEP_NS)
+    /* A starved pool waits for a chunk to come free (turn_cb, or another
+     * worker's, seen by the tick) without spinning. */
+    if (w->pool_starved) {
+        ev_idle_stop(loop, idle);
+        return;
+    }
+    if (clock_ns(CLOCK_MONOTONIC) - w->last_record_ns < SPIN_BEFORE_SLEEP_NS)
         return;
     if (go_to_sleep(w))
         ev_idle_stop(loop, idle);
+}
+
+/* After every loop turn: a chunk freed by an answer lets a starved drain
+ * go on. */
+static void turn_cb(struct ev_loop *loop, ev_check *c, int revents)
+{
+    struct wrk *w = c->data;
+
+    (void)revents;
+    if (!w->chunk_freed)
+        return;
+    w->chunk_freed = false;
+    if (w->pool_starved)
+        ev_idle_start(loop, &w->drain_idle);
 }
 
 static void wake_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -166,6 +185,9 @@ static void start_watchers(struct wrk *w)
     ev_timer_init(&w->tick, tick_cb, TICK_S, TICK_S);
     w->tick.data = w;
     ev_timer_start(w->loop, &w->tick);
+    ev_check_init(&w->turn, turn_cb);
+    w->turn.data = w;
+    ev_check_start(w->loop, &w->turn);
     ev_init(&w->linger, linger_cb);
     w->linger.data = w;
     ev_signal_init(&w->sigterm, term_cb, SIGTERM);

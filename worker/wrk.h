@@ -62,6 +62,7 @@ struct wrk {
     ev_io wake_io;
     ev_idle drain_idle;
     ev_timer tick;            /* heartbeat, metadata age, timeouts */
+    ev_check turn;            /* after each loop turn: chunk_freed */
     ev_timer linger;          /* earliest open batch deadline */
     ev_signal sigterm, sigint;
     bool stopping;
@@ -78,7 +79,8 @@ struct wrk {
     int32_t *slot_next, *slot_prev; /* per-slot unresolved lists */
     struct wpart **chunk_part;
     uint32_t alloc_hint;
-    bool pool_starved;
+    bool pool_starved;        /* a record waits for a free pool chunk */
+    bool chunk_freed;         /* this turn freed a chunk (accum_resolve) */
 
     struct wtopic topics[TOPIC_MAX];
     struct wpart *parts;      /* list of all partitions */
