@@ -564,10 +564,7 @@ bool accum_drain(struct wrk *w)
     bool found = false;
 
 
-    if (w->pool_starved) {
-        accum_seal_due(w, true);
-        w->pool_starved = false;
-    }
+    w->pool_starved = false; /* drain_cb sealed what it held when it was */
     for (uint32_t s = 0; s < w->slot_count; s++)
         if (w->owned[s] && !w->leaving[s] && drain_slot(w, s))
             found = true;

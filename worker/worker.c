@@ -63,8 +63,11 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
         return;
     }
     /* A starved pool waits for a chunk to come free (turn_cb, or another
-     * worker's, seen by the tick) without spinning. */
+     * worker's, seen by the tick) without spinning; what it holds open is
+     * sealed and sent now, so that its own answers free some. */
     if (w->pool_starved) {
+        accum_seal_due(w, true);
+        sender_pump(w);
         ev_idle_stop(loop, idle);
         return;
     }
