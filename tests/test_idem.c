@@ -61,6 +61,20 @@ static const struct decide_case decide_cases[] = {
     {"stale epoch, any error, requeues", true,
      KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, false, 1, {7, 5, 0}, {0, 0},
      IDEM_REQUEUE},
+    /* A just-created partition (Kafka 4.1.1): batch 0+614 got
+     * NOT_LEADER_OR_FOLLOWER, then the broker, which had no state for the
+     * producer, wrote batch 614+540 sent behind it.  Sequence 0 can never
+     * be written in this epoch: bump at once instead of retrying it until
+     * message.timeout.ms. */
+    {"success ahead of an unwritten batch bumps", true, 0, false, 0,
+     {614, 540, 0}, {1154, 0}, IDEM_ACK_BUMP},
+    {"duplicate ahead of an unwritten batch bumps", true,
+     KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER, false, 0, {614, 540, 0}, {1154, 0},
+     IDEM_ACK_BUMP},
+    {"success of a stale epoch is written, no bump", true, 0, false, 1,
+     {614, 540, 0}, {0, 0}, IDEM_ACK},
+    {"success without idempotence ignores sequences", false, 0, false, 0,
+     {-1, 10, -1}, {0, 0}, IDEM_ACK},
 };
 
 static void test_decide(void **state)
@@ -74,6 +88,44 @@ static void test_decide(void **state)
         if (got != c->want)
             fail_msg("%s: got %d, want %d", c->what, got, c->want);
     }
+}
+
+/* The answers of the incident, replayed as the sender applies them: the
+ * head's OUT_OF_ORDER_SEQUENCE_NUMBER must end in an epoch bump, never in
+ * requeueing it behind batches the broker has already written. */
+static void test_fresh_partition_replay(void **state)
+{
+    struct idem_seq s = {0, 0};
+    struct idem_batch a = {0, 614, 0}, b = {0, 540, 0};
+    enum idem_action act;
+
+    (void)state;
+    a.base_seq = idem_assign(&s, a.count);
+    b.base_seq = idem_assign(&s, b.count);
+    assert_int_equal(idem_decide(true, KAFKA_ERR_NOT_LEADER_OR_FOLLOWER, false,
+                                 0, &a, &s),
+                     IDEM_RETRY);
+    act = idem_decide(true, KAFKA_ERR_NONE, false, 0, &b, &s);
+    if (act == IDEM_ACK)
+        idem_acked(&s, &b); /* what the sender does with an ack */
+    assert_int_equal(s.acked_seq, 0); /* sequence 0 is not written */
+    assert_int_equal(idem_decide(true, KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                 false, 0, &a, &s),
+                     IDEM_BUMP);
+}
+
+/* Pipelining waits for the broker to hold the partition's sequence state:
+ * until then a later batch could be written before an earlier one. */
+static void test_in_flight_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(idem_in_flight_limit(true, 5, false), 1);
+    assert_int_equal(idem_in_flight_limit(true, 5, true), 5);
+    assert_int_equal(idem_in_flight_limit(true, 3, true), 3);
+    assert_int_equal(idem_in_flight_limit(true, 100, true),
+                     IDEM_IN_FLIGHT_MAX);
+    assert_int_equal(idem_in_flight_limit(false, 5, true), 1);
+    assert_int_equal(idem_in_flight_limit(true, 0, true), 1);
 }
 
 static void test_sequences_wrap(void **state)
@@ -110,6 +162,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decide),
+        cmocka_unit_test(test_fresh_partition_replay),
+        cmocka_unit_test(test_in_flight_limit),
         cmocka_unit_test(test_sequences_wrap),
         cmocka_unit_test(test_reset_and_epochs),
     };

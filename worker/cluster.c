@@ -148,6 +148,8 @@ static void apply_topic(struct wrk *w, const struct kafka_topic *kt)
         if (leader != p->leader && p->leader >= 0)
             log_info("topic \"%s\" partition %d: leader %d -> %d", t->name, i,
                      p->leader, leader);
+        if (leader != p->leader)
+            p->confirmed_ms = 0; /* one batch first to the new leader */
         p->leader = leader;
     }
 }
@@ -234,14 +236,16 @@ static void try_metadata(struct wrk *w)
 }
 
 /* A slot that needs a producer id: none yet, or its epoch is spent or
- * fenced.  Returns the slot or -1. */
+ * fenced.  A fenced slot asks once nothing of it is in flight: the new id
+ * re-sequences its waiting batches, and an answer to a batch of the old
+ * id must not count against the new sequences.  Returns the slot or -1. */
 static int slot_needing_pid(struct wrk *w)
 {
     if (!w->s->idempotent)
         return -1;
     for (uint32_t s = 0; s < w->slot_count; s++)
         if (w->owned[s] &&
-            (w->newpid_pending[s] ||
+            ((w->newpid_pending[s] && !sender_slot_in_flight(w, s)) ||
              atomic_load(&instance_pslot(w->in, s)->producer_id) < 0))
             return (int)s;
     return -1;

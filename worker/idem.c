@@ -32,13 +32,28 @@ enum idem_action idem_decide(bool idempotent, int16_t error, bool expired,
                              const struct idem_seq *s)
 {
     if (error == KAFKA_ERR_NONE ||
-        (idempotent && error == KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER))
+        (idempotent && error == KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER)) {
+        /* Written.  Not the batch the broker should have taken next: it
+         * skipped the sequences before it (see idem_in_flight_limit). */
+        if (idempotent && b->epoch == current_epoch &&
+            b->base_seq != s->acked_seq)
+            return IDEM_ACK_BUMP;
         return IDEM_ACK;
+    }
     if (expired)
         return IDEM_FAIL;
     if (!idempotent)
         return kafka_err_retriable(error) ? IDEM_RETRY : IDEM_FAIL;
     return decide_idempotent(error, current_epoch, b, s);
+}
+
+int idem_in_flight_limit(bool idempotent, int max_in_flight,
+                         bool broker_has_state)
+{
+    if (!idempotent || !broker_has_state || max_in_flight < 1)
+        return 1;
+    return max_in_flight < IDEM_IN_FLIGHT_MAX ? max_in_flight
+                                              : IDEM_IN_FLIGHT_MAX;
 }
 
 int32_t idem_assign(struct idem_seq *s, int32_t count)

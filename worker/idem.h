@@ -19,6 +19,11 @@
 
 enum idem_action {
     IDEM_ACK,     /* written, or a duplicate of a written batch */
+    IDEM_ACK_BUMP, /* written, but ahead of an earlier batch that is not:
+                      the broker had no sequence state for the producer
+                      and took this one as the start, so the earlier one
+                      can never be written in this epoch: count this one
+                      written, leave the sequences, bump the epoch */
     IDEM_RETRY,   /* resend the same bytes after a backoff */
     IDEM_REQUEUE, /* an earlier batch was not written: resend after it,
                      not counted as a retry */
@@ -51,6 +56,19 @@ static inline int32_t idem_seq_add(int32_t seq, int32_t n)
 enum idem_action idem_decide(bool idempotent, int16_t error, bool expired,
                              int16_t current_epoch, const struct idem_batch *b,
                              const struct idem_seq *s);
+
+/* How many batches of a partition may be in flight at once.  With
+ * idempotence up to max_in_flight (at most IDEM_IN_FLIGHT_MAX), but one
+ * until `broker_has_state`: the broker has acknowledged a batch of the
+ * current epoch on the partition.  A broker without sequence state for a
+ * producer takes any first sequence, so if the first of two pipelined
+ * batches got a retriable error (a partition that has just been created:
+ * NOT_LEADER_OR_FOLLOWER, then leader) the second would be written first
+ * and the first never; with state, the broker refuses the second
+ * (OUT_OF_ORDER_SEQUENCE_NUMBER) and it is resent after the first. */
+#define IDEM_IN_FLIGHT_MAX 5
+int idem_in_flight_limit(bool idempotent, int max_in_flight,
+                         bool broker_has_state);
 
 /* Gives a batch being sealed its base sequence. */
 int32_t idem_assign(struct idem_seq *s, int32_t count);

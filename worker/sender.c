@@ -4,12 +4,16 @@
  * For each broker whose connection has room, one Produce request carries
  * the head batch of every partition that broker leads and that may send:
  * with idempotence up to max.in.flight batches of a partition are in
- * flight (their sequences keep them in order), without it one.  A
- * partition whose answer failed sends nothing until every batch it has in
- * flight is back (so nothing overtakes the failed one, and nothing goes to
- * a new leader while the old one still holds some), then resends in
- * sequence order.  idem.c decides per answer; this file carries it out,
- * including the epoch bump of a slot.
+ * flight (their sequences keep them in order), without it one.  With
+ * idempotence, too, a partition sends one batch at a time until the
+ * broker has acknowledged one of the current epoch (idem_in_flight_limit:
+ * a broker without our sequence state would take a later batch as the
+ * start when an earlier one got a retriable error).  A partition whose
+ * answer failed sends nothing until every batch it has in flight is back
+ * (so nothing overtakes the failed one, and nothing goes to a new leader
+ * while the old one still holds some), then resends in sequence order,
+ * one at a time again.  idem.c decides per answer; this file carries it
+ * out, including the epoch bump of a slot.
  */
 #include "common/log.h"
 #include "common/proc.h"
@@ -21,7 +25,11 @@
 #include <string.h>
 
 #define REQUEST_BYTES_MAX (64u << 20)
-#define IDEM_IN_FLIGHT_MAX 5
+/* How long an acknowledgement vouches that the broker still holds the
+ * partition's sequence state: a broker forgets an idle producer
+ * (producer.id.expiration.ms, a day by default), and then takes any
+ * sequence again. */
+#define BROKER_STATE_TRUST_MS 60000
 
 struct req_entry {
     struct wpart *part;
@@ -108,12 +116,13 @@ static void flight_remove(struct wrk *w, struct wpart *p, int32_t idx)
 
 /* ---- what may be sent ---- */
 
-static int per_partition_limit(const struct wrk *w)
+static int per_partition_limit(const struct wrk *w, const struct wpart *p,
+                               int64_t now)
 {
-    if (!w->s->idempotent)
-        return 1;
-    return w->s->max_in_flight < IDEM_IN_FLIGHT_MAX ? w->s->max_in_flight
-                                                    : IDEM_IN_FLIGHT_MAX;
+    bool state = p->confirmed_ms > 0 &&
+                 now - p->confirmed_ms < BROKER_STATE_TRUST_MS;
+
+    return idem_in_flight_limit(w->s->idempotent, w->s->max_in_flight, state);
 }
 
 static bool sendable(const struct wrk *w, const struct wpart *p, int32_t node,
@@ -125,7 +134,7 @@ static bool sendable(const struct wrk *w, const struct wpart *p, int32_t node,
     if (p->inflight == 0)
         return true;
     return !p->recovering && p->inflight_node == node &&
-           p->inflight < per_partition_limit(w);
+           p->inflight < per_partition_limit(w, p, now);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -199,7 +208,7 @@ static void frame_request(struct wrk *w, struct conn *c,
 
 /* ---- epoch bumps ---- */
 
-static bool slot_in_flight(const struct wrk *w, uint32_t slot)
+bool sender_slot_in_flight(const struct wrk *w, uint32_t slot)
 {
     for (const struct wpart *p = w->parts; p; p = p->next)
         if (p->slot == slot && p->inflight)
@@ -226,6 +235,7 @@ static void resequence(struct wrk *w, uint32_t slot)
         }
         p->sp->next_seq = seq.next_seq;
         p->sp->acked_seq = 0;
+        p->confirmed_ms = 0; /* no broker knows the new epoch yet */
     }
 }
 
@@ -266,7 +276,7 @@ void sender_set_producer(struct wrk *w, uint32_t slot, int64_t pid,
 static void settle_slots(struct wrk *w)
 {
     for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->bump_pending[s] && !slot_in_flight(w, s))
+        if (w->bump_pending[s] && !sender_slot_in_flight(w, s))
             bump_epoch(w, s);
 }
 
@@ -321,12 +331,36 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
     /* Out of time or out of retries: the batch fails with this error. */
     bool give_up = expired(w, e->chunk) || p->retries >= w->s->retries;
 
-    switch (idem_decide(w->s->idempotent, error, give_up, epoch, &b, &seq)) {
+    enum idem_action act =
+        idem_decide(w->s->idempotent, error, give_up, epoch, &b, &seq);
+
+    if (error)
+        log_debug("topic \"%s\" partition %d: batch seq %d+%d epoch %d "
+                  "(next expected %d) from broker %d: %s",
+                  w->topics[p->topic].name, p->partition, b.base_seq, b.count,
+                  b.epoch, seq.acked_seq, p->inflight_node,
+                  kafka_err_name(error));
+    if (act != IDEM_ACK)
+        p->confirmed_ms = 0; /* one batch at a time until the next ack */
+    switch (act) {
     case IDEM_ACK:
-        if (w->s->idempotent) {
+        if (w->s->idempotent && b.epoch == epoch) {
             idem_acked(&seq, &b);
             p->sp->acked_seq = seq.acked_seq;
+            p->confirmed_ms = mono_ms();
         }
+        p->retries = 0;
+        accum_resolve(w, e->chunk, 0, offset);
+        return;
+    case IDEM_ACK_BUMP:
+        /* Written out of order (idem_in_flight_limit should prevent it):
+         * the batches before it can only go in a new epoch, after it. */
+        log_warn("topic \"%s\" partition %d: broker %d wrote sequence %d "
+                 "while %d was not written (it had no state for producer "
+                 "%lld); bumping the epoch",
+                 w->topics[p->topic].name, p->partition, p->inflight_node,
+                 b.base_seq, seq.acked_seq, (long long)ch->producer_id);
+        w->bump_pending[p->slot] = true;
         p->retries = 0;
         accum_resolve(w, e->chunk, 0, offset);
         return;

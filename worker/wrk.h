@@ -31,6 +31,10 @@ struct wpart {
     int32_t inflight_node;    /* the broker they went to */
     bool recovering;          /* an answer failed: send nothing until every
                                  batch in flight is back, then resend */
+    int64_t confirmed_ms;     /* last ack in the current epoch (the broker
+                                 holds our sequence state: more than one
+                                 batch may be in flight), 0 = none since
+                                 an error, a bump or a leader change */
     struct state_partition *sp; /* sequence state (idempotence) */
     int32_t leader;           /* broker node id, -1 unknown */
     int64_t retry_at_ms;
@@ -153,6 +157,8 @@ void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error);
 
 /* sender.c */
 void sender_pump(struct wrk *w);
+/* True while a batch of the slot is in flight. */
+bool sender_slot_in_flight(const struct wrk *w, uint32_t slot);
 /* Fails batches that waited longer than message.timeout.ms. */
 void sender_expire(struct wrk *w);
 
