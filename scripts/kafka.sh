@@ -17,6 +17,8 @@
 #                                  shutdown (SIGTERM), or a restart with the
 #                                  broker's data
 #   kafka.sh elect                 preferred leader election on every topic
+#   kafka.sh reassign FILE         start the partition reassignment in FILE
+#                                  (ReassignPartitionsCommand's JSON)
 #   kafka.sh log ID                the tail of a node's log
 #   kafka.sh java CLASS ARGS...    run a class from the broker's class path
 #
@@ -367,6 +369,14 @@ cmd_topic() {
         --topic "$1" --partitions "$2" --replication-factor "$rf" >/dev/null
 }
 
+cmd_reassign() {
+    need_cluster
+    [ -f "${1:-}" ] || die "usage: kafka.sh reassign FILE (reassignment JSON)"
+    jvm 128m org.apache.kafka.tools.reassign.ReassignPartitionsCommand \
+        --bootstrap-server "$(cat "$KAFKA_DIR/bootstrap")" \
+        --reassignment-json-file "$1" --execute >/dev/null
+}
+
 main() {
     local cmd=${1:-}
     [ $# -gt 0 ] && shift
@@ -399,9 +409,10 @@ main() {
         jvm 128m org.apache.kafka.tools.LeaderElectionCommand \
             --bootstrap-server "$(cat "$KAFKA_DIR/bootstrap")" \
             --election-type preferred --all-topic-partitions >/dev/null 2>&1 || true ;;
+    reassign) cmd_reassign "$@" ;;
     log) need_cluster; tail -n "${2:-40}" "$KAFKA_DIR/node-${1:?node id}/log" ;;
     java) need_cluster; jvm 256m "$@" ;;
-    *) die "usage: kafka.sh fetch|start|stop|status|bootstrap|topic|kill|pause|resume|stop-broker|start-broker|elect|log|java" ;;
+    *) die "usage: kafka.sh fetch|start|stop|status|bootstrap|topic|kill|pause|resume|stop-broker|start-broker|elect|reassign|log|java" ;;
     esac
 }
 

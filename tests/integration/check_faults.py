@@ -20,7 +20,12 @@ ignored), and asserts:
     records reported failed (so nothing is lost beyond what was reported,
     and nothing reported failed was written, except as the same count);
   - with --failed none, no client reported a failure; with --failed some,
-    at least one record was reported failed.
+    at least one record was reported failed;
+  - with --no-duplicates (a real broker), no duplicate batch at all: the
+    broker answers an idempotent producer's resend of a batch it holds
+    with the first copy's offset, so a copy in its log means the broker
+    could not know it for one: a resend under another producer id or
+    epoch (after a bump), or from beyond the last 5 batches it remembers.
 
 Prints: records, distinct, duplicate batches, failed.
 """
@@ -175,6 +180,9 @@ def main():
                     help="skip the per-key order check (see test_fault_"
                          "retriable.sh: the mock accepts out-of-order "
                          "sequences that a real broker refuses)")
+    ap.add_argument("--no-duplicates", action="store_true",
+                    help="a real broker de-duplicates idempotent resends: "
+                         "the log may hold no duplicate batch")
     ap.add_argument("--failed", choices=("none", "some", "any"),
                     default="any")
     a = ap.parse_args()
@@ -212,6 +220,9 @@ def main():
                               "bytes %s)" % (where, orig.base, orig.count,
                                              b.count, orig.ids == ids,
                                              orig.digest == b.digest))
+            if a.no_duplicates:
+                errors.append("%s: a duplicate batch kept by the broker"
+                              % where)
             dup_batches += 1
             dup_records += len(b.records)
             for rec, x in zip(b.records, ids):
