@@ -45,10 +45,11 @@ int accum_init(struct wrk *w)
     w->slot_next = malloc(n * sizeof(int32_t));
     w->slot_prev = malloc(n * sizeof(int32_t));
     w->chunk_part = calloc(n, sizeof(*w->chunk_part));
+    w->chunk_unsure = calloc(n, sizeof(*w->chunk_unsure));
     w->scratch_cap = lz4frame_bound(chunk_data_cap(w));
     w->scratch = malloc(w->scratch_cap);
     if (!w->chunk_next || !w->slot_next || !w->slot_prev || !w->chunk_part ||
-        !w->scratch)
+        !w->chunk_unsure || !w->scratch)
         return -1;
     for (uint32_t s = 0; s < SLOT_MAX; s++)
         w->slot_first[s] = w->slot_last[s] = WRK_NONE;
@@ -63,6 +64,7 @@ void accum_release(struct wrk *w)
     free(w->slot_next);
     free(w->slot_prev);
     free(w->chunk_part);
+    free(w->chunk_unsure);
     free(w->scratch);
     for (struct wpart *p = w->parts, *next; p; p = next) {
         next = p->next;
@@ -205,6 +207,7 @@ static void open_batch(struct wrk *w, struct wpart *p, int32_t idx,
 
 void accum_queue(struct wrk *w, struct wpart *p, int32_t idx)
 {
+    w->chunk_unsure[idx] = false;
     w->chunk_next[idx] = WRK_NONE;
     if (p->q_tail == WRK_NONE)
         p->q_head = idx;

@@ -13,7 +13,8 @@
  * (so nothing overtakes the failed one, and nothing goes to a new leader
  * while the old one still holds some), then resends in sequence order,
  * one at a time again.  idem.c decides per answer; this file carries it
- * out, including the epoch bump of a slot.
+ * out, including the epoch bump of a slot, which never re-stamps a batch
+ * that may have been written (see "unsure batches").
  */
 #include "common/log.h"
 #include "common/proc.h"
@@ -114,6 +115,54 @@ static void flight_remove(struct wrk *w, struct wpart *p, int32_t idx)
         p->recovering = false;
 }
 
+/* ---- unsure batches ---- */
+
+/* An epoch bump re-stamps a slot's waiting batches with new sequences.  A
+ * batch that went out in the current epoch and got no answer saying it
+ * was not written (a timeout, a dropped connection, NOT_LEADER_OR_FOLLOWER
+ * after the old leader appended it) may be in the log: re-stamped, it
+ * would be written twice.  So a slot due for a bump first sends such
+ * batches again as they are, until the broker takes them (written, or a
+ * duplicate of what it has) or refuses them out of order (not written),
+ * or they fail; only then does it bump. */
+static bool partition_unsure(const struct wrk *w, const struct wpart *p)
+{
+    for (int32_t i = p->q_head; i != WRK_NONE; i = w->chunk_next[i])
+        if (w->chunk_unsure[i])
+            return true;
+    return false;
+}
+
+static bool slot_unsure(const struct wrk *w, uint32_t slot)
+{
+    for (const struct wpart *p = w->parts; p; p = p->next)
+        if (p->slot == slot && partition_unsure(w, p))
+            return true;
+    return false;
+}
+
+static void refused_list(struct wrk *w, struct wpart *p, int32_t head,
+                         int16_t epoch, uint32_t from)
+{
+    for (int32_t i = head; i != WRK_NONE; i = w->chunk_next[i])
+        if (instance_chunk(w->in, (uint32_t)i)->producer_epoch == epoch &&
+            seq_order(w, p, i) >= from)
+            w->chunk_unsure[i] = false;
+}
+
+/* The broker refused batch `idx` as out of order (or knew no producer):
+ * it was not written, nor was any later batch of the partition in that
+ * epoch, since a broker writes a producer's batches in sequence order. */
+static void refused_from(struct wrk *w, struct wpart *p, int32_t idx)
+{
+    int16_t epoch = instance_chunk(w->in, (uint32_t)idx)->producer_epoch;
+    uint32_t from = seq_order(w, p, idx);
+
+    w->chunk_unsure[idx] = false;
+    refused_list(w, p, p->q_head, epoch, from);
+    refused_list(w, p, p->f_head, epoch, from);
+}
+
 /* ---- what may be sent ---- */
 
 static int per_partition_limit(const struct wrk *w, const struct wpart *p,
@@ -129,7 +178,10 @@ static bool sendable(const struct wrk *w, const struct wpart *p, int32_t node,
                      int64_t now)
 {
     if (p->leader != node || p->q_head == WRK_NONE || p->retry_at_ms > now ||
-        w->bump_pending[p->slot] || w->newpid_pending[p->slot])
+        w->newpid_pending[p->slot])
+        return false;
+    /* Due for a bump: only to learn the fate of unsure batches. */
+    if (w->bump_pending[p->slot] && !partition_unsure(w, p))
         return false;
     if (p->inflight == 0)
         return true;
@@ -172,6 +224,7 @@ static struct produce_req *collect(struct wrk *w, int32_t node)
         bytes += ch->wire_len;
         int32_t idx = queue_pop(w, p);
         flight_push(w, p, idx);
+        w->chunk_unsure[idx] = true;
         p->inflight_node = node;
         req->e[req->n++] = (struct req_entry){p, idx, false};
     }
@@ -272,11 +325,13 @@ void sender_set_producer(struct wrk *w, uint32_t slot, int64_t pid,
     }
 }
 
-/* Bumps slots that asked for it once nothing of theirs is in flight. */
+/* Bumps slots that asked for it once nothing of theirs is in flight or
+ * unsure. */
 static void settle_slots(struct wrk *w)
 {
     for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->bump_pending[s] && !sender_slot_in_flight(w, s))
+        if (w->bump_pending[s] && !sender_slot_in_flight(w, s) &&
+            !slot_unsure(w, s))
             bump_epoch(w, s);
 }
 
@@ -328,6 +383,9 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
 
     e->done = true;
     flight_remove(w, p, e->chunk);
+    if (error == KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
+        error == KAFKA_ERR_UNKNOWN_PRODUCER_ID)
+        refused_from(w, p, e->chunk);
     /* Out of time or out of retries: the batch fails with this error. */
     bool give_up = expired(w, e->chunk) || p->retries >= w->s->retries;
 

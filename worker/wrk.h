@@ -82,6 +82,8 @@ struct wrk {
     int32_t *chunk_next;      /* partition queue links */
     int32_t *slot_next, *slot_prev; /* per-slot unresolved lists */
     struct wpart **chunk_part;
+    bool *chunk_unsure;       /* sent in its epoch, and no answer said it
+                                 was not written (sender.c) */
     uint32_t alloc_hint;
     bool pool_starved;        /* a record waits for a free pool chunk */
     bool chunk_freed;         /* this turn freed a chunk (accum_resolve) */

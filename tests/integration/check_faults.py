@@ -91,11 +91,14 @@ def identify(rec, a, errors, where):
     return client, i
 
 
-def check_sequences(firsts_in_order):
+def check_sequences(firsts_in_order, any_failed):
     """What a real broker enforces and the mock does not: per partition,
     the batches it keeps (first copies, in offset order) continue their
     producer's sequence (base = previous base + count, wrapping at 2^31),
-    and a new epoch or producer id starts at 0."""
+    and a new epoch or producer id starts at 0.  The one exception is a
+    broker's own: with no state for a producer on a partition it takes any
+    first sequence, so when records failed (their batches never written)
+    a producer's first batch on a partition may start higher."""
     errors = []
     last = {}  # partition -> (pid, epoch, next sequence)
     for b in firsts_in_order:
@@ -107,6 +110,8 @@ def check_sequences(firsts_in_order):
         elif prev and prev[0] == b.pid and b.epoch < prev[1]:
             errors.append("p%d batch@%d: epoch %d after epoch %d"
                           % (b.partition, b.base, b.epoch, prev[1]))
+            want = b.seq
+        elif any_failed and not (prev and prev[0] == b.pid):
             want = b.seq
         else:
             want = 0
@@ -273,7 +278,7 @@ def main():
     sent = a.clients * a.count
     missing = missing_records(a, seen, killed)
     if not a.no_order:
-        errors += check_sequences(kept)
+        errors += check_sequences(kept, failed > 0)
     if a.delivery:
         errors += check_delivery(a, seen, copies, failed, missing, killed)
     elif killed and missing:
