@@ -245,6 +245,13 @@ static void assign_producer(struct wrk *w, struct wpart *p,
     ch->producer_id = atomic_load(&ps->producer_id);
     ch->producer_epoch = (int16_t)atomic_load(&ps->epoch);
     ch->base_sequence = p->sp->next_seq;
+    /* CHUTE_TEST_SEQUENCE_SKEW=1 (tests only): the first batch of each
+     * partition sealed after sequence 0 skips one sequence number, a gap
+     * the broker must refuse (tests/integration/test_kafka_sequence.sh). */
+    if (w->test_seq_skew && !p->skewed && ch->base_sequence > 0) {
+        ch->base_sequence = idem_seq_add(ch->base_sequence, 1);
+        p->skewed = true;
+    }
 }
 
 static bool has_producer(struct wrk *w, uint32_t slot)

@@ -12,6 +12,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -229,6 +230,9 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     w.s = &settings;
     w.index = index;
     w.pid = getpid();
+    /* Tests only: break the sequence bookkeeping on purpose (accum.c). */
+    const char *skew = getenv("CHUTE_TEST_SEQUENCE_SKEW");
+    w.test_seq_skew = skew && strcmp(skew, "1") == 0;
     w.stats = instance_worker(in, index);
     w.metrics = instance_metrics(in, index);
     w.loop = ev_loop_new(EVFLAG_AUTO);

@@ -39,6 +39,7 @@ struct wpart {
     int32_t leader;           /* broker node id, -1 unknown */
     int64_t retry_at_ms;
     int retries;
+    bool skewed;              /* CHUTE_TEST_SEQUENCE_SKEW: done here */
     struct wpart *next;       /* all partitions of the worker */
 };
 
@@ -87,6 +88,7 @@ struct wrk {
     uint32_t alloc_hint;
     bool pool_starved;        /* a record waits for a free pool chunk */
     bool chunk_freed;         /* this turn freed a chunk (accum_resolve) */
+    bool test_seq_skew;       /* CHUTE_TEST_SEQUENCE_SKEW=1 (tests only) */
 
     struct wtopic topics[TOPIC_MAX];
     struct wpart *parts;      /* list of all partitions */
