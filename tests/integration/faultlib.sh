@@ -20,7 +20,7 @@
 #   (chuted_stop from lib.sh stops chuted)
 #
 # FAULT_KEEP=DIR keeps the batch dump, the reports and the logs of a failed
-# check in DIR.
+# check in DIR.  FAULT_CHECK_ARGS (an array) adds check_faults.py options.
 
 FAULT_HERE=$(dirname "${BASH_SOURCE[0]}")
 FAULT_CLIENTS=${FAULT_CLIENTS:-4}
@@ -114,7 +114,7 @@ fault_check() {
         --clients "$FAULT_CLIENTS" --count "$FAULT_COUNT" --keys "$FAULT_KEYS" \
         --maxpad "$FAULT_MAXPAD" --partitions "$parts" --failed "$expect" \
         --delivery "$TEST_TMP"/delivery.* \
-        ${FAULT_NO_ORDER:+--no-order} "${FAULT_CHECK_ARGS[@]}" || {
+        "${FAULT_CHECK_ARGS[@]}" || {
         if [ -n "${FAULT_KEEP:-}" ]; then
             mkdir -p "$FAULT_KEEP" &&
                 cp "$TEST_TMP"/*.batches "$TEST_TMP"/reports \

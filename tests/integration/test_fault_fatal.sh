@@ -4,6 +4,9 @@
 # 100,000 keyed records.  Asserts: some records are reported failed, every
 # other record is present (distinct present == sent - failed), per-key
 # order among what is present, duplicates only as whole batch copies.
+# Stays on chute-mock: it needs these errors on demand on requests already
+# in flight (a real broker refuses only a record set up to be refused, as
+# test_kafka_bump.sh does with MESSAGE_TOO_LARGE).
 . "$(dirname "$0")/lib.sh" "$1"
 . "$(dirname "$0")/faultlib.sh"
 PARTS=24
