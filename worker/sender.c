@@ -163,6 +163,22 @@ static void refused_from(struct wrk *w, struct wpart *p, int32_t idx)
     refused_list(w, p, p->f_head, epoch, from);
 }
 
+/* Whether nothing of the partition before batch `idx` (in sequence) is in
+ * flight or waiting: then no earlier batch can fill a gap before it. */
+static bool oldest_unresolved(const struct wrk *w, const struct wpart *p,
+                              int32_t idx)
+{
+    uint32_t at = seq_order(w, p, idx);
+
+    for (int32_t i = p->f_head; i != WRK_NONE; i = w->chunk_next[i])
+        if (seq_order(w, p, i) < at)
+            return false;
+    for (int32_t i = p->q_head; i != WRK_NONE; i = w->chunk_next[i])
+        if (seq_order(w, p, i) < at)
+            return false;
+    return true;
+}
+
 /* ---- what may be sent ---- */
 
 static int per_partition_limit(const struct wrk *w, const struct wpart *p,
@@ -391,6 +407,16 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
 
     enum idem_action act =
         idem_decide(w->s->idempotent, error, give_up, epoch, &b, &seq);
+
+    /* Refused out of order, its sequence not the one the broker expects,
+     * yet nothing before it is outstanding: no resend of an earlier batch
+     * will fill the gap, and resending this one alone would be refused
+     * again at once, forever (the sequence bookkeeping is wrong, see
+     * CHUTE_TEST_SEQUENCE_SKEW): start a new epoch. */
+    if (act == IDEM_REQUEUE &&
+        error == KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER && b.epoch == epoch &&
+        oldest_unresolved(w, p, e->chunk))
+        act = IDEM_BUMP;
 
     if (error)
         log_debug("topic \"%s\" partition %d: batch seq %d+%d epoch %d "
