@@ -20,6 +20,13 @@
 #                                        until it answers; sets SUP
 #   chuted_stop                          SIGTERM $SUP, expect exit 0
 #   fail MSG                             print "FAIL: MSG" and exit 1
+#   send_clients NAME TOPIC N PER        N sendload clients at once (500
+#                                        keys, up to 64 bytes of padding),
+#                                        each bounded by 150 s; succeeds if
+#                                        all did
+#   check_sent TOPIC N PER PARTS         kverify reads the topic back, then
+#                                        check_topic.py: every record of
+#                                        send_clients once, in key order
 #
 # Real Apache Kafka (scripts/kafka.sh):
 #   use_kafka                            the run's cluster: the one in
@@ -166,6 +173,29 @@ chuted_start() {
 chuted_stop() {
     kill -TERM "$SUP"
     wait "$SUP" || fail "chuted did not exit 0 after SIGTERM"
+}
+
+# ---- send and read back ------------------------------------------------------
+send_clients() {
+    local name=$1 topic=$2 n=$3 per=$4 c p pids="" rc=0
+    for c in $(seq 0 $((n - 1))); do
+        timeout 150 "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
+            -N "$per" -k 500 -s 64 &
+        pids="$pids $!"
+    done
+    for p in $pids; do
+        wait "$p" || rc=1
+    done
+    return $rc
+}
+
+check_sent() {
+    local topic=$1 n=$2 per=$3 parts=$4
+    "$BUILD/tests/kverify" -b "$BOOTSTRAP" -t "$topic" -T 60 -e $((n * per)) \
+        -o "$TEST_TMP/$topic.dump" || fail "kverify failed (topic $topic)"
+    /usr/bin/python3 "$LIB_TOP/tests/integration/check_topic.py" \
+        "$TEST_TMP/$topic.dump" --clients "$n" --count "$per" --keys 500 \
+        --maxpad 64 --partitions "$parts" || fail "topic check failed (topic $topic)"
 }
 
 # ---- watchdog ---------------------------------------------------------------

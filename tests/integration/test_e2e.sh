@@ -7,14 +7,13 @@
 # on the partition Kafka's Java client would pick, in per-key order.  Once
 # with lz4, once without compression.  KAFKA_VERSION picks the broker.
 . "$(dirname "$0")/lib.sh" "$1"
-here=$(dirname "$0")
 CLIENTS=4
 PER_CLIENT=50000
 PARTS=12
 
 run_codec() {
     local codec=$1
-    local name="e2e-$codec-$$" topic="e2e-$codec-$$" pids="" rc=0
+    local name="e2e-$codec-$$" topic="e2e-$codec-$$"
     kafka_topic "$topic" $PARTS
     "$BUILD/bin/chuted" -X bootstrap.servers="$BOOTSTRAP" -X name="$name" \
         -X workers=2 -X compression.codec="$codec" \
@@ -23,21 +22,9 @@ run_codec() {
     track_pid $sup
     wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
         fail "chuted ($codec) did not come up"
-    for c in $(seq 0 $((CLIENTS - 1))); do
-        "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
-            -N $PER_CLIENT -k 500 -s 64 &
-        pids="$pids $!"
-    done
-    for p in $pids; do
-        wait "$p" || rc=1
-    done
-    [ $rc -eq 0 ] || fail "a client failed ($codec)"
-    "$BUILD/tests/kverify" -b "$BOOTSTRAP" -t "$topic" \
-        -e $((CLIENTS * PER_CLIENT)) -o "$TEST_TMP/$topic.dump" ||
-        fail "kverify failed ($codec)"
-    /usr/bin/python3 "$here/check_topic.py" "$TEST_TMP/$topic.dump" \
-        --clients $CLIENTS --count $PER_CLIENT --keys 500 --maxpad 64 \
-        --partitions $PARTS || fail "topic check failed ($codec)"
+    send_clients "$name" "$topic" $CLIENTS $PER_CLIENT ||
+        fail "a client failed ($codec)"
+    check_sent "$topic" $CLIENTS $PER_CLIENT $PARTS
     kill -TERM $sup
     wait $sup || fail "chuted ($codec) did not exit 0 after SIGTERM"
     # A fault-free run has no error, and no Produce error at all: an

@@ -12,7 +12,6 @@
 # arrive once, in per-key order, and chuted must log no out-of-order
 # sequence, no skipped sequence, no epoch bump and no failed record.
 . "$(dirname "$0")/lib.sh" "$1"
-here=$(dirname "$0")
 CLIENTS=4
 PER_CLIENT=25000
 PARTS=12
@@ -27,26 +26,12 @@ chuted_start "$name" -X workers=2 -X compression.codec=lz4 -X log.level=debug \
 
 for round in $(seq 1 $ROUNDS); do
     topic="fresh-$$-$round"
-    pids="" rc=0
     kafka_topic "$topic" $PARTS
-    for c in $(seq 0 $((CLIENTS - 1))); do
-        timeout 150 "$BUILD/tests/sendload" -n "$name" -t "$topic" -c "$c" \
-            -N $PER_CLIENT -k 500 -s 64 &
-        pids="$pids $!"
-    done
-    for p in $pids; do
-        wait "$p" || rc=1
-    done
-    [ $rc -eq 0 ] || {
+    send_clients "$name" "$topic" $CLIENTS $PER_CLIENT || {
         grep -v DEBUG "$TEST_TMP/chuted.log" | tail -n 20 >&2
         fail "a client failed or timed out (topic $topic)"
     }
-    "$BUILD/tests/kverify" -b "$BOOTSTRAP" -t "$topic" -T 60 \
-        -e $((CLIENTS * PER_CLIENT)) -o "$TEST_TMP/$topic.dump" ||
-        fail "kverify failed (topic $topic)"
-    /usr/bin/python3 "$here/check_topic.py" "$TEST_TMP/$topic.dump" \
-        --clients $CLIENTS --count $PER_CLIENT --keys 500 --maxpad 64 \
-        --partitions $PARTS || fail "topic check failed (topic $topic)"
+    check_sent "$topic" $CLIENTS $PER_CLIENT $PARTS
     echo "fresh topic $round: $((CLIENTS * PER_CLIENT)) records checked"
 done
 chuted_stop
