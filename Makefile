@@ -19,7 +19,7 @@ WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wpointer-arith -Wvla -Wformat=2
 CFLAGS    ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) $(SANITIZE) -fPIC -pthread \
-             -D_GNU_SOURCE -I. -I$(BUILD)/gen $(EV_CFLAGS) \
+             -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)/gen $(EV_CFLAGS) \
              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS_BASE = $(shell pkg-config --libs libprotobuf-c 2>/dev/null) -pthread -lrt
 LDLIBS_SVC  = $(EV_LIBS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lrt -lm
@@ -32,6 +32,7 @@ GEN_SRC     := $(BUILD)/gen/proto/control.pb-c.c
 COMMON_SRC  := $(wildcard common/*.c)
 SHM_SRC     := $(wildcard shm/*.c)
 PROTO_SRC   := $(wildcard proto/*.c)
+BROKER_SRC  := $(wildcard broker/*.c)
 WORKER_SRC  := $(wildcard worker/*.c)
 SUP_SRC     := $(filter-out supervisor/main.c,$(wildcard supervisor/*.c))
 
@@ -44,7 +45,7 @@ LIBCHUTE_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) proto/murmur2.c proto/varint
                  proto/ctlmsg.c $(GEN_SRC))
 # Everything the service and the tests link.
 INTERNAL_OBJ := $(call obj,$(COMMON_SRC) $(SHM_SRC) $(PROTO_SRC) $(GEN_SRC) \
-                 $(WORKER_SRC) $(SUP_SRC))
+                 $(BROKER_SRC) $(WORKER_SRC) $(SUP_SRC))
 
 BIN_DIR := $(BUILD)/bin
 LIB_DIR := $(BUILD)/lib
@@ -181,7 +182,7 @@ asan: deps
 # inputs go to tests/fuzz/corpus/TARGET (commit the ones that crashed).
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
-              -D_GNU_SOURCE -I. -I$(BUILD)/gen $(EV_CFLAGS)
+              -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)/gen $(EV_CFLAGS)
 FUZZ_LIBSRC = $(COMMON_SRC) $(SHM_SRC) $(PROTO_SRC) $(GEN_SRC)
 fuzz: deps
 	@$(MAKE) --no-print-directory $(BUILD)/gen/proto/control.pb-c.c
@@ -222,7 +223,7 @@ install: build
 	install -m 0644 $(LIB_DIR)/libchute.a $(DESTDIR)$(PREFIX)/lib/
 	install -m 0755 $(LIB_DIR)/libchute.so $(DESTDIR)$(PREFIX)/lib/libchute.so.0
 	ln -sf libchute.so.0 $(DESTDIR)$(PREFIX)/lib/libchute.so
-	install -m 0644 shm/chute.h $(DESTDIR)$(PREFIX)/include/chute/
+	install -m 0644 include/chute/chute.h $(DESTDIR)$(PREFIX)/include/chute/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' scripts/chute.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/chute.pc
 

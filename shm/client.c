@@ -12,7 +12,7 @@
 #include "proto/kafka.h"
 #include "proto/murmur2.h"
 #include "proto/record.h"
-#include "shm/chute.h"
+#include "chute/chute.h"
 #include "shm/ctlclient.h"
 #include "shm/instance.h"
 #include "shm/wake.h"

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "broker/bootstrap.h"
 #include "common/err.h"
 #include "common/name.h"
 
@@ -647,8 +648,14 @@ static int config_validate_idempotence(const struct config *cfg)
 
 int config_validate(const struct config *cfg)
 {
+    struct bootstrap servers;
+    int rc;
+
     if (!cfg->bootstrap_servers || !*cfg->bootstrap_servers)
         return err_set(CHUTE_ERR_INVALID, "\"bootstrap.servers\" is not set");
+    if ((rc = bootstrap_parse(&servers, cfg->bootstrap_servers)) < 0)
+        return rc;
+    bootstrap_release(&servers);
     if (cfg->workers > cfg->slots)
         return err_set(CHUTE_ERR_INVALID,
                        "\"workers\" (%d) is larger than \"slots\" (%d)",

@@ -11,7 +11,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/proc.h"
-#include "worker/mdfetch.h"
+#include "broker/mdfetch.h"
 
 #include <stddef.h>
 

@@ -10,7 +10,7 @@
 #include "proto/ctlmsg.h"
 #include "shm/instance.h"
 #include "supervisor/config.h"
-#include "worker/mdfetch.h"
+#include "broker/mdfetch.h"
 #include "worker/worker.h"
 
 #include <ev.h>

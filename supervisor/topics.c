@@ -9,7 +9,7 @@
 
 #include "common/err.h"
 #include "common/log.h"
-#include "worker/mdfetch.h"
+#include "broker/mdfetch.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 
 #include "proto/batch.h"
 #include "proto/record.h"
-#include "shm/chute.h"
+#include "chute/chute.h"
 #include "tests/hex.h"
 
 /* Key "k", value "v", ts 1700000000000, not idempotent, uncompressed. */

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "proto/kafka.h"
-#include "shm/chute.h"
+#include "chute/chute.h"
 #include "tests/hex.h"
 
 static void assert_kbuf_hex(const struct kbuf *b, const char *hex)

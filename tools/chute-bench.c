@@ -46,7 +46,7 @@
 #include "tools/bench.h"
 #include "common/log.h"
 #include "proto/ctlmsg.h"
-#include "shm/chute.h"
+#include "chute/chute.h"
 
 #include <errno.h>
 #include <getopt.h>

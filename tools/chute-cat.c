@@ -7,7 +7,7 @@
  * With -K, the text before the first DELIM on a line is the record's key.
  * Exits non-zero if the service is not running or any record failed.
  */
-#include "shm/chute.h"
+#include "chute/chute.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -12,7 +12,7 @@
  * 2 on bad usage.
  */
 #include "proto/ctlmsg.h"
-#include "shm/chute.h"
+#include "chute/chute.h"
 
 #include <getopt.h>
 #include <stdbool.h>

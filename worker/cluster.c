@@ -24,51 +24,22 @@ static struct conn *ready_conn(struct wrk *w);
 static const struct conn_owner cluster_owner = {on_conn_ready, on_conn_down,
                                                 NULL};
 
-static int parse_bootstrap(struct wrk *w)
-{
-    char *list = strdup(w->s->bootstrap_servers), *save = NULL;
-    int cap = 0;
-
-    if (!list)
-        return -1;
-    for (char *tok = strtok_r(list, ", ", &save); tok;
-         tok = strtok_r(NULL, ", ", &save)) {
-        char *colon = strrchr(tok, ':');
-        if (!colon || colon == tok)
-            continue;
-        *colon = '\0';
-        if (w->bootstrap_count == cap) {
-            cap = cap ? cap * 2 : 4;
-            w->bootstrap_hosts =
-                realloc(w->bootstrap_hosts, (size_t)cap * sizeof(char *));
-            w->bootstrap_ports =
-                realloc(w->bootstrap_ports, (size_t)cap * sizeof(int));
-        }
-        w->bootstrap_hosts[w->bootstrap_count] = strdup(tok);
-        w->bootstrap_ports[w->bootstrap_count++] = atoi(colon + 1);
-    }
-    free(list);
-    return w->bootstrap_count > 0 ? 0 : -1;
-}
-
 static void init_bootstrap_conn(struct wrk *w)
 {
     struct conn_owner owner = cluster_owner;
-    int i = w->bootstrap_next++ % w->bootstrap_count;
+    const struct bootstrap_server *bs = bootstrap_next(&w->servers);
 
     owner.ctx = w;
-    conn_init(&w->bootstrap, w->loop, -1, w->bootstrap_hosts[i],
-              w->bootstrap_ports[i], w->s->client_id,
-              w->s->request_timeout_ms, &owner);
+    conn_init(&w->bootstrap, w->loop, -1, bs->host, bs->port,
+              w->s->client_id, w->s->request_timeout_ms, &owner);
 }
 
 int cluster_init(struct wrk *w)
 {
-    if (parse_bootstrap(w) < 0) {
-        log_error("bootstrap.servers \"%s\" names no host:port",
-                  w->s->bootstrap_servers);
-        return -1;
-    }
+    int rc = bootstrap_parse(&w->servers, w->s->bootstrap_servers);
+
+    if (rc < 0)
+        return rc;
     init_bootstrap_conn(w);
     return 0;
 }
@@ -79,10 +50,7 @@ void cluster_release(struct wrk *w)
         if (w->brokers[i].used)
             conn_release(&w->brokers[i].conn);
     conn_release(&w->bootstrap);
-    for (int i = 0; i < w->bootstrap_count; i++)
-        free(w->bootstrap_hosts[i]);
-    free(w->bootstrap_hosts);
-    free(w->bootstrap_ports);
+    bootstrap_release(&w->servers);
 }
 
 struct conn *cluster_conn(struct wrk *w, int32_t node_id)

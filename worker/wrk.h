@@ -9,7 +9,8 @@
 #define CHUTE_WORKER_WRK_H
 
 #include "shm/instance.h"
-#include "worker/conn.h"
+#include "broker/bootstrap.h"
+#include "broker/conn.h"
 #include "worker/worker.h"
 
 #include <ev.h>
@@ -95,9 +96,7 @@ struct wrk {
 
     struct broker brokers[WRK_BROKER_MAX];
     struct conn bootstrap;
-    char **bootstrap_hosts;
-    int *bootstrap_ports;
-    int bootstrap_count, bootstrap_next;
+    struct bootstrap servers; /* bootstrap.servers */
     bool metadata_in_flight, metadata_wanted;
     int64_t metadata_at_ms;   /* last successful refresh */
     int64_t metadata_sent_ms;

@@ -21,7 +21,7 @@
  *       "accepted=N failing_call_ms=T" and exits without flushing: the
  *       records are chute's once accepted, flushed or not.
  */
-#include "shm/chute.h"
+#include "chute/chute.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -15,7 +15,7 @@
  *       that do not (a corrupt client)
  */
 #include "proto/record.h"
-#include "shm/chute.h"
+#include "chute/chute.h"
 #include "shm/instance.h"
 #include "shm/ring.h"
 

@@ -26,7 +26,7 @@
  * With -D a repeated report is allowed (a worker killed while reporting a
  * batch leaves its successor to report it again) and only the first kept.
  */
-#include "shm/chute.h"
+#include "chute/chute.h"
 
 #include <fcntl.h>
 #include <stdbool.h>

@@ -2,11 +2,12 @@
  * mdfetch.c: one topic's metadata, asked of the cluster until it answers
  * for the topic or the deadline passes.
  */
-#include "worker/mdfetch.h"
+#include "broker/mdfetch.h"
 
+#include "broker/bootstrap.h"
 #include "common/err.h"
 #include "common/proc.h"
-#include "worker/conn.h"
+#include "broker/conn.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,9 @@
 struct mdfetch {
     struct ev_loop *loop;
     struct conn conn;
+    struct bootstrap servers;
+    const char *client_id;
+    int timeout_ms;
     char *topic;
     int16_t ver;
     int16_t last_error;
@@ -88,6 +92,16 @@ static void send_request(struct conn *c, void *ctx)
     conn_push(c, corr, KAFKA_API_METADATA, f->ver, true, on_metadata, f);
 }
 
+/* A connection to the next bootstrap server, not started yet. */
+static void connect_next(struct mdfetch *f)
+{
+    const struct bootstrap_server *bs = bootstrap_next(&f->servers);
+    struct conn_owner owner = {send_request, NULL, f};
+
+    conn_init(&f->conn, f->loop, -1, bs->host, bs->port, f->client_id,
+              f->timeout_ms, &owner);
+}
+
 /* Every MDFETCH_RETRY_S: ask again (a topic being created has no leader
  * yet), or reconnect. */
 static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -96,10 +110,16 @@ static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
-    if (f->conn.state == CONN_READY && f->conn.pending_count == 0)
+    if (f->conn.state == CONN_READY && f->conn.pending_count == 0) {
         send_request(&f->conn, f);
-    else
-        conn_want(&f->conn);
+        return;
+    }
+    if (f->conn.state == CONN_DOWN && f->conn.retry_at_ms &&
+        f->servers.count > 1) {
+        conn_release(&f->conn); /* that server failed: try the next */
+        connect_next(f);
+    }
+    conn_want(&f->conn);
 }
 
 static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -127,6 +147,7 @@ static void free_fetch(struct mdfetch *f)
     ev_timer_stop(f->loop, &f->deadline);
     ev_idle_stop(f->loop, &f->finish);
     conn_release(&f->conn);
+    bootstrap_release(&f->servers);
     kafka_metadata_free(&f->md);
     free(f->topic);
     free(f);
@@ -156,47 +177,30 @@ static void finish_cb(struct ev_loop *loop, ev_idle *idle, int revents)
     cb(arg, result);
 }
 
-static int parse_first(const char *list, char *host, size_t size, int *port)
-{
-    const char *end = strpbrk(list, ", "), *colon;
-    size_t n = end ? (size_t)(end - list) : strlen(list);
-
-    colon = memrchr(list, ':', n);
-    if (!colon || colon == list || (size_t)(colon - list) >= size)
-        return -1;
-    memcpy(host, list, (size_t)(colon - list));
-    host[colon - list] = '\0';
-    *port = atoi(colon + 1);
-    return *port > 0 ? 0 : -1;
-}
-
 static struct mdfetch *start(struct ev_loop *loop, const char *bootstrap,
                              const char *client_id, const char *topic,
                              int timeout_ms, mdfetch_cb *cb,
                              mdfetch_md_cb *md_cb, void *arg)
 {
     struct mdfetch *f = calloc(1, sizeof(*f));
-    struct conn_owner owner = {send_request, NULL, f};
-    char host[256];
-    int port;
 
     if (!f || !(f->topic = strdup(topic))) {
         free(f);
         err_set(CHUTE_ERR_SYSTEM, "out of memory");
         return NULL;
     }
-    if (parse_first(bootstrap, host, sizeof(host), &port) < 0) {
+    if (bootstrap_parse(&f->servers, bootstrap) < 0) {
         free(f->topic);
         free(f);
-        err_set(CHUTE_ERR_INVALID, "bootstrap.servers \"%s\" has no host:port",
-                bootstrap);
         return NULL;
     }
     f->loop = loop;
     f->cb = cb;
     f->md_cb = md_cb;
     f->arg = arg;
-    conn_init(&f->conn, loop, -1, host, port, client_id, timeout_ms, &owner);
+    f->client_id = client_id;
+    f->timeout_ms = timeout_ms;
+    connect_next(f);
     ev_timer_init(&f->retry, retry_cb, MDFETCH_RETRY_S, MDFETCH_RETRY_S);
     ev_timer_init(&f->deadline, deadline_cb, timeout_ms / 1000.0, 0);
     ev_idle_init(&f->finish, finish_cb);
@@ -225,34 +229,4 @@ void mdfetch_cancel(struct mdfetch *f)
 {
     if (f)
         free_fetch(f);
-}
-
-struct blocking {
-    struct ev_loop *loop;
-    int result;
-};
-
-static void blocking_done(void *arg, int result)
-{
-    struct blocking *b = arg;
-
-    b->result = result;
-    ev_break(b->loop, EVBREAK_ALL);
-}
-
-int mdfetch_topic(const char *bootstrap, const char *client_id,
-                  const char *topic, int timeout_ms)
-{
-    struct blocking b = {ev_loop_new(EVFLAG_AUTO), 0};
-
-    if (!b.loop)
-        return err_set(CHUTE_ERR_SYSTEM, "cannot create an event loop");
-    if (!mdfetch_start(b.loop, bootstrap, client_id, topic, timeout_ms,
-                       blocking_done, &b)) {
-        ev_loop_destroy(b.loop);
-        return CHUTE_ERR_SYSTEM;
-    }
-    ev_run(b.loop, 0);
-    ev_loop_destroy(b.loop);
-    return b.result;
 }

@@ -10,8 +10,8 @@
  * on_down callback runs; the connection reconnects with backoff when the
  * owner asks for it again (conn_want()).
  */
-#ifndef CHUTE_WORKER_CONN_H
-#define CHUTE_WORKER_CONN_H
+#ifndef CHUTE_BROKER_CONN_H
+#define CHUTE_BROKER_CONN_H
 
 #include "proto/kafka.h"
 #include "proto/kbuf.h"

@@ -1,7 +1,7 @@
 /*
  * conn.c: a pipelined, non-blocking Kafka broker connection on libev.
  */
-#include "worker/conn.h"
+#include "broker/conn.h"
 
 #include "common/log.h"
 #include "common/proc.h"

@@ -2,10 +2,11 @@
  * mdfetch.h: a one-shot metadata look-up of one topic, for the
  * supervisor's topic resolution and refresh.  It drives a broker
  * connection (conn.c) on the caller's libev loop, so it shares all of the
- * worker's protocol handling and never blocks the loop.
+ * worker's protocol handling and never blocks the loop; it tries each
+ * bootstrap server in turn until one answers.
  */
-#ifndef CHUTE_WORKER_MDFETCH_H
-#define CHUTE_WORKER_MDFETCH_H
+#ifndef CHUTE_BROKER_MDFETCH_H
+#define CHUTE_BROKER_MDFETCH_H
 
 #include "proto/kafka.h"
 
@@ -41,9 +42,5 @@ struct mdfetch *mdfetch_start_md(struct ev_loop *loop, const char *bootstrap,
 
 /* Stops a look-up; its callback will not run. */
 void mdfetch_cancel(struct mdfetch *f);
-
-/* The same, waiting for the answer on a private loop. */
-int mdfetch_topic(const char *bootstrap, const char *client_id,
-                  const char *topic, int timeout_ms);
 
 #endif
