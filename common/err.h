@@ -11,7 +11,7 @@
 #ifndef CHUTE_COMMON_ERR_H
 #define CHUTE_COMMON_ERR_H
 
-#include "shm/chute.h"
+#include "chute/chute.h"
 
 /* Records the message for this thread and returns err. */
 int err_set(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
