@@ -28,7 +28,8 @@ static void send_apiversions(struct conn *c);
 
 void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
                const char *host, int port, const char *client_id,
-               int request_timeout_ms, const struct conn_owner *owner)
+               const int *request_timeout_ms, const int *socket_timeout_ms,
+               const struct conn_owner *owner)
 {
     memset(c, 0, sizeof(*c));
     c->loop = loop;
@@ -38,6 +39,7 @@ void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
     c->port = port;
     c->client_id = client_id;
     c->request_timeout_ms = request_timeout_ms;
+    c->socket_timeout_ms = socket_timeout_ms;
     c->owner = *owner;
     c->next_corr = 1;
     c->apiversions_ver = 2;
@@ -129,17 +131,33 @@ static int open_socket(struct conn *c)
     return fd;
 }
 
+/* The pending request whose deadline comes first, or NULL.  Requests
+ * have different limits (Produce or not), so it need not be the oldest. */
+static const struct conn_pending *first_deadline(struct conn *c)
+{
+    const struct conn_pending *first = NULL;
+
+    for (unsigned i = 0; i < c->pending_count; i++) {
+        const struct conn_pending *p = pending_at(c, i);
+        if (!first || p->deadline_ms < first->deadline_ms)
+            first = p;
+    }
+    return first;
+}
+
 static void arm_timer(struct conn *c)
 {
+    const struct conn_pending *p = first_deadline(c);
+    int64_t at = c->state == CONN_CONNECTING ? c->ready_by_ms
+                 : p                         ? p->deadline_ms
+                                             : -1;
+    double left = (double)(at - mono_ms());
+
     ev_timer_stop(c->loop, &c->timer);
-    if (c->state == CONN_CONNECTING) {
-        ev_timer_set(&c->timer, c->request_timeout_ms / 1000.0, 0);
-        ev_timer_start(c->loop, &c->timer);
-    } else if (c->pending_count) {
-        double left = (double)(pending_at(c, 0)->deadline_ms - mono_ms());
-        ev_timer_set(&c->timer, left > 0 ? left / 1000.0 : 0.001, 0);
-        ev_timer_start(c->loop, &c->timer);
-    }
+    if (at < 0)
+        return;
+    ev_timer_set(&c->timer, left > 0 ? left / 1000.0 : 0.001, 0);
+    ev_timer_start(c->loop, &c->timer);
 }
 
 void conn_want(struct conn *c)
@@ -153,6 +171,7 @@ void conn_want(struct conn *c)
         return;
     }
     c->state = CONN_CONNECTING;
+    c->ready_by_ms = mono_ms() + *c->socket_timeout_ms;
     ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
     ev_io_start(c->loop, &c->io);
     arm_timer(c);
@@ -186,6 +205,17 @@ static void update_events(struct conn *c)
     ev_io_start(c->loop, &c->io);
 }
 
+/* When a request pushed now fails: the handshake shares the connect's
+ * deadline; then Produce has request.timeout.ms, the rest
+ * socket.timeout.ms. */
+static int64_t request_deadline(const struct conn *c, int16_t api)
+{
+    if (c->state != CONN_READY)
+        return c->ready_by_ms;
+    return mono_ms() + (api == KAFKA_API_PRODUCE ? *c->request_timeout_ms
+                                                 : *c->socket_timeout_ms);
+}
+
 void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
                bool response, conn_cb *cb, void *arg)
 {
@@ -196,12 +226,11 @@ void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
     p->ver = ver;
     p->response = response;
     p->end = c->out.len;
-    p->deadline_ms = mono_ms() + c->request_timeout_ms;
+    p->deadline_ms = request_deadline(c, api);
     p->cb = cb;
     p->arg = arg;
     c->requests++;
-    if (c->pending_count == 1)
-        arm_timer(c);
+    arm_timer(c);
     update_events(c);
 }
 
@@ -375,18 +404,49 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
         on_writable(c);
 }
 
+static const char *api_name(int16_t api)
+{
+    switch (api) {
+    case KAFKA_API_PRODUCE:
+        return "Produce";
+    case KAFKA_API_METADATA:
+        return "Metadata";
+    case KAFKA_API_API_VERSIONS:
+        return "ApiVersions";
+    case KAFKA_API_INIT_PRODUCER_ID:
+        return "InitProducerId";
+    }
+    return "unknown";
+}
+
+/* "request timed out (Metadata, socket.timeout.ms)": which limit passed. */
+static const char *timeout_reason(const struct conn *c,
+                                  const struct conn_pending *p, char *buf,
+                                  size_t size)
+{
+    snprintf(buf, size, "%s timed out (%s, %s)",
+             c->state == CONN_READY ? "request" : "handshake", api_name(p->api),
+             p->api == KAFKA_API_PRODUCE ? "request.timeout.ms"
+                                         : "socket.timeout.ms");
+    return buf;
+}
+
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct conn *c = w->data;
+    const struct conn_pending *p = first_deadline(c);
+    char why[96];
 
     (void)loop;
     (void)revents;
-    if (c->state == CONN_CONNECTING) {
-        conn_close(c, CONN_ERR_TIMEOUT, "connect timed out");
+    if (c->state == CONN_CONNECTING && c->ready_by_ms <= mono_ms()) {
+        conn_close(c, CONN_ERR_TIMEOUT,
+                   "connect timed out (socket.timeout.ms)");
         return;
     }
-    if (c->pending_count && pending_at(c, 0)->deadline_ms <= mono_ms()) {
-        conn_close(c, CONN_ERR_TIMEOUT, "request timed out");
+    if (p && p->deadline_ms <= mono_ms()) {
+        conn_close(c, CONN_ERR_TIMEOUT,
+                   timeout_reason(c, p, why, sizeof(why)));
         return;
     }
     arm_timer(c);

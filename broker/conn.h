@@ -9,6 +9,13 @@
  * request with CONN_ERR_TRANSPORT or CONN_ERR_TIMEOUT, then the owner's
  * on_down callback runs; the connection reconnects with backoff when the
  * owner asks for it again (conn_want()).
+ *
+ * Two time limits, as librdkafka means them: a Produce request has
+ * request.timeout.ms (which the caller also sends to the broker as the
+ * acks timeout); the TCP connect and ApiVersions handshake together, and
+ * every other request (Metadata, InitProducerId), have socket.timeout.ms.
+ * The connection reads both through pointers each time it starts a
+ * deadline, so that a reload reaches connections already open.
  */
 #ifndef CHUTE_BROKER_CONN_H
 #define CHUTE_BROKER_CONN_H
@@ -32,7 +39,7 @@ enum conn_state {
 enum conn_err {
     CONN_OK = 0,
     CONN_ERR_TRANSPORT = 1, /* connection lost: the request may be written */
-    CONN_ERR_TIMEOUT = 2,   /* request.timeout.ms: may be written */
+    CONN_ERR_TIMEOUT = 2,   /* a time limit passed: may be written */
 };
 
 struct conn;
@@ -66,7 +73,9 @@ struct conn {
     char host[256];
     int port;
     const char *client_id;
-    int request_timeout_ms;
+    const int *request_timeout_ms; /* Produce */
+    const int *socket_timeout_ms;  /* connect + handshake, other requests */
+    int64_t ready_by_ms;           /* connect + handshake deadline */
     struct conn_owner owner;
 
     struct kbuf out;        /* framed requests not yet written */
@@ -84,9 +93,12 @@ struct conn {
     uint64_t requests, bytes_out;
 };
 
+/* client_id and both timeouts are the owner's and must outlive c; the
+ * timeouts are read again at each connect and request. */
 void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
                const char *host, int port, const char *client_id,
-               int request_timeout_ms, const struct conn_owner *owner);
+               const int *request_timeout_ms, const int *socket_timeout_ms,
+               const struct conn_owner *owner);
 /* Stops and frees everything; fails pending requests. */
 void conn_release(struct conn *c);
 /* Connects now if down and the backoff allows it. */
@@ -95,7 +107,9 @@ void conn_want(struct conn *c);
 unsigned conn_room(const struct conn *c, unsigned max_in_flight);
 /* Next correlation id, to frame a request with. */
 int32_t conn_corr(struct conn *c);
-/* Registers the request just framed at conn->out (ending at out.len). */
+/* Registers the request just framed at conn->out (ending at out.len); it
+ * fails with CONN_ERR_TIMEOUT unless answered within request.timeout.ms
+ * (Produce) or socket.timeout.ms (any other api). */
 void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
                bool response, conn_cb *cb, void *arg);
 /* Closes the connection as if its requests timed out: every pending

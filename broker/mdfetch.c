@@ -19,7 +19,8 @@ struct mdfetch {
     struct conn conn;
     struct bootstrap servers;
     const char *client_id;
-    int timeout_ms;
+    int timeout_ms;          /* the whole look-up's */
+    int socket_timeout_ms;   /* each connect and request: socket.timeout.ms */
     char *topic;
     int16_t ver;
     int16_t last_error;
@@ -99,7 +100,7 @@ static void connect_next(struct mdfetch *f)
     struct conn_owner owner = {send_request, NULL, f};
 
     conn_init(&f->conn, f->loop, -1, bs->host, bs->port, f->client_id,
-              f->timeout_ms, &owner);
+              &f->timeout_ms, &f->socket_timeout_ms, &owner);
 }
 
 /* Every MDFETCH_RETRY_S: ask again (a topic being created has no leader
@@ -179,8 +180,8 @@ static void finish_cb(struct ev_loop *loop, ev_idle *idle, int revents)
 
 static struct mdfetch *start(struct ev_loop *loop, const char *bootstrap,
                              const char *client_id, const char *topic,
-                             int timeout_ms, mdfetch_cb *cb,
-                             mdfetch_md_cb *md_cb, void *arg)
+                             int timeout_ms, int socket_timeout_ms,
+                             mdfetch_cb *cb, mdfetch_md_cb *md_cb, void *arg)
 {
     struct mdfetch *f = calloc(1, sizeof(*f));
 
@@ -200,6 +201,7 @@ static struct mdfetch *start(struct ev_loop *loop, const char *bootstrap,
     f->arg = arg;
     f->client_id = client_id;
     f->timeout_ms = timeout_ms;
+    f->socket_timeout_ms = socket_timeout_ms;
     connect_next(f);
     ev_timer_init(&f->retry, retry_cb, MDFETCH_RETRY_S, MDFETCH_RETRY_S);
     ev_timer_init(&f->deadline, deadline_cb, timeout_ms / 1000.0, 0);
@@ -213,16 +215,20 @@ static struct mdfetch *start(struct ev_loop *loop, const char *bootstrap,
 
 struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
                               const char *client_id, const char *topic,
-                              int timeout_ms, mdfetch_cb *cb, void *arg)
+                              int timeout_ms, int socket_timeout_ms,
+                              mdfetch_cb *cb, void *arg)
 {
-    return start(loop, bootstrap, client_id, topic, timeout_ms, cb, NULL, arg);
+    return start(loop, bootstrap, client_id, topic, timeout_ms,
+                 socket_timeout_ms, cb, NULL, arg);
 }
 
 struct mdfetch *mdfetch_start_md(struct ev_loop *loop, const char *bootstrap,
                                  const char *client_id, const char *topic,
-                                 int timeout_ms, mdfetch_md_cb *cb, void *arg)
+                                 int timeout_ms, int socket_timeout_ms,
+                                 mdfetch_md_cb *cb, void *arg)
 {
-    return start(loop, bootstrap, client_id, topic, timeout_ms, NULL, cb, arg);
+    return start(loop, bootstrap, client_id, topic, timeout_ms,
+                 socket_timeout_ms, NULL, cb, arg);
 }
 
 void mdfetch_cancel(struct mdfetch *f)

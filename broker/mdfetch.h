@@ -22,11 +22,14 @@ struct mdfetch;
 typedef void mdfetch_cb(void *arg, int result);
 
 /* Starts a look-up of `topic` (auto-creating it where the cluster does);
- * `cb` runs exactly once, unless mdfetch_cancel() comes first.  Returns
- * NULL (and calls nothing) if it cannot start. */
+ * `cb` runs exactly once, unless mdfetch_cancel() comes first: by
+ * timeout_ms at the latest.  A server that does not connect or answer
+ * within socket_timeout_ms is left for the next.  Returns NULL (and calls
+ * nothing) if it cannot start. */
 struct mdfetch *mdfetch_start(struct ev_loop *loop, const char *bootstrap,
                               const char *client_id, const char *topic,
-                              int timeout_ms, mdfetch_cb *cb, void *arg);
+                              int timeout_ms, int socket_timeout_ms,
+                              mdfetch_cb *cb, void *arg);
 /* The whole answer, for callers that want more than the partition count
  * (leaders, brokers): result as above; on success md is the Metadata
  * response and t the topic's entry in it, both valid only during the
@@ -38,7 +41,8 @@ typedef void mdfetch_md_cb(void *arg, int result,
 /* As mdfetch_start(), with the whole answer given to cb. */
 struct mdfetch *mdfetch_start_md(struct ev_loop *loop, const char *bootstrap,
                                  const char *client_id, const char *topic,
-                                 int timeout_ms, mdfetch_md_cb *cb, void *arg);
+                                 int timeout_ms, int socket_timeout_ms,
+                                 mdfetch_md_cb *cb, void *arg);
 
 /* Stops a look-up; its callback will not run. */
 void mdfetch_cancel(struct mdfetch *f);

@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 1
+#define LAYOUT_VERSION 2
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -206,6 +206,7 @@ struct state_live {
     _Atomic int32_t retries;
     _Atomic int32_t metadata_max_age_ms;
     _Atomic int32_t log_level;
+    _Atomic int32_t socket_timeout_ms;
 };
 
 struct state_header {

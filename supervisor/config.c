@@ -175,7 +175,8 @@ static const struct config_prop config_props[] = {
      .min = 1,
      .max = 900000,
      .runtime = true,
-     .doc = "Time the broker may take to acknowledge a produce request."},
+     .doc = "Time the broker may take to acknowledge a produce request; "
+            "sent to the broker as the acks timeout."},
     {.name = "retry.backoff.ms",
      .type = CONFIG_DURATION,
      .off = OFF(retry_backoff_ms),
@@ -223,8 +224,9 @@ static const struct config_prop config_props[] = {
      .min = 10,
      .max = 300000,
      .runtime = true,
-     .doc = "Time a broker connection may stay silent with requests "
-            "pending."},
+     .doc = "Time limit of a broker connection's connect and ApiVersions "
+            "handshake, and of each request other than Produce (Metadata, "
+            "InitProducerId)."},
     {.name = "queue.full.policy",
      .type = CONFIG_ENUM,
      .off = OFF(queue_full_policy),

@@ -33,6 +33,7 @@ void sup_publish_live(struct sup *s)
     atomic_store(&l->retry_backoff_max_ms, c->retry_backoff_max_ms);
     atomic_store(&l->retries, c->retries);
     atomic_store(&l->metadata_max_age_ms, c->metadata_max_age_ms);
+    atomic_store(&l->socket_timeout_ms, c->socket_timeout_ms);
     atomic_store(&l->log_level, (int32_t)c->log_level);
     s->in.intake->queue_full_fail =
         c->queue_full_policy == CONFIG_QUEUE_FULL_FAIL;

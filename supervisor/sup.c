@@ -46,6 +46,7 @@ static void settings_from_config(struct sup *s)
     w->retries = c->retries;
     w->max_in_flight = c->max_in_flight;
     w->metadata_max_age_ms = c->metadata_max_age_ms;
+    w->socket_timeout_ms = c->socket_timeout_ms;
     w->idempotent = c->enable_idempotence;
     w->worker_count = (uint32_t)c->workers;
 }

@@ -77,7 +77,7 @@ struct sup_resolve *topics_resolve(struct sup *s, const char *name,
         r->arg = arg;
         r->fetch = mdfetch_start(s->loop, s->cfg.bootstrap_servers,
                                  s->cfg.client_id, name, RESOLVE_TIMEOUT_MS,
-                                 resolved, r);
+                                 s->cfg.socket_timeout_ms, resolved, r);
         if (r->fetch)
             return r;
         free(r->name);
@@ -126,7 +126,7 @@ void topics_refresh(struct sup *s)
         r->topic = id;
         r->fetch = mdfetch_start(s->loop, s->cfg.bootstrap_servers,
                                  s->cfg.client_id, t->name, RESOLVE_TIMEOUT_MS,
-                                 refreshed, r);
+                                 s->cfg.socket_timeout_ms, refreshed, r);
     }
 }
 
@@ -314,7 +314,8 @@ struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
         d->pending++;
         o->fetch = mdfetch_start_md(s->loop, s->cfg.bootstrap_servers,
                                     s->cfg.client_id, t->name,
-                                    RESOLVE_TIMEOUT_MS, described, o);
+                                    RESOLVE_TIMEOUT_MS,
+                                    s->cfg.socket_timeout_ms, described, o);
         if (!o->fetch) {
             d->pending--;
             describe_error(t, CHUTE_ERR_SYSTEM);

@@ -31,7 +31,8 @@ static void init_bootstrap_conn(struct wrk *w)
 
     owner.ctx = w;
     conn_init(&w->bootstrap, w->loop, -1, bs->host, bs->port,
-              w->s->client_id, w->s->request_timeout_ms, &owner);
+              w->s->client_id, &w->s->request_timeout_ms,
+              &w->s->socket_timeout_ms, &owner);
 }
 
 int cluster_init(struct wrk *w)
@@ -72,7 +73,8 @@ static void add_broker(struct wrk *w, const struct kafka_broker *kb)
             return;
         conn_release(c); /* the broker moved: reconnect to its new address */
         conn_init(c, w->loop, kb->node_id, kb->host, kb->port,
-                  w->s->client_id, w->s->request_timeout_ms, &owner);
+                  w->s->client_id, &w->s->request_timeout_ms,
+                  &w->s->socket_timeout_ms, &owner);
         return;
     }
     for (int i = 0; i < WRK_BROKER_MAX; i++) {
@@ -82,7 +84,8 @@ static void add_broker(struct wrk *w, const struct kafka_broker *kb)
         b->used = true;
         b->id = kb->node_id;
         conn_init(&b->conn, w->loop, kb->node_id, kb->host, kb->port,
-                  w->s->client_id, w->s->request_timeout_ms, &owner);
+                  w->s->client_id, &w->s->request_timeout_ms,
+                  &w->s->socket_timeout_ms, &owner);
         return;
     }
     log_warn("more than %d brokers; ignoring broker %d", WRK_BROKER_MAX,

@@ -146,6 +146,7 @@ static void apply_live(struct wrk *w)
     settings.retry_backoff_max_ms = atomic_load(&l->retry_backoff_max_ms);
     settings.retries = atomic_load(&l->retries);
     settings.metadata_max_age_ms = atomic_load(&l->metadata_max_age_ms);
+    settings.socket_timeout_ms = atomic_load(&l->socket_timeout_ms);
     log_set_level((enum log_level)atomic_load(&l->log_level));
     log_info("settings %u applied (linger.ms %d, batch.size %u, codec %d)",
              gen, settings.linger_ms, settings.batch_size, settings.codec);

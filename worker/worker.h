@@ -27,6 +27,7 @@ struct wrk_settings {
     int retries;               /* resends of a batch before it fails */
     int max_in_flight;
     int metadata_max_age_ms;
+    int socket_timeout_ms;     /* connects and requests other than Produce */
     bool idempotent;           /* enable.idempotence */
     uint32_t worker_count;
 };
