@@ -6,7 +6,7 @@
  * worker under test is worker 1 and owns the odd slots; worker 0, alive,
  * owns the even ones.  Each test plants chunks as a dead predecessor or a
  * running worker 0 would have left them at the moment worker 1 starts,
- * runs accum_recover(), and checks what it adopted, freed and left alone.
+ * runs recover_slots(), and checks what it adopted, freed and left alone.
  * A chunk another worker may be using must come out untouched.
  */
 // clang-format off
@@ -84,7 +84,9 @@ static int setup(void **state)
         instance_ring(&f->in, s, &f->w.rings[s]);
         f->w.owned[s] = s % 2 == ME;
     }
-    assert_int_equal(accum_init(&f->w), 0);
+    assert_int_equal(chunk_pool_init(&f->w.pool, &f->in, ME, 2), 0);
+    assert_int_equal(part_init(&f->w), 0);
+    assert_int_equal(resolve_init(&f->w), 0);
     *state = f;
     return 0;
 }
@@ -93,7 +95,9 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    accum_release(&f->w);
+    resolve_release(&f->w);
+    part_release(&f->w);
+    chunk_pool_release(&f->w.pool);
     free(f->in.intake);
     free(f->in.state);
     free(f);
@@ -136,9 +140,10 @@ static struct pool_chunk *plant(struct fixture *f, uint32_t idx,
     ch->producer_epoch = -1;
     ch->wire_len = p->state >= CHUNK_SEALED ? BATCH_HEADER_SIZE + used : 0;
     for (uint32_t i = 0; i < p->count; i++)
-        chunk_origin(&f->w, ch, i)->ring_end = p->ring_first + 64 * (i + 1);
-    chunk_set_taker(ch, p->taker);
-    chunk_set_fill(ch, p->count, used);
+        chunk_origin(&f->w.pool, ch, i)->ring_end = p->ring_first + 64 * (i + 1);
+    ch->worker = p->taker + 1;
+    atomic_store(&ch->fill, ((union chunk_fill){.count = p->count,
+                                                .used = used}).word);
     atomic_store(&ch->state, p->state);
     return ch;
 }
@@ -150,7 +155,7 @@ static uint32_t state_of(struct fixture *f, uint32_t idx)
 
 static void recover(struct fixture *f)
 {
-    assert_int_equal(accum_recover(&f->w, f->w.owned), 0);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
 }
 
 /* True if chunk idx is in the worker's list of unresolved chunks. */
@@ -175,7 +180,7 @@ static void test_adopts_sealed_and_open_batches(void **state)
     plant(f, 5, &(struct plant){CHUNK_IN_FLIGHT, ME, part, 2, -1, 192});
     plant(f, 3, &(struct plant){CHUNK_OPEN, ME, part, 1, -1, 320});
     recover(f);
-    struct wpart *p = accum_part(&f->w, TOPIC, part);
+    struct wpart *p = part_get(&f->w, TOPIC, part);
     assert_int_equal(p->q_head, 2);
     assert_int_equal(f->w.chunk_next[2], 5);
     assert_int_equal(p->open, 3);
@@ -204,7 +209,7 @@ static void test_unfinished_copy_goes_original_stays(void **state)
     plant(f, 6, &(struct plant){CHUNK_OPEN, ME, part, 4, 1, 64});
     recover(f);
     assert_int_equal(state_of(f, 6), CHUNK_FREE);
-    assert_int_equal(accum_part(&f->w, TOPIC, part)->open, 1);
+    assert_int_equal(part_get(&f->w, TOPIC, part)->open, 1);
 }
 
 static void test_sealed_copy_replaces_original(void **state)
@@ -216,7 +221,7 @@ static void test_sealed_copy_replaces_original(void **state)
     plant(f, 6, &(struct plant){CHUNK_SEALED, ME, part, 4, 1, 64});
     recover(f);
     assert_int_equal(state_of(f, 1), CHUNK_FREE);
-    assert_int_equal(accum_part(&f->w, TOPIC, part)->q_head, 6);
+    assert_int_equal(part_get(&f->w, TOPIC, part)->q_head, 6);
     assert_false(listed(f, 1));
 }
 
@@ -266,7 +271,7 @@ static void test_leaves_taken_chunk_a_sealed_copy_names(void **state)
     recover(f);
     assert_int_equal(state_of(f, 0), CHUNK_OPEN);
     assert_false(listed(f, 0));
-    assert_int_equal(accum_part(&f->w, TOPIC, mine)->q_head, 5);
+    assert_int_equal(part_get(&f->w, TOPIC, mine)->q_head, 5);
 }
 
 static void test_leaves_other_slots(void **state)

@@ -1,38 +1,81 @@
 /*
- * chunk.h: the layout of a pool chunk's data area, for the accumulator
- * and the takeover code: [61-byte batch header][records ...] growing up,
- * one struct chunk_origin per record growing down from the end.
+ * chunk.h: the life cycle of a batch in a pool chunk, the one module that
+ * changes a chunk's state.
+ *
+ *   FREE --take--> OPEN --append...--> OPEN --seal--> SEALED --send-->
+ *   IN_FLIGHT --(answer: retry)--> SEALED ... --free--> FREE
+ *
+ * Every move is one release store after the data it covers is written, so
+ * a worker that dies at any instruction leaves each chunk in a state its
+ * replacement understands; the rules are in docs/crash-consistency.md and
+ * next to each function in chunk.c.  The drain fills and seals, the
+ * sender sends and frees (through resolve.c), recovery finds what a dead
+ * worker left (chunk_find_left) and takes it back.
+ *
+ * The data area: [61-byte batch header][records ...] growing up, one
+ * struct chunk_origin per record growing down from the end.
+ *
+ * The functions take a struct chunk_pool, not the worker: the pool may
+ * live in private memory (tests/test_chunk.c).  A chunk index is an
+ * int32_t, CHUNK_NONE for none.
  */
 #ifndef CHUTE_WORKER_CHUNK_H
 #define CHUTE_WORKER_CHUNK_H
 
-#include "worker/wrk.h"
+#include "shm/instance.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHUNK_NONE (-1)
+
+struct chunk_pool {
+    struct instance *in;
+    uint32_t count;           /* chunks in the pool */
+    size_t cap;               /* data bytes per chunk */
+    int32_t worker;           /* this worker's index, recorded as taker */
+    uint32_t hint;            /* where chunk_take() starts looking */
+    uint8_t *scratch;         /* compression output */
+    size_t scratch_cap;
+};
+
+/* What a batch carries for idempotence (-1 everywhere without). */
+struct chunk_producer {
+    int64_t id;
+    int16_t epoch;
+    int32_t base_sequence;
+};
+
+/* Where a batch's records go. */
+struct chunk_dest {
+    uint32_t topic;
+    int32_t partition;
+    uint32_t slot;
+};
+
+/* Attaches to the instance's pool as worker `worker` of `workers` (each
+ * starts taking chunks at its own place).  0 or CHUTE_ERR_SYSTEM. */
+int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
+                    int32_t worker, uint32_t workers);
+void chunk_pool_release(struct chunk_pool *pool);
+
+static inline struct pool_chunk *chunk_at(const struct chunk_pool *pool,
+                                          int32_t idx)
+{
+    return instance_chunk(pool->in, (uint32_t)idx);
+}
 
 static inline uint8_t *chunk_data(struct pool_chunk *ch)
 {
     return (uint8_t *)(ch + 1);
 }
 
-static inline size_t chunk_data_cap(const struct wrk *w)
+/* The origin of record i (they grow down from the chunk's end). */
+static inline struct chunk_origin *
+chunk_origin(const struct chunk_pool *pool, struct pool_chunk *ch, uint32_t i)
 {
-    return w->in->chunk_size - sizeof(struct pool_chunk);
-}
-
-/* The origin of record i of a chunk (they grow down from its end). */
-static inline struct chunk_origin *chunk_origin(struct wrk *w, struct pool_chunk *ch,
-                                         uint32_t i)
-{
-    return (struct chunk_origin *)(chunk_data(ch) + chunk_data_cap(w)) -
-           (i + 1);
-}
-
-/* Publishes count and used together (see union chunk_fill). */
-static inline void chunk_set_fill(struct pool_chunk *ch, uint32_t count,
-                           uint32_t used)
-{
-    union chunk_fill f = {.count = count, .used = used};
-
-    atomic_store_explicit(&ch->fill, f.word, memory_order_release);
+    return (struct chunk_origin *)(chunk_data(ch) + pool->cap) - (i + 1);
 }
 
 /* Records in the chunk, read with acquire order: when not 0, the fields
@@ -46,33 +89,67 @@ static inline uint32_t chunk_records(struct pool_chunk *ch)
     return f.count;
 }
 
+static inline uint32_t chunk_state(struct pool_chunk *ch)
+{
+    return atomic_load_explicit(&ch->state, memory_order_acquire);
+}
+
+/* ---- the life cycle ---- */
+
+/* FREE -> OPEN: a free chunk for this worker, or CHUNK_NONE. */
+int32_t chunk_take(struct chunk_pool *pool);
+/* Starts a batch for `dest` in a taken chunk; its first record will be at
+ * ring position ring_pos with timestamp ts. */
+void chunk_open(struct chunk_pool *pool, int32_t idx,
+                const struct chunk_dest *dest, uint64_t ring_pos, int64_t ts);
+/* Bytes record `rec` takes in the open batch. */
+size_t chunk_record_size(struct chunk_pool *pool, int32_t idx,
+                         const struct ring_rec *rec);
+/* Whether rsize more bytes keep the batch within `limit` bytes (header
+ * included) and `max_records`, and the chunk within its size.  An empty
+ * batch takes any record (message.max.bytes bounds it). */
+bool chunk_fits(struct chunk_pool *pool, int32_t idx, size_t rsize,
+                size_t limit, uint32_t max_records);
+/* Appends a checked record ending at ring position `end`; the one store
+ * that commits it is the chunk's fill word. */
+void chunk_append(struct chunk_pool *pool, int32_t idx,
+                  const struct ring_rec *rec, uint64_t end);
+/* OPEN -> SEALED: compresses with `codec` when that makes the batch
+ * smaller (into a copy: the open original stays intact until the copy is
+ * SEALED, then is freed), writes header and CRC.  Returns the sealed
+ * chunk: idx, or the copy. */
+int32_t chunk_seal(struct chunk_pool *pool, int32_t idx, int16_t codec,
+                   const struct chunk_producer *pr);
+/* Gives a SEALED batch a new producer id, epoch and sequence (an epoch
+ * bump or a new producer id): header and CRC again. */
+void chunk_restamp(struct chunk_pool *pool, int32_t idx,
+                   const struct chunk_producer *pr);
+/* SEALED -> IN_FLIGHT, before its bytes go out; returns them
+ * (wire_len bytes). */
+const uint8_t *chunk_send(struct chunk_pool *pool, int32_t idx);
+/* IN_FLIGHT -> SEALED: to be sent again, byte-identical. */
+void chunk_unsend(struct chunk_pool *pool, int32_t idx);
+/* -> FREE: taker and fill first, so a chunk that is taken again and found
+ * OPEN by a replacement counts no stale records and names no stale taker. */
+void chunk_free(struct chunk_pool *pool, int32_t idx);
+
+/* ---- what a dead worker left ---- */
+
 /*
- * Who took a chunk from the pool: `worker` holds the taker's index + 1,
- * stored right after the CAS that took the chunk, and 0 from chunk_free()
- * on.  Between that CAS and the first record a chunk is OPEN and empty,
- * and its slot, topic and partition still name its previous batch: only
- * the taker's index tells whose it is (see accum_recover).
+ * Puts in out[] the chunks of `slots` (slot_count of them) that a
+ * predecessor left holding records, in slot then ring order, after
+ * freeing what is provably obsolete: the open original of a sealed copy,
+ * an unfinished copy, an empty chunk this worker's index took.  Returns
+ * how many.  Any other chunk may belong to a running worker: untouched.
  */
-static inline void chunk_set_taker(struct pool_chunk *ch, int32_t worker)
-{
-    __atomic_store_n(&ch->worker, worker + 1, __ATOMIC_RELAXED);
-}
-
-/* The index of the worker that took the chunk, or -1 if not known yet. */
-static inline int32_t chunk_taker(struct pool_chunk *ch)
-{
-    return __atomic_load_n(&ch->worker, __ATOMIC_RELAXED) - 1;
-}
-
-/* Empties and frees a chunk: taker and fill first, so a chunk that is
- * taken again and found OPEN by a replacement counts no stale records and
- * names no stale taker, and one found empty while it is being freed does
- * not name its last taker either. */
-static inline void chunk_free(struct pool_chunk *ch)
-{
-    __atomic_store_n(&ch->worker, 0, __ATOMIC_RELAXED);
-    chunk_set_fill(ch, 0, 0);
-    atomic_store_explicit(&ch->state, CHUNK_FREE, memory_order_release);
-}
+uint32_t chunk_find_left(struct chunk_pool *pool, const bool *slots,
+                         uint32_t slot_count, int32_t *out);
+/* Whether a chunk found left makes sense: an owned slot, a ready topic
+ * and a partition that hashes to that slot, sizes within the chunk. */
+bool chunk_adoptable(struct chunk_pool *pool, int32_t idx, const bool *owned,
+                     uint32_t slot_count);
+/* Takes back a SEALED or IN_FLIGHT chunk found left: SEALED, to go again
+ * byte-identical (written or not, a broker de-duplicates it). */
+void chunk_adopt_sealed(struct chunk_pool *pool, int32_t idx);
 
 #endif

@@ -143,7 +143,7 @@ static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
         apply_topic(w, &md.topics[i]);
     kafka_metadata_free(&md);
     w->metadata_at_ms = mono_ms();
-    sender_pump(w);
+    w->pump_wanted = true; /* leaders may be known now */
 }
 
 static struct conn *ready_conn(struct wrk *w)
@@ -206,22 +206,6 @@ static void try_metadata(struct wrk *w)
         conn_want(&w->bootstrap);
 }
 
-/* A slot that needs a producer id: none yet, or its epoch is spent or
- * fenced.  A fenced slot asks once nothing of it is in flight: the new id
- * re-sequences its waiting batches, and an answer to a batch of the old
- * id must not count against the new sequences.  Returns the slot or -1. */
-static int slot_needing_pid(struct wrk *w)
-{
-    if (!w->s->idempotent)
-        return -1;
-    for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s] &&
-            ((w->newpid_pending[s] && !sender_slot_in_flight(w, s)) ||
-             atomic_load(&instance_pslot(w->in, s)->producer_id) < 0))
-            return (int)s;
-    return -1;
-}
-
 static void on_init_pid(struct conn *c, void *arg, int err, const uint8_t *body,
                         size_t len)
 {
@@ -238,17 +222,17 @@ static void on_init_pid(struct conn *c, void *arg, int err, const uint8_t *body,
         log_warn("InitProducerId: %s", kafka_err_name(r.error));
         return;
     }
-    sender_set_producer(w, slot, r.producer_id, r.producer_epoch);
+    producer_install(w, slot, r.producer_id, r.producer_epoch);
     log_info("slot %u: producer id %lld epoch %d", slot,
              (long long)r.producer_id, r.producer_epoch);
     /* Records may have waited for this: look at the rings again. */
-    ev_idle_start(w->loop, &w->drain_idle);
+    w->drain_wanted = true;
     try_producer_ids(w);
 }
 
 static void try_producer_ids(struct wrk *w)
 {
-    int slot = slot_needing_pid(w);
+    int slot = producer_slot_needing_id(w);
     struct conn *c;
     int32_t corr;
     size_t start;
@@ -270,10 +254,10 @@ static void try_producer_ids(struct wrk *w)
     w->initpid_in_flight = true;
 }
 
-void cluster_want_metadata(struct wrk *w)
+void cluster_turn(struct wrk *w)
 {
-    w->metadata_wanted = true;
-    if (mono_ms() - w->metadata_sent_ms >= METADATA_FAST_RETRY_MS)
+    if (w->metadata_wanted &&
+        mono_ms() - w->metadata_sent_ms >= METADATA_FAST_RETRY_MS)
         try_metadata(w);
 }
 
@@ -283,7 +267,7 @@ void cluster_tick(struct wrk *w)
         w->metadata_wanted = true;
     try_metadata(w);
     try_producer_ids(w);
-    if (slot_needing_pid(w) >= 0 && !ready_conn(w))
+    if (producer_slot_needing_id(w) >= 0 && !ready_conn(w))
         conn_want(&w->bootstrap);
 }
 
@@ -294,7 +278,7 @@ static void on_conn_ready(struct conn *c, void *ctx)
     (void)c;
     try_metadata(w);
     try_producer_ids(w);
-    sender_pump(w);
+    w->pump_wanted = true;
 }
 
 static void on_conn_down(struct conn *c, void *ctx)

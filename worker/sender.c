@@ -32,89 +32,6 @@
  * sequence again. */
 #define BROKER_STATE_TRUST_MS 60000
 
-struct req_entry {
-    struct wpart *part;
-    int32_t chunk;
-    bool done;
-};
-
-struct produce_req {
-    struct wrk *w;
-    int32_t node;
-    int16_t ver;
-    int64_t sent_ns;
-    size_t n;
-    struct req_entry e[];
-};
-
-/* ---- partition lists: queue (sealed, waiting) and in flight ---- */
-
-static int32_t queue_pop(struct wrk *w, struct wpart *p)
-{
-    int32_t idx = p->q_head;
-
-    p->q_head = w->chunk_next[idx];
-    if (p->q_head == WRK_NONE)
-        p->q_tail = WRK_NONE;
-    return idx;
-}
-
-/* Distance of a sequence from what the broker expects next: the order of
- * a partition's unacknowledged batches, wrap-around included. */
-static uint32_t seq_order(const struct wrk *w, const struct wpart *p,
-                          int32_t idx)
-{
-    const struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)idx);
-
-    return ((uint32_t)ch->base_sequence - (uint32_t)p->sp->acked_seq) &
-           0x7fffffffu;
-}
-
-/* Puts a batch back in its place: in sequence order with idempotence,
- * else at the head (the only batch in flight is the oldest). */
-static void queue_return(struct wrk *w, struct wpart *p, int32_t idx)
-{
-    int32_t *link = &p->q_head;
-
-    if (w->s->idempotent)
-        while (*link != WRK_NONE &&
-               seq_order(w, p, *link) < seq_order(w, p, idx))
-            link = &w->chunk_next[*link];
-    w->chunk_next[idx] = *link;
-    *link = idx;
-    if (w->chunk_next[idx] == WRK_NONE)
-        p->q_tail = idx;
-    atomic_store_explicit(&instance_chunk(w->in, (uint32_t)idx)->state,
-                          CHUNK_SEALED, memory_order_release);
-}
-
-static void flight_push(struct wrk *w, struct wpart *p, int32_t idx)
-{
-    w->chunk_next[idx] = WRK_NONE;
-    if (p->f_tail == WRK_NONE)
-        p->f_head = idx;
-    else
-        w->chunk_next[p->f_tail] = idx;
-    p->f_tail = idx;
-    p->inflight++;
-}
-
-static void flight_remove(struct wrk *w, struct wpart *p, int32_t idx)
-{
-    int32_t *link = &p->f_head, prev = WRK_NONE;
-
-    while (*link != idx) {
-        prev = *link;
-        link = &w->chunk_next[*link];
-    }
-    *link = w->chunk_next[idx];
-    if (p->f_tail == idx)
-        p->f_tail = prev;
-    p->inflight--;
-    if (p->inflight == 0)
-        p->recovering = false;
-}
-
 /* ---- unsure batches ---- */
 
 /* An epoch bump re-stamps a slot's waiting batches with new sequences.  A
@@ -125,28 +42,12 @@ static void flight_remove(struct wrk *w, struct wpart *p, int32_t idx)
  * batches again as they are, until the broker takes them (written, or a
  * duplicate of what it has) or refuses them out of order (not written),
  * or they fail; only then does it bump. */
-static bool partition_unsure(const struct wrk *w, const struct wpart *p)
-{
-    for (int32_t i = p->q_head; i != WRK_NONE; i = w->chunk_next[i])
-        if (w->chunk_unsure[i])
-            return true;
-    return false;
-}
-
-static bool slot_unsure(const struct wrk *w, uint32_t slot)
-{
-    for (const struct wpart *p = w->parts; p; p = p->next)
-        if (p->slot == slot && partition_unsure(w, p))
-            return true;
-    return false;
-}
-
 static void refused_list(struct wrk *w, struct wpart *p, int32_t head,
                          int16_t epoch, uint32_t from)
 {
     for (int32_t i = head; i != WRK_NONE; i = w->chunk_next[i])
-        if (instance_chunk(w->in, (uint32_t)i)->producer_epoch == epoch &&
-            seq_order(w, p, i) >= from)
+        if (chunk_at(&w->pool, i)->producer_epoch == epoch &&
+            part_seq_order(w, p, i) >= from)
             w->chunk_unsure[i] = false;
 }
 
@@ -155,8 +56,8 @@ static void refused_list(struct wrk *w, struct wpart *p, int32_t head,
  * epoch, since a broker writes a producer's batches in sequence order. */
 static void refused_from(struct wrk *w, struct wpart *p, int32_t idx)
 {
-    int16_t epoch = instance_chunk(w->in, (uint32_t)idx)->producer_epoch;
-    uint32_t from = seq_order(w, p, idx);
+    int16_t epoch = chunk_at(&w->pool, idx)->producer_epoch;
+    uint32_t from = part_seq_order(w, p, idx);
 
     w->chunk_unsure[idx] = false;
     refused_list(w, p, p->q_head, epoch, from);
@@ -168,13 +69,13 @@ static void refused_from(struct wrk *w, struct wpart *p, int32_t idx)
 static bool oldest_unresolved(const struct wrk *w, const struct wpart *p,
                               int32_t idx)
 {
-    uint32_t at = seq_order(w, p, idx);
+    uint32_t at = part_seq_order(w, p, idx);
 
     for (int32_t i = p->f_head; i != WRK_NONE; i = w->chunk_next[i])
-        if (seq_order(w, p, i) < at)
+        if (part_seq_order(w, p, i) < at)
             return false;
     for (int32_t i = p->q_head; i != WRK_NONE; i = w->chunk_next[i])
-        if (seq_order(w, p, i) < at)
+        if (part_seq_order(w, p, i) < at)
             return false;
     return true;
 }
@@ -197,7 +98,7 @@ static bool sendable(const struct wrk *w, const struct wpart *p, int32_t node,
         w->newpid_pending[p->slot])
         return false;
     /* Due for a bump: only to learn the fate of unsure batches. */
-    if (w->bump_pending[p->slot] && !partition_unsure(w, p))
+    if (w->bump_pending[p->slot] && !part_unsure(w, p))
         return false;
     if (p->inflight == 0)
         return true;
@@ -215,7 +116,7 @@ static int cmp_entry(const void *a, const void *b)
            (x->part->partition < y->part->partition);
 }
 
-static struct produce_req *collect(struct wrk *w, int32_t node)
+struct produce_req *sender_collect(struct wrk *w, int32_t node)
 {
     int64_t now = mono_ms();
     size_t n = 0, bytes = 0;
@@ -234,12 +135,12 @@ static struct produce_req *collect(struct wrk *w, int32_t node)
     for (struct wpart *p = w->parts; p && req->n < n; p = p->next) {
         if (!sendable(w, p, node, now))
             continue;
-        struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)p->q_head);
+        struct pool_chunk *ch = chunk_at(&w->pool, p->q_head);
         if (req->n && bytes + ch->wire_len > REQUEST_BYTES_MAX)
             break;
         bytes += ch->wire_len;
-        int32_t idx = queue_pop(w, p);
-        flight_push(w, p, idx);
+        int32_t idx = part_queue_pop(w, p);
+        part_flight_push(w, p, idx);
         w->chunk_unsure[idx] = true;
         p->inflight_node = node;
         req->e[req->n++] = (struct req_entry){p, idx, false};
@@ -264,91 +165,13 @@ static void frame_request(struct wrk *w, struct conn *c,
         kafka_produce_topic(&c->out, w->topics[req->e[i].part->topic].name,
                             j - i);
         for (size_t k = i; k < j; k++) {
-            struct pool_chunk *ch =
-                instance_chunk(w->in, (uint32_t)req->e[k].chunk);
-            atomic_store_explicit(&ch->state, CHUNK_IN_FLIGHT,
-                                  memory_order_release);
-            kafka_produce_partition(&c->out, req->e[k].part->partition,
-                                    (const uint8_t *)(ch + 1), ch->wire_len);
+            int32_t idx = req->e[k].chunk;
+            const uint8_t *bytes = chunk_send(&w->pool, idx);
+            kafka_produce_partition(&c->out, req->e[k].part->partition, bytes,
+                                    chunk_at(&w->pool, idx)->wire_len);
         }
     }
     kafka_req_end(&c->out, start);
-}
-
-/* ---- epoch bumps ---- */
-
-bool sender_slot_in_flight(const struct wrk *w, uint32_t slot)
-{
-    for (const struct wpart *p = w->parts; p; p = p->next)
-        if (p->slot == slot && p->inflight)
-            return true;
-    return false;
-}
-
-/* Restarts the slot's sequences at 0 under its current producer id and
- * epoch, and stamps every waiting batch with its new sequence. */
-static void resequence(struct wrk *w, uint32_t slot)
-{
-    struct state_slot *ps = instance_pslot(w->in, slot);
-
-    for (struct wpart *p = w->parts; p; p = p->next) {
-        if (p->slot != slot)
-            continue;
-        struct idem_seq seq = {0, 0};
-        for (int32_t i = p->q_head; i != WRK_NONE; i = w->chunk_next[i]) {
-            struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)i);
-            ch->producer_id = atomic_load(&ps->producer_id);
-            ch->producer_epoch = (int16_t)atomic_load(&ps->epoch);
-            ch->base_sequence = idem_assign(&seq, (int32_t)ch->count);
-            accum_stamp(w, i);
-        }
-        p->sp->next_seq = seq.next_seq;
-        p->sp->acked_seq = 0;
-        p->confirmed_ms = 0; /* no broker knows the new epoch yet */
-    }
-}
-
-static void bump_epoch(struct wrk *w, uint32_t slot)
-{
-    struct state_slot *ps = instance_pslot(w->in, slot);
-    int32_t epoch = idem_next_epoch((int16_t)atomic_load(&ps->epoch));
-
-    w->bump_pending[slot] = false;
-    if (epoch < 0) {
-        w->newpid_pending[slot] = true; /* epoch exhausted */
-        return;
-    }
-    atomic_store(&ps->epoch, epoch);
-    atomic_fetch_add(&ps->bumps, 1);
-    resequence(w, slot);
-    log_warn("slot %u: producer %lld bumped to epoch %d", slot,
-             (long long)atomic_load(&ps->producer_id), epoch);
-}
-
-void sender_set_producer(struct wrk *w, uint32_t slot, int64_t pid,
-                         int16_t epoch)
-{
-    struct state_slot *ps = instance_pslot(w->in, slot);
-    bool replacing = atomic_load(&ps->producer_id) >= 0;
-
-    atomic_store(&ps->producer_id, pid);
-    atomic_store(&ps->epoch, epoch);
-    w->newpid_pending[slot] = false;
-    w->bump_pending[slot] = false;
-    if (replacing) {
-        resequence(w, slot);
-        log_warn("slot %u: new producer id %lld", slot, (long long)pid);
-    }
-}
-
-/* Bumps slots that asked for it once nothing of theirs is in flight or
- * unsure. */
-static void settle_slots(struct wrk *w)
-{
-    for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->bump_pending[s] && !sender_slot_in_flight(w, s) &&
-            !slot_unsure(w, s))
-            bump_epoch(w, s);
 }
 
 /* ---- answers ---- */
@@ -358,18 +181,18 @@ static void fail_batch(struct wrk *w, struct wpart *p, int32_t idx,
 {
     log_warn("topic \"%s\" partition %d: %u records failed: %s",
              w->topics[p->topic].name, p->partition,
-             instance_chunk(w->in, (uint32_t)idx)->count,
+             chunk_at(&w->pool, idx)->count,
              kafka_err_name(error));
     /* A sequenced batch that will never be written leaves a gap the
      * broker would refuse every later batch for: start a new epoch. */
     if (w->s->idempotent)
         w->bump_pending[p->slot] = true;
-    accum_resolve(w, idx, error, -1);
+    resolve_batch(w, idx, error, -1);
 }
 
 static bool expired(struct wrk *w, int32_t chunk)
 {
-    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)chunk);
+    struct pool_chunk *ch = chunk_at(&w->pool, chunk);
 
     return clock_ns(CLOCK_MONOTONIC) - ch->accepted_ns >=
            (int64_t)w->s->message_timeout_ms * 1000000;
@@ -386,11 +209,11 @@ static void back_off(struct wrk *w, struct wpart *p)
     p->retry_at_ms = mono_ms() + backoff;
 }
 
-static void settle(struct wrk *w, struct req_entry *e, int16_t error,
+void sender_settle(struct wrk *w, struct req_entry *e, int16_t error,
                    int64_t offset)
 {
     struct wpart *p = e->part;
-    struct pool_chunk *ch = instance_chunk(w->in, (uint32_t)e->chunk);
+    struct pool_chunk *ch = chunk_at(&w->pool, e->chunk);
     struct idem_batch b = {ch->base_sequence, (int32_t)ch->count,
                            ch->producer_epoch};
     struct idem_seq seq = {p->sp->next_seq, p->sp->acked_seq};
@@ -398,7 +221,7 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
         (int16_t)atomic_load(&instance_pslot(w->in, p->slot)->epoch);
 
     e->done = true;
-    flight_remove(w, p, e->chunk);
+    part_flight_remove(w, p, e->chunk);
     if (error == KAFKA_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER ||
         error == KAFKA_ERR_UNKNOWN_PRODUCER_ID)
         refused_from(w, p, e->chunk);
@@ -434,7 +257,7 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
             p->confirmed_ms = mono_ms();
         }
         p->retries = 0;
-        accum_resolve(w, e->chunk, 0, offset);
+        resolve_batch(w, e->chunk, 0, offset);
         return;
     case IDEM_ACK_BUMP:
         /* Written out of order (idem_in_flight_limit should prevent it):
@@ -446,7 +269,7 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
                  b.base_seq, seq.acked_seq, (long long)ch->producer_id);
         w->bump_pending[p->slot] = true;
         p->retries = 0;
-        accum_resolve(w, e->chunk, 0, offset);
+        resolve_batch(w, e->chunk, 0, offset);
         return;
     case IDEM_FAIL:
         fail_batch(w, p, e->chunk, error ? error : KAFKA_ERR_REQUEST_TIMED_OUT);
@@ -465,10 +288,11 @@ static void settle(struct wrk *w, struct req_entry *e, int16_t error,
         break;
     }
     p->recovering = p->inflight > 0;
-    queue_return(w, p, e->chunk);
+    chunk_unsend(&w->pool, e->chunk);
+    part_queue_return(w, p, e->chunk);
     if (kafka_err_refresh_metadata(error)) {
         p->leader = -1;
-        cluster_want_metadata(w);
+        w->metadata_wanted = true;
     }
 }
 
@@ -484,7 +308,7 @@ static void on_partition(void *ctx, const char *topic, size_t topic_len,
         if (e->done || e->part->partition != partition ||
             strlen(name) != topic_len || memcmp(name, topic, topic_len))
             continue;
-        settle(w, e, error, offset);
+        sender_settle(w, e, error, offset);
         return;
     }
 }
@@ -501,7 +325,7 @@ static void on_produce(struct conn *c, void *arg, int err, const uint8_t *body,
     if (err == CONN_OK && !body) {
         /* acks=0: nothing comes back; written is all we learn. */
         for (size_t i = 0; i < req->n; i++)
-            settle(w, &req->e[i], 0, -1);
+            sender_settle(w, &req->e[i], 0, -1);
     } else if (err == CONN_OK &&
                kafka_produce_parse(body, len, req->ver, on_partition, req) < 0) {
         log_warn("broker %d: malformed Produce response", c->node_id);
@@ -510,7 +334,7 @@ static void on_produce(struct conn *c, void *arg, int err, const uint8_t *body,
      * it as it is, which a broker de-duplicates. */
     for (size_t i = 0; i < req->n; i++)
         if (!req->e[i].done)
-            settle(w, &req->e[i],
+            sender_settle(w, &req->e[i],
                    err == CONN_ERR_TIMEOUT ? KAFKA_ERR_REQUEST_TIMED_OUT
                                            : KAFKA_ERR_NETWORK_EXCEPTION,
                    -1);
@@ -529,7 +353,7 @@ static void pump_broker(struct wrk *w, struct broker *b)
                       b->id);
             return;
         }
-        struct produce_req *req = collect(w, b->id);
+        struct produce_req *req = sender_collect(w, b->id);
         if (!req)
             return;
         int32_t corr = conn_corr(c);
@@ -543,7 +367,7 @@ static void pump_broker(struct wrk *w, struct broker *b)
             atomic_fetch_add(&w->stats->batches_sent, 1);
             atomic_fetch_add(
                 &w->stats->bytes_sent,
-                instance_chunk(w->in, (uint32_t)req->e[i].chunk)->wire_len);
+                chunk_at(&w->pool, req->e[i].chunk)->wire_len);
         }
     }
 }
@@ -552,12 +376,13 @@ void sender_pump(struct wrk *w)
 {
     bool leaderless = false;
 
-    settle_slots(w);
+    w->pump_wanted = false;
+    producer_settle(w);
     for (struct wpart *p = w->parts; p; p = p->next)
         if (p->q_head != WRK_NONE && p->leader < 0)
             leaderless = true;
     if (leaderless)
-        cluster_want_metadata(w);
+        w->metadata_wanted = true;
     for (int i = 0; i < WRK_BROKER_MAX; i++) {
         struct broker *b = &w->brokers[i];
         if (!b->used)
@@ -580,13 +405,15 @@ void sender_expire(struct wrk *w)
 {
     for (struct wpart *p = w->parts; p; p = p->next) {
         if (p->open != WRK_NONE && expired(w, p->open)) {
+            int32_t open = p->open;
             log_warn("topic \"%s\" partition %d: records expired before "
                      "their batch could be sealed (no producer id)",
                      w->topics[p->topic].name, p->partition);
-            accum_expire_open(w, p, KAFKA_ERR_REQUEST_TIMED_OUT);
+            p->open = WRK_NONE;
+            resolve_batch(w, open, KAFKA_ERR_REQUEST_TIMED_OUT, -1);
         }
         while (p->q_head != WRK_NONE && expired(w, p->q_head))
-            fail_batch(w, p, queue_pop(w, p),
+            fail_batch(w, p, part_queue_pop(w, p),
                        p->leader < 0 ? KAFKA_ERR_LEADER_NOT_AVAILABLE
                                      : KAFKA_ERR_REQUEST_TIMED_OUT);
         if (p->f_head != WRK_NONE && expired(w, p->f_head)) {

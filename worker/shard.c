@@ -10,6 +10,7 @@
  * all resolved before the new owner sends anything of the slot, and the
  * slot's producer id and sequences move with it in the state object.
  */
+#include "common/err.h"
 #include "common/log.h"
 #include "worker/wrk.h"
 
@@ -46,9 +47,9 @@ static void leave(struct wrk *w, uint32_t slot, int32_t target)
         accum_seal_slot(w, slot);
         log_info("slot %u: handing over to worker %d", slot, target);
     }
-    if (!accum_slot_empty(w, slot))
+    if (!resolve_slot_empty(w, slot))
         return;
-    accum_publish(w, slot);
+    resolve_publish(w, slot);
     w->owned[slot] = false;
     w->leaving[slot] = false;
     atomic_store(&w->rings[slot].ctl->owner, target);
@@ -79,6 +80,7 @@ void shard_tick(struct wrk *w)
             atomic_store(&w->rings[s].ctl->owner, (int32_t)w->index);
             log_info("slot %u: taken over", s);
         }
-    accum_recover(w, taken);
+    if (recover_slots(w, taken) < 0)
+        log_error("taking over slots: %s", chute_errmsg());
     ev_idle_start(w->loop, &w->drain_idle);
 }

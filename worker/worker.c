@@ -63,9 +63,9 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
         w->last_record_ns = clock_ns(CLOCK_MONOTONIC);
         return;
     }
-    /* A starved pool waits for a chunk to come free (turn_cb, or another
-     * worker's, seen by the tick) without spinning; what it holds open is
-     * sealed and sent now, so that its own answers free some. */
+    /* A starved pool waits for a chunk to come free (before_sleep_cb, or
+     * another worker's, seen by the tick) without spinning; what it holds
+     * open is sealed and sent now, so that its own answers free some. */
     if (w->pool_starved) {
         accum_seal_due(w, true);
         sender_pump(w);
@@ -78,18 +78,28 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
         ev_idle_stop(loop, idle);
 }
 
-/* After every loop turn: a chunk freed by an answer lets a starved drain
- * go on. */
-static void turn_cb(struct ev_loop *loop, ev_check *c, int revents)
+/* Before the loop sleeps, once per turn: what the modules asked for
+ * while it ran (see wrk.h) is done here, so that no module calls back up
+ * into another in the middle of its own work. */
+static void before_sleep_cb(struct ev_loop *loop, ev_prepare *prep,
+                            int revents)
 {
-    struct wrk *w = c->data;
+    struct wrk *w = prep->data;
 
     (void)revents;
-    if (!w->chunk_freed)
-        return;
-    w->chunk_freed = false;
-    if (w->pool_starved)
+    if (w->chunk_freed) {
+        /* A chunk freed by an answer lets a starved drain go on. */
+        w->chunk_freed = false;
+        if (w->pool_starved)
+            ev_idle_start(loop, &w->drain_idle);
+    }
+    if (w->drain_wanted) {
+        w->drain_wanted = false;
         ev_idle_start(loop, &w->drain_idle);
+    }
+    cluster_turn(w);
+    if (w->pump_wanted)
+        sender_pump(w);
 }
 
 static void wake_cb(struct ev_loop *loop, ev_io *io, int revents)
@@ -117,7 +127,7 @@ static void check_stop(struct wrk *w)
         return;
     accum_seal_due(w, true);
     sender_pump(w);
-    if (accum_empty(w))
+    if (resolve_empty(w))
         ev_break(w->loop, EVBREAK_ALL);
 }
 
@@ -129,7 +139,7 @@ static void apply_live(struct wrk *w)
 {
     const struct state_live *l = &w->in->state->live;
     uint32_t gen = atomic_load_explicit(&l->generation, memory_order_acquire);
-    uint32_t cap = w->in->chunk_size - sizeof(struct pool_chunk) - 64;
+    uint32_t cap = (uint32_t)w->pool.cap - 64;
 
     if (gen == live_seen)
         return;
@@ -190,9 +200,9 @@ static void start_watchers(struct wrk *w)
     ev_timer_init(&w->tick, tick_cb, TICK_S, TICK_S);
     w->tick.data = w;
     ev_timer_start(w->loop, &w->tick);
-    ev_check_init(&w->turn, turn_cb);
-    w->turn.data = w;
-    ev_check_start(w->loop, &w->turn);
+    ev_prepare_init(&w->before_sleep, before_sleep_cb);
+    w->before_sleep.data = w;
+    ev_prepare_start(w->loop, &w->before_sleep);
     ev_init(&w->linger, linger_cb);
     w->linger.data = w;
     ev_signal_init(&w->sigterm, term_cb, SIGTERM);
@@ -211,6 +221,20 @@ static void start_watchers(struct wrk *w)
     sigprocmask(SIG_UNBLOCK, &stop, NULL);
 }
 
+/* The worker's own memory, its connections, and what a predecessor left
+ * in the pool.  0 or a chute_err with chute_errmsg() saying what failed. */
+static int start(struct wrk *w)
+{
+    int rc;
+
+    if ((rc = chunk_pool_init(&w->pool, w->in, (int32_t)w->index,
+                              w->s->worker_count)) < 0 ||
+        (rc = part_init(w)) < 0 || (rc = resolve_init(w)) < 0)
+        return rc;
+    if ((rc = cluster_init(w)) < 0)
+        return rc;
+    return recover_slots(w, w->owned);
+}
 
 int worker_main(struct instance *in, const struct wrk_settings *s,
                 uint32_t index)
@@ -243,9 +267,8 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
         return 1;
     }
     shard_init(&w);
-    if (accum_init(&w) < 0 || cluster_init(&w) < 0 ||
-        accum_recover(&w, w.owned) < 0) {
-        log_error("cannot start: out of memory or bad settings");
+    if (start(&w) < 0) {
+        log_error("cannot start: %s", chute_errmsg());
         goto out;
     }
     start_watchers(&w);
@@ -255,7 +278,9 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     rc = 0;
 out:
     cluster_release(&w);
-    accum_release(&w);
+    resolve_release(&w);
+    part_release(&w);
+    chunk_pool_release(&w.pool);
     close(w.wake_fd);
     ev_loop_destroy(w.loop);
     return rc;

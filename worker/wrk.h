@@ -1,9 +1,25 @@
 /*
- * wrk.h: the worker's private state, shared by its modules:
- *   accum.c    drain the owned rings into per-partition batches in the pool
- *   sender.c   turn sealed batches into Produce requests, handle answers
- *   cluster.c  broker connections and metadata
- *   worker.c   the libev loop that drives them
+ * wrk.h: the worker's private state, shared by its modules.  Data flows
+ * one way, and so do the calls:
+ *
+ *   ring --accum.c--> open batch --(seal)--> partition queue --sender.c-->
+ *   Produce request --(answer)--> resolve.c --> client counters, reports
+ *
+ *   worker.c   the libev loop; once per turn (before it sleeps) it acts on
+ *              what the modules asked for: metadata, a send, a drain
+ *   shard.c    slot hand-over; recover.c takes over what a predecessor left
+ *   accum.c    drains the owned rings, checks records, fills and seals
+ *   sender.c   queued batches to Produce requests, and what answers mean
+ *   cluster.c  brokers, metadata, producer ids (InitProducerId)
+ *   producer.c a slot's producer id, epoch and sequences; epoch bumps
+ *   part.c     the partitions: queues of sealed and in-flight batches
+ *   resolve.c  a batch's end: counters, delivery reports, resolved position
+ *   chunk.c    the batch life cycle in a pool chunk (shared memory)
+ *
+ * A module calls only those listed below it (worker.c, shard.c and
+ * recover.c call any).  A request up the list (the sender finds a
+ * partition without a leader: metadata is wanted) is a flag in struct wrk
+ * that the loop acts on.
  */
 #ifndef CHUTE_WORKER_WRK_H
 #define CHUTE_WORKER_WRK_H
@@ -11,6 +27,7 @@
 #include "shm/instance.h"
 #include "broker/bootstrap.h"
 #include "broker/conn.h"
+#include "worker/chunk.h"
 #include "worker/worker.h"
 
 #include <ev.h>
@@ -18,7 +35,7 @@
 #include <stdint.h>
 
 #define WRK_BROKER_MAX 64
-#define WRK_NONE (-1)
+#define WRK_NONE CHUNK_NONE
 
 /* A partition this worker writes to. */
 struct wpart {
@@ -68,7 +85,7 @@ struct wrk {
     ev_io wake_io;
     ev_idle drain_idle;
     ev_timer tick;            /* heartbeat, metadata age, timeouts */
-    ev_check turn;            /* after each loop turn: chunk_freed */
+    ev_prepare before_sleep;  /* acts on the flags below, once per turn */
     ev_timer linger;          /* earliest open batch deadline */
     ev_signal sigterm, sigint;
     bool stopping;
@@ -81,14 +98,17 @@ struct wrk {
     int64_t pending_since_ms[SLOT_MAX]; /* head record not committed */
     int32_t slot_first[SLOT_MAX];       /* oldest unresolved chunk */
     int32_t slot_last[SLOT_MAX];
-    int32_t *chunk_next;      /* partition queue links */
+    struct chunk_pool pool;
+    int32_t *chunk_next;      /* partition queue links (part.c) */
     int32_t *slot_next, *slot_prev; /* per-slot unresolved lists */
-    struct wpart **chunk_part;
     bool *chunk_unsure;       /* sent in its epoch, and no answer said it
                                  was not written (sender.c) */
-    uint32_t alloc_hint;
     bool pool_starved;        /* a record waits for a free pool chunk */
-    bool chunk_freed;         /* this turn freed a chunk (accum_resolve) */
+
+    /* Requests to the loop, acted on once per turn (worker.c). */
+    bool chunk_freed;         /* a chunk came free: a starved drain goes on */
+    bool pump_wanted;         /* something may be sendable: sender_pump */
+    bool drain_wanted;        /* records may wait (a producer id came) */
     bool test_seq_skew;       /* CHUTE_TEST_SEQUENCE_SKEW=1 (tests only) */
 
     struct wtopic topics[TOPIC_MAX];
@@ -107,15 +127,11 @@ struct wrk {
     bool initpid_in_flight;
     int16_t initpid_ver;
 
-    uint8_t *scratch;         /* compression output */
-    size_t scratch_cap;
     struct state_worker *stats;
     struct state_metrics *metrics;
 };
 
 /* accum.c */
-int accum_init(struct wrk *w);
-void accum_release(struct wrk *w);
 /* Drains every owned ring once; returns true if it found records. */
 bool accum_drain(struct wrk *w);
 /* True if no owned ring holds anything to drain. */
@@ -123,56 +139,127 @@ bool accum_idle(struct wrk *w);
 /* Seals open batches older than linger.ms (all of them if force);
  * returns the ms until the next one is due, or -1 if none is open. */
 int64_t accum_seal_due(struct wrk *w, bool force);
-/* Resolves a chunk (acked at base_offset, -1 unknown, or failed with
- * error) and frees it. */
-void accum_resolve(struct wrk *w, int32_t chunk, int16_t error,
-                   int64_t base_offset);
-/* True if nothing is open, queued or in flight. */
-bool accum_empty(struct wrk *w);
-struct wpart *accum_part(struct wrk *w, uint32_t topic, int32_t partition);
-
-/* Rewrites a sealed batch's header for the chunk's producer fields. */
-void accum_stamp(struct wrk *w, int32_t chunk);
 /* Seals the partition's open batch and queues it; false while it cannot
  * be sealed yet (no producer id). */
 bool accum_seal(struct wrk *w, struct wpart *p);
-/* Queues a sealed chunk behind the partition's others. */
-void accum_queue(struct wrk *w, struct wpart *p, int32_t chunk);
-/* Adds a chunk to its slot's list of unresolved chunks (in ring order). */
-void accum_slot_append(struct wrk *w, uint32_t slot, int32_t chunk);
+/* Seals the slot's open batches (they may wait for a producer id). */
+void accum_seal_slot(struct wrk *w, uint32_t slot);
 
 /* recover.c: takes over what a predecessor (dead, or the slot's previous
  * owner) left in the pool and the rings of `slots`. */
-int accum_recover(struct wrk *w, const bool *slots);
-/* True when nothing of the slot is unresolved. */
-bool accum_slot_empty(struct wrk *w, uint32_t slot);
-/* Seals the slot's open batches (they may wait for a producer id). */
-void accum_seal_slot(struct wrk *w, uint32_t slot);
-void accum_publish(struct wrk *w, uint32_t slot);
+int recover_slots(struct wrk *w, const bool *slots);
 
 /* shard.c */
 /* Follows the supervisor's slot targets: hands over slots that should go,
  * takes slots handed to this worker.  Called from the tick. */
 void shard_tick(struct wrk *w);
 void shard_init(struct wrk *w);
-/* Fails the partition's open batch (message.timeout.ms passed). */
-void accum_expire_open(struct wrk *w, struct wpart *p, int16_t error);
 
 /* sender.c */
+/* One batch of a Produce request. */
+struct req_entry {
+    struct wpart *part;
+    int32_t chunk;
+    bool done;                /* answered */
+};
+
+struct produce_req {
+    struct wrk *w;
+    int32_t node;
+    int16_t ver;
+    int64_t sent_ns;
+    size_t n;
+    struct req_entry e[];
+};
+
+/* Sends what may go to every broker with room (what it finds is not yet
+ * framed: sender_collect). */
 void sender_pump(struct wrk *w);
-/* True while a batch of the slot is in flight. */
-bool sender_slot_in_flight(const struct wrk *w, uint32_t slot);
+/* The batches the next Produce request to broker `node` carries, moved in
+ * flight, or NULL if none may go (its ver and sent_ns are the caller's
+ * to fill).  Freed with free(). */
+struct produce_req *sender_collect(struct wrk *w, int32_t node);
+/* What the answer for one batch of a request means: acked, retried,
+ * requeued, failed, a bump or a new producer id asked for. */
+void sender_settle(struct wrk *w, struct req_entry *e, int16_t error,
+                   int64_t offset);
 /* Fails batches that waited longer than message.timeout.ms. */
 void sender_expire(struct wrk *w);
 
 /* cluster.c */
 int cluster_init(struct wrk *w);
 void cluster_release(struct wrk *w);
-void cluster_want_metadata(struct wrk *w);
+/* Sends the metadata request metadata_wanted asks for, if one may go. */
+void cluster_turn(struct wrk *w);
 void cluster_tick(struct wrk *w);
-/* Installs a producer id for a slot and re-sequences what it holds. */
-void sender_set_producer(struct wrk *w, uint32_t slot, int64_t pid,
-                         int16_t epoch);
 struct conn *cluster_conn(struct wrk *w, int32_t node_id);
+
+/* producer.c */
+/* Whether the slot's batches may be sealed: it has a producer id, or
+ * idempotence is off. */
+bool producer_ready(struct wrk *w, uint32_t slot);
+/* The producer fields of the partition's next batch. */
+struct chunk_producer producer_next(struct wrk *w, struct wpart *p);
+/* A batch of the partition was sealed with producer_next()'s fields. */
+void producer_sealed(struct wrk *w, struct wpart *p,
+                     const struct pool_chunk *ch);
+/* A batch found left by a predecessor: the partition's next sequence
+ * must follow it, or (another epoch) the slot must bump. */
+void producer_adopted(struct wrk *w, struct wpart *p,
+                      const struct pool_chunk *ch);
+/* Installs a producer id for a slot and re-sequences what it holds. */
+void producer_install(struct wrk *w, uint32_t slot, int64_t pid,
+                      int16_t epoch);
+/* Bumps the epoch of slots that asked for it (bump_pending) once nothing
+ * of theirs is in flight or unsure. */
+void producer_settle(struct wrk *w);
+/* A slot that needs a producer id (none yet, or its epoch spent or
+ * fenced, once nothing of it is in flight), or -1. */
+int producer_slot_needing_id(struct wrk *w);
+
+/* part.c */
+int part_init(struct wrk *w);
+void part_release(struct wrk *w);
+/* The partition, created (with its sequence state) on first use; a new
+ * topic sets metadata_wanted.  NULL when out of memory or state slots. */
+struct wpart *part_get(struct wrk *w, uint32_t topic, int32_t partition);
+/* Queues a sealed chunk behind the partition's others. */
+void part_queue(struct wrk *w, struct wpart *p, int32_t chunk);
+int32_t part_queue_pop(struct wrk *w, struct wpart *p);
+/* Puts a batch back in its place: in sequence order with idempotence,
+ * else at the head (the only batch in flight is the oldest). */
+void part_queue_return(struct wrk *w, struct wpart *p, int32_t chunk);
+void part_flight_push(struct wrk *w, struct wpart *p, int32_t chunk);
+void part_flight_remove(struct wrk *w, struct wpart *p, int32_t chunk);
+/* Distance of a batch's sequence from what the broker expects next: the
+ * order of a partition's unacknowledged batches, wrap-around included. */
+uint32_t part_seq_order(const struct wrk *w, const struct wpart *p,
+                        int32_t chunk);
+/* Whether a queued batch of the partition may have been written (see
+ * "unsure batches" in sender.c). */
+bool part_unsure(const struct wrk *w, const struct wpart *p);
+/* True while a batch of the slot is in flight. */
+bool part_slot_in_flight(const struct wrk *w, uint32_t slot);
+
+/* resolve.c */
+int resolve_init(struct wrk *w);
+void resolve_release(struct wrk *w);
+/* Adds a chunk to its slot's list of unresolved chunks (in ring order). */
+void resolve_track(struct wrk *w, uint32_t slot, int32_t chunk);
+/* A sealed copy takes the place of chunk `old` in its slot's list. */
+void resolve_replace(struct wrk *w, uint32_t slot, int32_t old, int32_t by);
+/* Resolves a chunk (acked at base_offset, -1 unknown, or failed with
+ * error): counters, reports, published position; frees it. */
+void resolve_batch(struct wrk *w, int32_t chunk, int16_t error,
+                   int64_t base_offset);
+/* Fails one record that never made it into a batch. */
+void resolve_record(struct wrk *w, const struct ring_rec *rec, int16_t error);
+/* Charges a record the worker dropped to the client that wrote it. */
+void resolve_rejected(struct wrk *w, const struct ring_rec *rec);
+/* Publishes how far the slot is resolved (chute_flush waits on it). */
+void resolve_publish(struct wrk *w, uint32_t slot);
+/* True when nothing of the slot (of any owned slot) is unresolved. */
+bool resolve_slot_empty(struct wrk *w, uint32_t slot);
+bool resolve_empty(struct wrk *w);
 
 #endif

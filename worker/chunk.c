@@ -1,0 +1,393 @@
+/*
+ * chunk.c: the life cycle of a batch in a pool chunk (see chunk.h and
+ * docs/crash-consistency.md for why each store comes where it does).
+ */
+#include "worker/chunk.h"
+
+#include "common/err.h"
+#include "common/proc.h"
+#include "proto/batch.h"
+#include "proto/lz4frame.h"
+#include "proto/record.h"
+#include "worker/worker.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
+                    int32_t worker, uint32_t workers)
+{
+    memset(pool, 0, sizeof(*pool));
+    pool->in = in;
+    pool->count = in->chunk_count;
+    pool->cap = in->chunk_size - sizeof(struct pool_chunk);
+    pool->worker = worker;
+    pool->hint = (uint32_t)worker * (pool->count / (workers ? workers : 1));
+    pool->scratch_cap = lz4frame_bound(pool->cap);
+    pool->scratch = malloc(pool->scratch_cap);
+    if (!pool->scratch)
+        return err_set(CHUTE_ERR_SYSTEM,
+                       "out of memory for a %zu-byte compression buffer",
+                       pool->scratch_cap);
+    return 0;
+}
+
+void chunk_pool_release(struct chunk_pool *pool)
+{
+    free(pool->scratch);
+    pool->scratch = NULL;
+}
+
+/* Publishes count and used together (see union chunk_fill). */
+static void set_fill(struct pool_chunk *ch, uint32_t count, uint32_t used)
+{
+    union chunk_fill f = {.count = count, .used = used};
+
+    atomic_store_explicit(&ch->fill, f.word, memory_order_release);
+}
+
+static void set_state(struct pool_chunk *ch, uint32_t state)
+{
+    atomic_store_explicit(&ch->state, state, memory_order_release);
+}
+
+/*
+ * Who took a chunk: `worker` holds the taker's index + 1, stored right
+ * after the CAS and 0 from chunk_free() on.  Between that CAS and the
+ * first record a chunk is OPEN and empty, and its slot, topic and
+ * partition still name its previous batch: only the taker's index tells
+ * whose it is (chunk_find_left).
+ */
+static int32_t taker_of(struct pool_chunk *ch)
+{
+    return __atomic_load_n(&ch->worker, __ATOMIC_RELAXED) - 1;
+}
+
+int32_t chunk_take(struct chunk_pool *pool)
+{
+    for (uint32_t i = 0; i < pool->count; i++) {
+        uint32_t idx = (pool->hint + i) % pool->count;
+        struct pool_chunk *ch = chunk_at(pool, (int32_t)idx);
+        uint32_t expect = CHUNK_FREE;
+        if (atomic_compare_exchange_strong(&ch->state, &expect, CHUNK_OPEN)) {
+            __atomic_store_n(&ch->worker, pool->worker + 1, __ATOMIC_RELAXED);
+            pool->hint = idx + 1;
+            return (int32_t)idx;
+        }
+    }
+    return CHUNK_NONE;
+}
+
+void chunk_open(struct chunk_pool *pool, int32_t idx,
+                const struct chunk_dest *dest, uint64_t ring_pos, int64_t ts)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+
+    assert(chunk_state(ch) == CHUNK_OPEN && chunk_records(ch) == 0);
+    /* count is 0 (chunk_free) until the first record commits, so these
+     * fields are valid whenever a replacement finds records here. */
+    ch->topic = dest->topic;
+    ch->partition = dest->partition;
+    ch->slot = dest->slot;
+    ch->wire_len = 0;
+    ch->source = -1;
+    ch->reported = 0;
+    ch->base_ts = ts;
+    ch->max_ts = ts;
+    ch->ring_first = ring_pos;
+    ch->producer_id = -1;
+    ch->producer_epoch = -1;
+    ch->base_sequence = -1;
+    ch->codec = BATCH_CODEC_NONE;
+    ch->opened_ns = clock_ns(CLOCK_MONOTONIC);
+    ch->accepted_ns = ch->opened_ns;
+}
+
+size_t chunk_record_size(struct chunk_pool *pool, int32_t idx,
+                         const struct ring_rec *rec)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+
+    return record_size(rec->timestamp - ch->base_ts, (int32_t)ch->count,
+                       rec->tail_len);
+}
+
+bool chunk_fits(struct chunk_pool *pool, int32_t idx, size_t rsize,
+                size_t limit, uint32_t max_records)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+    size_t after = BATCH_HEADER_SIZE + ch->used + rsize;
+
+    if (ch->count == 0)
+        return true;
+    return after <= limit && ch->count < max_records &&
+           after + sizeof(struct chunk_origin) * (ch->count + 1) <= pool->cap;
+}
+
+void chunk_append(struct chunk_pool *pool, int32_t idx,
+                  const struct ring_rec *rec, uint64_t end)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+    int64_t delta = rec->timestamp - ch->base_ts;
+    size_t rsize;
+
+    assert(chunk_state(ch) == CHUNK_OPEN);
+    rsize = record_write(chunk_data(ch) + BATCH_HEADER_SIZE + ch->used, delta,
+                         (int32_t)ch->count, (const uint8_t *)(rec + 1),
+                         rec->tail_len);
+    assert(BATCH_HEADER_SIZE + ch->used + rsize +
+               sizeof(struct chunk_origin) * (ch->count + 1) <=
+           pool->cap);
+    *chunk_origin(pool, ch, ch->count) =
+        (struct chunk_origin){rec->opaque, end, rec->client, {0, 0, 0}};
+    if (rec->timestamp > ch->max_ts)
+        ch->max_ts = rec->timestamp;
+    /* The client's clock is only trusted to make the record older than
+     * its batch, never younger than its drain. */
+    if (rec->accepted_ns > 0 && rec->accepted_ns < ch->accepted_ns)
+        ch->accepted_ns = rec->accepted_ns;
+    /* The commit point: from here on the record is in the batch. */
+    set_fill(ch, ch->count + 1, ch->used + (uint32_t)rsize);
+}
+
+/* Writes header and CRC for the chunk's producer fields. */
+static void stamp(struct pool_chunk *ch)
+{
+    struct batch_meta m = {0};
+
+    m.attributes = ch->codec;
+    m.last_offset_delta = (int32_t)ch->count - 1;
+    m.base_timestamp = ch->base_ts;
+    m.max_timestamp = ch->max_ts;
+    m.producer_id = ch->producer_id;
+    m.producer_epoch = ch->producer_epoch;
+    m.base_sequence = ch->base_sequence;
+    m.record_count = (int32_t)ch->count;
+    batch_write_header(chunk_data(ch), ch->wire_len, &m);
+}
+
+static void set_producer(struct pool_chunk *ch, const struct chunk_producer *pr)
+{
+    ch->producer_id = pr->id;
+    ch->producer_epoch = pr->epoch;
+    ch->base_sequence = pr->base_sequence;
+}
+
+/* The compressed form of open chunk `src` in a new chunk, or CHUNK_NONE
+ * when compressing does not pay or no chunk is free.  The copy names its
+ * source, so a replacement that finds both knows which one counts. */
+static int32_t compressed_copy(struct chunk_pool *pool, int32_t src)
+{
+    struct pool_chunk *from = chunk_at(pool, src), *to;
+    ssize_t n = lz4frame_compress(chunk_data(from) + BATCH_HEADER_SIZE,
+                                  from->used, pool->scratch, pool->scratch_cap);
+    int32_t dst;
+
+    if (n <= 0 || (size_t)n >= from->used || (dst = chunk_take(pool)) < 0)
+        return CHUNK_NONE;
+    to = chunk_at(pool, dst);
+    memcpy(chunk_data(to) + BATCH_HEADER_SIZE, pool->scratch, (size_t)n);
+    memcpy(chunk_origin(pool, to, from->count - 1),
+           chunk_origin(pool, from, from->count - 1),
+           from->count * sizeof(struct chunk_origin));
+    to->topic = from->topic;
+    to->partition = from->partition;
+    to->slot = from->slot;
+    to->base_ts = from->base_ts;
+    to->max_ts = from->max_ts;
+    to->ring_first = from->ring_first;
+    to->opened_ns = from->opened_ns;
+    to->accepted_ns = from->accepted_ns;
+    to->codec = BATCH_CODEC_LZ4;
+    to->wire_len = (uint32_t)(BATCH_HEADER_SIZE + (size_t)n);
+    to->source = src;
+    to->reported = 0;
+    set_fill(to, from->count, from->used);
+    return dst;
+}
+
+int32_t chunk_seal(struct chunk_pool *pool, int32_t idx, int16_t codec,
+                   const struct chunk_producer *pr)
+{
+    int32_t copy = codec == BATCH_CODEC_LZ4 ? compressed_copy(pool, idx)
+                                            : CHUNK_NONE;
+    int32_t sealed = copy != CHUNK_NONE ? copy : idx;
+    struct pool_chunk *ch = chunk_at(pool, sealed);
+
+    assert(chunk_state(chunk_at(pool, idx)) == CHUNK_OPEN &&
+           chunk_records(chunk_at(pool, idx)) > 0);
+    if (copy == CHUNK_NONE) {
+        ch->codec = BATCH_CODEC_NONE;
+        ch->wire_len = BATCH_HEADER_SIZE + ch->used;
+    }
+    set_producer(ch, pr);
+    stamp(ch);
+    set_state(ch, CHUNK_SEALED);
+    /* Only now may the original go: until the copy is SEALED a
+     * replacement takes the original and frees the copy. */
+    if (copy != CHUNK_NONE)
+        chunk_free(pool, idx);
+    return sealed;
+}
+
+void chunk_restamp(struct chunk_pool *pool, int32_t idx,
+                   const struct chunk_producer *pr)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+
+    assert(chunk_state(ch) == CHUNK_SEALED);
+    set_producer(ch, pr);
+    stamp(ch);
+}
+
+const uint8_t *chunk_send(struct chunk_pool *pool, int32_t idx)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+
+    assert(chunk_state(ch) == CHUNK_SEALED);
+    set_state(ch, CHUNK_IN_FLIGHT);
+    return chunk_data(ch);
+}
+
+void chunk_unsend(struct chunk_pool *pool, int32_t idx)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+
+    assert(chunk_state(ch) >= CHUNK_SEALED);
+    set_state(ch, CHUNK_SEALED);
+}
+
+void chunk_free(struct chunk_pool *pool, int32_t idx)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+
+    __atomic_store_n(&ch->worker, 0, __ATOMIC_RELAXED);
+    set_fill(ch, 0, 0);
+    set_state(ch, CHUNK_FREE);
+}
+
+/* ---- what a dead worker left ---- */
+
+/* A sealed copy made it: the open original it came from goes.  An empty
+ * chunk is not the original: it may be one another worker has just taken,
+ * still naming its previous batch. */
+static void drop_sealed_sources(struct chunk_pool *pool, const int32_t *idx,
+                                uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct pool_chunk *ch = chunk_at(pool, idx[i]), *src;
+        if (chunk_state(ch) < CHUNK_SEALED || ch->source < 0 ||
+            (uint32_t)ch->source >= pool->count)
+            continue;
+        src = chunk_at(pool, ch->source);
+        if (chunk_state(src) == CHUNK_OPEN && chunk_records(src) &&
+            src->topic == ch->topic && src->partition == ch->partition &&
+            src->ring_first == ch->ring_first)
+            chunk_free(pool, ch->source);
+    }
+}
+
+/* Slot, then ring position: each slot's list and each partition's queue
+ * come out in the order their records were sent. */
+static int by_ring_position(const void *a, const void *b, void *ctx)
+{
+    const struct chunk_pool *pool = ctx;
+    const struct pool_chunk *x = chunk_at(pool, *(const int32_t *)a);
+    const struct pool_chunk *y = chunk_at(pool, *(const int32_t *)b);
+
+    if (x->slot != y->slot)
+        return x->slot < y->slot ? -1 : 1;
+    return (x->ring_first > y->ring_first) - (x->ring_first < y->ring_first);
+}
+
+/*
+ * The chunks of `slots` that hold records.  Such a chunk was filled by an
+ * owner of its slot, and every owner before this worker is gone: dead, or
+ * it handed the slot over once nothing of it was left in the pool.  No
+ * other chunk is ours to touch: an empty OPEN chunk may be one another
+ * worker has just taken (its slot still names the batch it held before),
+ * a chunk of another slot is its owner's.  Only an empty OPEN chunk that
+ * this worker's index took is freed: its taker was our predecessor, which
+ * died before the first record.
+ */
+static uint32_t collect(struct chunk_pool *pool, const bool *slots,
+                        uint32_t slot_count, int32_t *out)
+{
+    uint32_t found = 0;
+
+    for (uint32_t i = 0; i < pool->count; i++) {
+        struct pool_chunk *ch = chunk_at(pool, (int32_t)i);
+        uint32_t st = chunk_state(ch);
+
+        if (st == CHUNK_FREE)
+            continue;
+        if (!chunk_records(ch)) {
+            if (st == CHUNK_OPEN && taker_of(ch) == pool->worker)
+                chunk_free(pool, (int32_t)i);
+            continue;
+        }
+        if (ch->slot < slot_count && slots[ch->slot])
+            out[found++] = (int32_t)i;
+    }
+    return found;
+}
+
+uint32_t chunk_find_left(struct chunk_pool *pool, const bool *slots,
+                         uint32_t slot_count, int32_t *out)
+{
+    uint32_t found = collect(pool, slots, slot_count, out), kept = 0;
+
+    drop_sealed_sources(pool, out, found);
+    qsort_r(out, found, sizeof(*out), by_ring_position, pool);
+    for (uint32_t i = 0; i < found; i++) {
+        struct pool_chunk *ch = chunk_at(pool, out[i]);
+        uint32_t st = chunk_state(ch);
+        if (st == CHUNK_FREE) /* an original whose sealed copy made it */
+            continue;
+        if (st == CHUNK_OPEN && ch->source >= 0) {
+            chunk_free(pool, out[i]); /* an unfinished compressed copy */
+            continue;
+        }
+        out[kept++] = out[i];
+    }
+    return kept;
+}
+
+bool chunk_adoptable(struct chunk_pool *pool, int32_t idx, const bool *owned,
+                     uint32_t slot_count)
+{
+    struct pool_chunk *ch = chunk_at(pool, idx);
+    uint64_t origins = (uint64_t)ch->count * sizeof(struct chunk_origin);
+    const struct intake_topic *t;
+
+    if (ch->slot >= slot_count || !owned[ch->slot] || ch->topic >= TOPIC_MAX ||
+        ch->count == 0 ||
+        (uint64_t)BATCH_HEADER_SIZE + ch->used + origins > pool->cap)
+        return false;
+    t = instance_topic(pool->in, ch->topic);
+    if (atomic_load(&t->state) != TOPIC_READY || ch->partition < 0 ||
+        (uint32_t)ch->partition >= atomic_load(&t->partitions) ||
+        layout_slot_of(ch->topic, ch->partition, slot_count) != ch->slot)
+        return false;
+    return chunk_state(ch) == CHUNK_OPEN ||
+           (ch->wire_len > BATCH_HEADER_SIZE &&
+            ch->wire_len + origins <= pool->cap);
+}
+
+void chunk_adopt_sealed(struct chunk_pool *pool, int32_t idx)
+{
+    /* In flight when its worker died: written or not, it goes again,
+     * byte-identical. */
+    set_state(chunk_at(pool, idx), CHUNK_SEALED);
+}
+
+uint32_t worker_chunk_size(uint32_t batch_size, uint32_t max_record,
+                           uint32_t batch_num_messages)
+{
+    uint64_t data = batch_size > max_record ? batch_size : max_record;
+    uint64_t size = sizeof(struct pool_chunk) + data + 64 +
+                    sizeof(struct chunk_origin) * (uint64_t)batch_num_messages;
+
+    return (uint32_t)((size + 4095) & ~(uint64_t)4095);
+}

@@ -1,0 +1,210 @@
+/*
+ * resolve.c: the end of a batch.  Each record's client learns what became
+ * of it (its counters and, if it asked, a delivery report), the worker's
+ * and the topic's counters move, and the chunk goes back to the pool.
+ *
+ * Each slot keeps the list of its unresolved chunks in ring order; the
+ * first one's ring position is the slot's published `resolved` position,
+ * the one chute_flush() waits on.
+ */
+#include "common/err.h"
+#include "common/proc.h"
+#include "worker/wrk.h"
+
+#include <stdlib.h>
+
+int resolve_init(struct wrk *w)
+{
+    uint32_t n = w->in->chunk_count;
+
+    w->slot_next = malloc(n * sizeof(*w->slot_next));
+    w->slot_prev = malloc(n * sizeof(*w->slot_prev));
+    if (!w->slot_next || !w->slot_prev)
+        return err_set(CHUTE_ERR_SYSTEM, "out of memory for %u slot links",
+                       n);
+    for (uint32_t s = 0; s < SLOT_MAX; s++)
+        w->slot_first[s] = w->slot_last[s] = WRK_NONE;
+    return 0;
+}
+
+void resolve_release(struct wrk *w)
+{
+    free(w->slot_next);
+    free(w->slot_prev);
+}
+
+/* ---- slot lists of unresolved chunks ---- */
+
+void resolve_track(struct wrk *w, uint32_t slot, int32_t chunk)
+{
+    w->slot_next[chunk] = WRK_NONE;
+    w->slot_prev[chunk] = w->slot_last[slot];
+    if (w->slot_last[slot] == WRK_NONE)
+        w->slot_first[slot] = chunk;
+    else
+        w->slot_next[w->slot_last[slot]] = chunk;
+    w->slot_last[slot] = chunk;
+}
+
+static void untrack(struct wrk *w, uint32_t slot, int32_t chunk)
+{
+    int32_t prev = w->slot_prev[chunk], next = w->slot_next[chunk];
+
+    if (prev == WRK_NONE)
+        w->slot_first[slot] = next;
+    else
+        w->slot_next[prev] = next;
+    if (next == WRK_NONE)
+        w->slot_last[slot] = prev;
+    else
+        w->slot_prev[next] = prev;
+}
+
+void resolve_replace(struct wrk *w, uint32_t slot, int32_t old, int32_t by)
+{
+    w->slot_prev[by] = w->slot_prev[old];
+    w->slot_next[by] = w->slot_next[old];
+    if (w->slot_prev[old] == WRK_NONE)
+        w->slot_first[slot] = by;
+    else
+        w->slot_next[w->slot_prev[old]] = by;
+    if (w->slot_next[old] == WRK_NONE)
+        w->slot_last[slot] = by;
+    else
+        w->slot_prev[w->slot_next[old]] = by;
+}
+
+void resolve_publish(struct wrk *w, uint32_t slot)
+{
+    struct ring *r = &w->rings[slot];
+    int32_t first = w->slot_first[slot];
+    uint64_t pos = first == WRK_NONE ? ring_head(r)
+                                     : chunk_at(&w->pool, first)->ring_first;
+
+    if (pos > atomic_load_explicit(&r->ctl->resolved, memory_order_relaxed))
+        atomic_store_explicit(&r->ctl->resolved, pos, memory_order_release);
+}
+
+bool resolve_slot_empty(struct wrk *w, uint32_t slot)
+{
+    return w->slot_first[slot] == WRK_NONE;
+}
+
+bool resolve_empty(struct wrk *w)
+{
+    for (uint32_t s = 0; s < w->slot_count; s++)
+        if (w->owned[s] && w->slot_first[s] != WRK_NONE)
+            return false;
+    return true;
+}
+
+/* ---- clients ---- */
+
+static void count_client(struct wrk *w, uint32_t client, bool acked,
+                         uint64_t n)
+{
+    struct intake_client *c;
+
+    if (client >= CLIENT_MAX)
+        return;
+    c = instance_client(w->in, client);
+    atomic_fetch_add_explicit(acked ? &c->records_acked : &c->records_failed,
+                              n, memory_order_relaxed);
+}
+
+/* Tells a client that asked for delivery reports what became of one
+ * record; a full report ring drops the report and counts it. */
+static void report(struct wrk *w, uint32_t topic, int32_t partition,
+                   const struct chunk_origin *o, int64_t offset, int16_t error)
+{
+    struct intake_client *c = instance_client(w->in, o->client);
+    int32_t idx = atomic_load_explicit(&c->report_ring, memory_order_relaxed);
+    uint32_t len = REPORT_RECORD_SIZE;
+    struct ring r;
+    uint64_t end;
+
+    static_assert(sizeof(struct ring_rec) + sizeof(struct ring_report) <=
+                      REPORT_RECORD_SIZE,
+                  "a report fits its record");
+    if (idx < 0 || idx >= REPORT_RINGS)
+        return;
+    instance_report_ring(w->in, (uint32_t)idx, &r);
+    struct ring_rec *rec = ring_claim(&r, len, w->pid, &end);
+    if (!rec) {
+        atomic_fetch_add(&c->reports_lost, 1);
+        return;
+    }
+    rec->client = o->client;
+    rec->topic = topic;
+    rec->partition = partition;
+    rec->tail_len = sizeof(struct ring_report);
+    rec->timestamp = 0;
+    rec->opaque = o->opaque;
+    *(struct ring_report *)(rec + 1) =
+        (struct ring_report){o->opaque, error ? -1 : offset, error, 0};
+    ring_commit(rec, len);
+}
+
+/* Tells each record's client what became of it.  `reported` marks the
+ * progress, so a worker taking over a batch whose resolution was cut
+ * short goes on from there. */
+static void tell_clients(struct wrk *w, struct pool_chunk *ch,
+                         int64_t base_offset, int16_t error)
+{
+    for (uint32_t i = ch->reported; i < ch->count; i++) {
+        const struct chunk_origin *o = chunk_origin(&w->pool, ch, i);
+        report(w, ch->topic, ch->partition, o,
+               base_offset < 0 ? -1 : base_offset + i, error);
+        count_client(w, o->client, error == 0, 1);
+        ch->reported = i + 1;
+    }
+}
+
+static void count_records(struct wrk *w, uint32_t topic, int16_t error,
+                          uint64_t n)
+{
+    bool acked = error == 0;
+
+    atomic_fetch_add(acked ? &w->stats->records_acked
+                           : &w->stats->records_failed,
+                     n);
+    atomic_fetch_add(acked ? &w->in->state->topic_acked[topic % TOPIC_MAX]
+                           : &w->in->state->topic_failed[topic % TOPIC_MAX],
+                     n);
+    if (!acked)
+        instance_count_error(w->in, topic, error, n);
+}
+
+void resolve_batch(struct wrk *w, int32_t idx, int16_t error,
+                   int64_t base_offset)
+{
+    struct pool_chunk *ch = chunk_at(&w->pool, idx);
+    uint32_t slot = ch->slot;
+
+    tell_clients(w, ch, base_offset, error);
+    count_records(w, ch->topic, error, ch->count);
+    untrack(w, slot, idx);
+    chunk_free(&w->pool, idx);
+    w->chunk_freed = true;
+    resolve_publish(w, slot);
+}
+
+void resolve_record(struct wrk *w, const struct ring_rec *rec, int16_t error)
+{
+    struct chunk_origin o = {rec->opaque, 0, rec->client, {0, 0, 0}};
+
+    report(w, rec->topic, rec->partition, &o, -1, error);
+    count_client(w, rec->client, false, 1);
+    count_records(w, rec->topic, error, 1);
+}
+
+/* A record that fails its checks is charged to the client it names only
+ * if that client's pid wrote it: a corrupt record must not make an
+ * innocent client's flush report failures. */
+void resolve_rejected(struct wrk *w, const struct ring_rec *rec)
+{
+    atomic_fetch_add(&w->stats->records_invalid, 1);
+    if (rec->client < CLIENT_MAX &&
+        atomic_load(&instance_client(w->in, rec->client)->pid) == rec->pid)
+        count_client(w, rec->client, false, 1);
+}
