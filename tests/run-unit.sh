@@ -24,5 +24,12 @@ for t in "$build"/tests/fuzz_*; do
         failed=$((failed + 1))
     fi
 done
+# The layering of folders and worker modules (docs/design.md).
+total=$((total + 1))
+echo "== check_layers"
+if ! "$(dirname "$0")/check_layers.sh"; then
+    echo "FAILED: check_layers"
+    failed=$((failed + 1))
+fi
 echo "unit: $((total - failed)) passed, $failed failed"
 [ "$failed" -eq 0 ]
