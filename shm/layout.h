@@ -8,9 +8,13 @@
  *   /chute.NAME.state    service processes only (mode 0600):
  *       struct state_header | worker table | buffer pool
  *
- * Every structure here has fixed-width fields, explicit padding and static
- * asserts on its size, so that any process built from the same layout
- * version reads the same bytes.  Bump LAYOUT_VERSION on any change.
+ * Every structure here has fixed-width fields and static asserts on its
+ * size and offsets, so that any process built from the same layout version
+ * reads the same bytes.  A struct of a fixed size is a union of its fields
+ * with a byte array of that size (`padded`): the compiler computes the
+ * padding, and a field that grows the struct past it fails the assert.
+ * Holes between fields are explicit members (pad0).  Bump LAYOUT_VERSION
+ * on any change: tests/test_layout.c fails until you do, and says how.
  *
  * Workers treat the intake object as untrusted input: a client may have
  * written anything into it.  Offsets and sizes that workers rely on come
@@ -41,33 +45,44 @@
 /* ---- intake object ------------------------------------------------------ */
 
 struct intake_header {
-    uint64_t magic;
-    uint32_t layout_version;
-    uint32_t header_size;
-    uint64_t total_size;
-    uint32_t slot_count;
-    uint32_t ring_size;       /* bytes of data per ring, a power of two */
-    uint32_t max_record;      /* message.max.bytes */
-    int32_t supervisor_pid;
-    uint64_t topics_off;
-    uint64_t clients_off;
-    uint64_t slots_off;
-    uint64_t slot_stride;     /* bytes from one slot to the next */
-    uint64_t generation;      /* bumped by every supervisor start */
-    _Atomic uint32_t accepting; /* 0: intake stopped (drain, shutdown) */
-    _Atomic uint32_t ready;   /* set last, once everything is laid out */
-    char name[72];
-    uint64_t reports_off;     /* REPORT_RINGS delivery-report rings */
-    uint32_t report_ring_size;
-    uint32_t queue_full_fail; /* client defaults from the configuration: */
-    uint32_t max_block_ms;    /* queue.full.policy and max.block.ms */
-    uint32_t pad0;
-    /* Records chute_send() refused, by reason (enum intake_refusal);
-     * written by clients. */
-    _Atomic uint64_t refused[8];
-    uint8_t pad[4096 - 184 - 64];
+    union {
+        struct {
+            uint64_t magic;
+            uint32_t layout_version;
+            uint32_t header_size;
+            uint64_t total_size;
+            uint32_t slot_count;
+            uint32_t ring_size;   /* bytes of data per ring, a power of two */
+            uint32_t max_record;  /* message.max.bytes */
+            int32_t supervisor_pid;
+            uint64_t topics_off;
+            uint64_t clients_off;
+            uint64_t slots_off;
+            uint64_t slot_stride; /* bytes from one slot to the next */
+            uint64_t generation;  /* bumped by every supervisor start */
+            _Atomic uint32_t accepting; /* 0: intake stopped (drain,
+                                           shutdown) */
+            _Atomic uint32_t ready; /* set last, once everything is laid
+                                       out */
+            char name[72];
+            uint64_t reports_off; /* REPORT_RINGS delivery-report rings */
+            uint32_t report_ring_size;
+            uint32_t queue_full_fail; /* client defaults from the
+                                         configuration: */
+            uint32_t max_block_ms;    /* queue.full.policy and
+                                         max.block.ms */
+            uint32_t pad0;
+            /* Records chute_send() refused, by reason (enum
+             * intake_refusal); written by clients. */
+            _Atomic uint64_t refused[8];
+        };
+        uint8_t padded[4096];
+    };
 };
 static_assert(sizeof(struct intake_header) == 4096, "intake header size");
+static_assert(offsetof(struct intake_header, name) == 88, "intake name");
+static_assert(offsetof(struct intake_header, refused) == 184,
+              "intake refusal counters");
 
 enum intake_refusal {
     REFUSED_TOO_LARGE,
@@ -82,26 +97,39 @@ enum topic_state { TOPIC_FREE = 0, TOPIC_READY = 1 };
 /* Written by the supervisor only; clients and workers read it.  A topic's
  * id is its index in the table. */
 struct intake_topic {
-    _Atomic uint32_t state;
-    _Atomic uint32_t partitions;
-    uint32_t name_len;
-    char name[TOPIC_NAME_MAX + 1]; /* NUL-terminated */
-    uint8_t pad[512 - 12 - TOPIC_NAME_MAX - 1];
+    union {
+        struct {
+            _Atomic uint32_t state;
+            _Atomic uint32_t partitions;
+            uint32_t name_len;
+            char name[TOPIC_NAME_MAX + 1]; /* NUL-terminated */
+        };
+        uint8_t padded[512];
+    };
 };
 static_assert(sizeof(struct intake_topic) == 512, "intake topic size");
+static_assert(offsetof(struct intake_topic, name) == 12, "intake topic name");
 
 /* One per attached client process.  The client claims a free entry with a
  * CAS on pid; workers add to acked/failed for the records it sent. */
 struct intake_client {
-    _Atomic int32_t pid;
-    _Atomic int32_t report_ring;  /* delivery reports go there; -1: none */
-    _Atomic uint64_t records_sent;
-    _Atomic uint64_t records_acked;
-    _Atomic uint64_t records_failed;
-    _Atomic uint64_t reports_lost; /* reports dropped: the ring was full */
-    uint8_t pad[64 - 40];
+    union {
+        struct {
+            _Atomic int32_t pid;
+            _Atomic int32_t report_ring; /* delivery reports go there; -1:
+                                            none */
+            _Atomic uint64_t records_sent;
+            _Atomic uint64_t records_acked;
+            _Atomic uint64_t records_failed;
+            _Atomic uint64_t reports_lost; /* reports dropped: the ring was
+                                              full */
+        };
+        uint8_t padded[64];
+    };
 };
 static_assert(sizeof(struct intake_client) == 64, "intake client size");
+static_assert(offsetof(struct intake_client, reports_lost) == 32,
+              "intake client counters");
 
 /*
  * One MPSC ring per slot.  Positions only grow; index = pos & (size - 1).
@@ -112,21 +140,34 @@ static_assert(sizeof(struct intake_client) == 64, "intake client size");
  *     clears it and wakes the owner.
  */
 struct ring_ctl {
-    _Atomic uint64_t tail;
-    uint8_t pad0[LAYOUT_CACHELINE - 8];
-    _Atomic uint64_t head;
-    _Atomic uint64_t resolved;
-    _Atomic uint32_t sleeping;
-    _Atomic int32_t owner;     /* worker index */
-    _Atomic uint64_t dead_writers; /* claimed records whose writer died */
-    _Atomic uint64_t corrupt;      /* bytes skipped as corrupt */
-    _Atomic uint64_t drained;  /* the worker is done with what is before it;
-                                  zeroing up to here may be unfinished */
-    _Atomic int32_t blocked_by; /* live writer whose claim holds the slot */
-    uint8_t pad1[LAYOUT_CACHELINE - 52];
+    union { /* the producers' cache line */
+        _Atomic uint64_t tail;
+        uint8_t padded_line0[LAYOUT_CACHELINE];
+    };
+    union { /* the worker's */
+        struct {
+            _Atomic uint64_t head;
+            _Atomic uint64_t resolved;
+            _Atomic uint32_t sleeping;
+            _Atomic int32_t owner;         /* worker index */
+            _Atomic uint64_t dead_writers; /* claimed records whose writer
+                                              died */
+            _Atomic uint64_t corrupt;      /* bytes skipped as corrupt */
+            _Atomic uint64_t drained; /* the worker is done with what is
+                                         before it; zeroing up to here may
+                                         be unfinished */
+            _Atomic int32_t blocked_by; /* live writer whose claim holds
+                                           the slot */
+        };
+        uint8_t padded_line1[LAYOUT_CACHELINE];
+    };
     /* ring data follows, ring_size bytes */
 };
 static_assert(sizeof(struct ring_ctl) == 2 * LAYOUT_CACHELINE, "ring ctl");
+static_assert(offsetof(struct ring_ctl, head) == LAYOUT_CACHELINE,
+              "ring head on its own cache line");
+static_assert(offsetof(struct ring_ctl, blocked_by) == LAYOUT_CACHELINE + 48,
+              "ring ctl worker line");
 
 /*
  * A record in a ring, 8-byte aligned.  The first word is the commit word:
@@ -176,20 +217,26 @@ struct intake_report_owner {
 /* ---- state object ------------------------------------------------------- */
 
 struct state_worker {
-    _Atomic int32_t pid;
-    _Atomic uint32_t restarts;
-    _Atomic uint64_t started_ms;
-    _Atomic uint64_t heartbeat_ms;
-    _Atomic uint64_t records_sent;
-    _Atomic uint64_t records_acked;
-    _Atomic uint64_t records_failed;
-    _Atomic uint64_t batches_sent;
-    _Atomic uint64_t bytes_sent;
-    _Atomic uint64_t requests_sent;
-    _Atomic uint64_t records_invalid;
-    uint8_t pad[128 - 80];
+    union {
+        struct {
+            _Atomic int32_t pid;
+            _Atomic uint32_t restarts;
+            _Atomic uint64_t started_ms;
+            _Atomic uint64_t heartbeat_ms;
+            _Atomic uint64_t records_sent;
+            _Atomic uint64_t records_acked;
+            _Atomic uint64_t records_failed;
+            _Atomic uint64_t batches_sent;
+            _Atomic uint64_t bytes_sent;
+            _Atomic uint64_t requests_sent;
+            _Atomic uint64_t records_invalid;
+        };
+        uint8_t padded[128];
+    };
 };
 static_assert(sizeof(struct state_worker) == 128, "state worker size");
+static_assert(offsetof(struct state_worker, records_invalid) == 72,
+              "state worker counters");
 
 /* Settings that change while running: the supervisor writes them, then
  * bumps `generation`; workers pick them up on their next tick. */
@@ -210,32 +257,40 @@ struct state_live {
 };
 
 struct state_header {
-    uint64_t magic;
-    uint32_t layout_version;
-    uint32_t header_size;
-    uint64_t total_size;
-    uint64_t workers_off;
-    uint64_t pool_off;
-    uint32_t chunk_size;      /* bytes per pool chunk, header included */
-    uint32_t chunk_count;
-    _Atomic uint32_t worker_count; /* workers the supervisor runs */
-    uint32_t pad0;
-    uint64_t slots_off;       /* struct state_slot[SLOT_MAX] */
-    uint64_t partitions_off;  /* struct state_partition[PARTITION_MAX] */
-    uint64_t errors_off;      /* struct state_error[TOPIC_ERROR_MAX] */
-    uint64_t metrics_off;     /* struct state_metrics[WORKER_MAX] */
-    _Atomic uint64_t topic_acked[TOPIC_MAX];
-    _Atomic uint64_t topic_failed[TOPIC_MAX];
-    /* Slot ownership (docs/design.md, re-sharding): the supervisor sets a
-     * slot's target; its owner hands it over by storing owner = target
-     * once nothing of the slot is unresolved. -1: nobody. */
-    _Atomic int32_t slot_owner[SLOT_MAX];
-    _Atomic int32_t slot_target[SLOT_MAX];
-    struct state_live live;   /* settings a reload (SIGHUP) changes */
-    uint8_t pad[8192 - 88 - 16 * TOPIC_MAX - 8 * SLOT_MAX -
-                sizeof(struct state_live)];
+    union {
+        struct {
+            uint64_t magic;
+            uint32_t layout_version;
+            uint32_t header_size;
+            uint64_t total_size;
+            uint64_t workers_off;
+            uint64_t pool_off;
+            uint32_t chunk_size; /* bytes per pool chunk, header included */
+            uint32_t chunk_count;
+            _Atomic uint32_t worker_count; /* workers the supervisor runs */
+            uint32_t pad0;
+            uint64_t slots_off;      /* struct state_slot[SLOT_MAX] */
+            uint64_t partitions_off; /* struct
+                                        state_partition[PARTITION_MAX] */
+            uint64_t errors_off;     /* struct state_error[TOPIC_ERROR_MAX] */
+            uint64_t metrics_off;    /* struct state_metrics[WORKER_MAX] */
+            _Atomic uint64_t topic_acked[TOPIC_MAX];
+            _Atomic uint64_t topic_failed[TOPIC_MAX];
+            /* Slot ownership (docs/design.md, re-sharding): the supervisor
+             * sets a slot's target; its owner hands it over by storing
+             * owner = target once nothing of the slot is unresolved. -1:
+             * nobody. */
+            _Atomic int32_t slot_owner[SLOT_MAX];
+            _Atomic int32_t slot_target[SLOT_MAX];
+            struct state_live live; /* settings a reload (SIGHUP) changes */
+        };
+        uint8_t padded[8192];
+    };
 };
 static_assert(sizeof(struct state_header) == 8192, "state header size");
+static_assert(offsetof(struct state_header, live) ==
+                  88 + 16 * TOPIC_MAX + 8 * SLOT_MAX,
+              "state header live settings");
 
 /*
  * The producer identity of a slot.  Each slot is its own idempotent
@@ -243,13 +298,19 @@ static_assert(sizeof(struct state_header) == 8192, "state header size");
  * an epoch bump never needs more than the slot's owner.
  */
 struct state_slot {
-    _Atomic int64_t producer_id;   /* -1 until InitProducerId answered */
-    _Atomic int32_t epoch;
-    uint32_t pad0;
-    _Atomic uint64_t bumps;        /* epoch bumps so far */
-    uint8_t pad[64 - 24];
+    union {
+        struct {
+            _Atomic int64_t producer_id; /* -1 until InitProducerId
+                                            answered */
+            _Atomic int32_t epoch;
+            uint32_t pad0;
+            _Atomic uint64_t bumps;      /* epoch bumps so far */
+        };
+        uint8_t padded[64];
+    };
 };
 static_assert(sizeof(struct state_slot) == 64, "state slot size");
+static_assert(offsetof(struct state_slot, bumps) == 16, "state slot bumps");
 
 /*
  * Sequence state of one partition (idem.h), written only by the worker
@@ -257,12 +318,18 @@ static_assert(sizeof(struct state_slot) == 64, "state slot size");
  * ((topic + 1) << 32 | partition), claimed with a CAS from 0.
  */
 struct state_partition {
-    _Atomic uint64_t key;
-    int32_t next_seq;
-    int32_t acked_seq;
-    uint8_t pad[32 - 16];
+    union {
+        struct {
+            _Atomic uint64_t key;
+            int32_t next_seq;
+            int32_t acked_seq;
+        };
+        uint8_t padded[32];
+    };
 };
 static_assert(sizeof(struct state_partition) == 32, "state partition size");
+static_assert(offsetof(struct state_partition, acked_seq) == 12,
+              "state partition sequences");
 
 /* Records failed per (topic, Kafka error), found by open addressing on
  * key = (topic + 1) << 16 | (uint16_t)error. */
@@ -300,33 +367,42 @@ union chunk_fill {
 };
 
 struct pool_chunk {
-    _Atomic uint32_t state;
-    int32_t worker;
-    uint32_t topic;
-    int32_t partition;
-    uint32_t slot;
-    uint32_t wire_len;        /* sealed: bytes of the whole batch */
     union {
         struct {
-            uint32_t count;
-            uint32_t used;
+            _Atomic uint32_t state;
+            int32_t worker;
+            uint32_t topic;
+            int32_t partition;
+            uint32_t slot;
+            uint32_t wire_len; /* sealed: bytes of the whole batch */
+            union {
+                struct {
+                    uint32_t count;
+                    uint32_t used;
+                };
+                _Atomic uint64_t fill; /* see union chunk_fill */
+            };
+            int64_t base_ts;
+            int64_t max_ts;
+            uint64_t ring_first; /* ring position of the first record */
+            int64_t producer_id;
+            int32_t base_sequence;
+            int16_t producer_epoch;
+            int16_t codec;
+            int64_t opened_ns;   /* CLOCK_MONOTONIC when the first record
+                                    came */
+            int64_t accepted_ns; /* when its oldest record was accepted */
+            int32_t source;      /* sealed copy of open chunk `source`, or
+                                    -1 */
+            uint32_t reported;   /* records resolved so far (counted,
+                                    reported) */
         };
-        _Atomic uint64_t fill; /* see union chunk_fill */
+        uint8_t padded[128];
     };
-    int64_t base_ts;
-    int64_t max_ts;
-    uint64_t ring_first;      /* ring position of the first record */
-    int64_t producer_id;
-    int32_t base_sequence;
-    int16_t producer_epoch;
-    int16_t codec;
-    int64_t opened_ns;        /* CLOCK_MONOTONIC when the first record came */
-    int64_t accepted_ns;      /* when its oldest record was accepted */
-    int32_t source;           /* sealed copy of open chunk `source`, or -1 */
-    uint32_t reported;        /* records resolved so far (counted, reported) */
-    uint8_t pad[128 - 96];
 };
 static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");
+static_assert(offsetof(struct pool_chunk, reported) == 92,
+              "pool chunk resolution count");
 static_assert(offsetof(struct pool_chunk, fill) % 8 == 0, "fill alignment");
 static_assert(sizeof(union chunk_fill) == 8, "chunk fill size");
 
