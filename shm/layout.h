@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 2
+#define LAYOUT_VERSION 3
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -238,23 +238,43 @@ static_assert(sizeof(struct state_worker) == 128, "state worker size");
 static_assert(offsetof(struct state_worker, records_invalid) == 72,
               "state worker counters");
 
-/* Settings that change while running: the supervisor writes them, then
- * bumps `generation`; workers pick them up on their next tick. */
+/*
+ * Settings that change while running, by index into state_live.values:
+ * one per row of the configuration table (supervisor/config.c) that says
+ * `.live`, converted there to the unit the workers use, and read into
+ * their struct wrk_settings in one place (worker/live.c).  A new setting
+ * takes the next index (the block has room for LIVE_MAX, so no
+ * LAYOUT_VERSION bump); never reorder or reuse one.
+ */
+enum live_setting {
+    LIVE_NONE, /* a property the workers do not take while running */
+    LIVE_LINGER_MS,
+    LIVE_BATCH_SIZE,
+    LIVE_BATCH_NUM_MESSAGES,
+    LIVE_CODEC, /* BATCH_CODEC_NONE or BATCH_CODEC_LZ4 */
+    LIVE_MESSAGE_TIMEOUT_MS, /* INT32_MAX for no limit */
+    LIVE_REQUEST_TIMEOUT_MS,
+    LIVE_RETRY_BACKOFF_MS,
+    LIVE_RETRY_BACKOFF_MAX_MS,
+    LIVE_RETRIES,
+    LIVE_METADATA_MAX_AGE_MS,
+    LIVE_LOG_LEVEL,
+    LIVE_SOCKET_TIMEOUT_MS,
+    LIVE_COUNT
+};
+#define LIVE_MAX 32 /* room in the block; LIVE_COUNT of it is used */
+
+/* The supervisor writes every value, then bumps `generation` (release);
+ * workers that see a new generation (acquire) read them all on their next
+ * tick. */
 struct state_live {
     _Atomic uint32_t generation;
-    _Atomic int32_t linger_ms;
-    _Atomic int32_t batch_size;
-    _Atomic int32_t batch_num_messages;
-    _Atomic int32_t codec;
-    _Atomic int32_t message_timeout_ms;
-    _Atomic int32_t request_timeout_ms;
-    _Atomic int32_t retry_backoff_ms;
-    _Atomic int32_t retry_backoff_max_ms;
-    _Atomic int32_t retries;
-    _Atomic int32_t metadata_max_age_ms;
-    _Atomic int32_t log_level;
-    _Atomic int32_t socket_timeout_ms;
+    uint32_t pad0;
+    _Atomic int64_t values[LIVE_MAX]; /* by enum live_setting */
 };
+static_assert(LIVE_COUNT <= LIVE_MAX, "live settings block full");
+static_assert(sizeof(struct state_live) == 8 + 8 * LIVE_MAX,
+              "live settings block size");
 
 struct state_header {
     union {

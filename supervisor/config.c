@@ -5,8 +5,12 @@
  * Each property is one row of config_props[]: its name (and an alias where
  * Java spells it otherwise), type, where its value lives in struct config,
  * its default as text, its range, allowed values, an extra rule, whether a
- * reload may change it, and one line of documentation.  Defaults are parsed
- * by the same code as file values, so a default can never be out of range.
+ * reload may change it and who applies it, where its value lands for the
+ * workers (an index of the live block, enum live_setting) and how it is
+ * converted to their unit, and one line of documentation.  Defaults are
+ * parsed by the same code as file values, so a default can never be out of
+ * range.  A new reloadable setting is one row here plus its use (and a
+ * field in struct wrk_settings with its case in worker/live.c).
  */
 #include "supervisor/config.h"
 
@@ -21,6 +25,15 @@
 #include "broker/bootstrap.h"
 #include "common/err.h"
 #include "common/name.h"
+#include "proto/batch.h"
+#include "shm/layout.h"
+
+/* Whether SIGHUP applies a changed value, and who does. */
+enum config_reload {
+    RELOAD_NO,         /* only a restart changes it */
+    RELOAD_LIVE,       /* the workers, from the live block (.live) */
+    RELOAD_SUPERVISOR, /* the supervisor itself: client defaults, workers */
+};
 
 enum config_type {
     CONFIG_INT,      /* int field */
@@ -53,7 +66,9 @@ struct config_prop {
     const struct config_enum *values; /* ends with a NULL name */
     int (*check)(const char *text, const union config_value *v);
     const char *rule; /* what check() demands, for the docs */
-    bool runtime;
+    enum config_reload reload;
+    enum live_setting live; /* RELOAD_LIVE: where the workers read it */
+    int64_t (*to_live)(int64_t v); /* the workers' unit; NULL: as stored */
     const char *doc;
 };
 
@@ -80,6 +95,18 @@ static int config_check_name(const char *text, const union config_value *v)
 {
     (void)text;
     return name_check(v->s);
+}
+
+/* compression.codec -> the codec the workers write (proto/batch.h). */
+static int64_t config_live_codec(int64_t v)
+{
+    return v == CONFIG_COMPRESSION_LZ4 ? BATCH_CODEC_LZ4 : BATCH_CODEC_NONE;
+}
+
+/* 0, "no limit", -> the longest time the workers' int holds. */
+static int64_t config_live_no_limit(int64_t v)
+{
+    return v ? v : INT32_MAX;
 }
 
 static const struct config_enum config_compressions[] = {
@@ -113,15 +140,17 @@ static const struct config_prop config_props[] = {
      .def = "5",
      .min = 0,
      .max = 900000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_LINGER_MS,
      .doc = "How long a batch waits for more records before it is sent."},
     {.name = "batch.size",
-     .runtime = true,
      .type = CONFIG_INT,
      .off = OFF(batch_size),
      .def = "1000000",
      .min = 1,
      .max = 2147483647,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_BATCH_SIZE,
      .doc = "Largest record batch in bytes; also the size of a buffer-pool "
             "chunk."},
     {.name = "batch.num.messages",
@@ -130,7 +159,8 @@ static const struct config_prop config_props[] = {
      .def = "10000",
      .min = 1,
      .max = 1000000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_BATCH_NUM_MESSAGES,
      .doc = "Most records in one batch."},
     {.name = "compression.codec",
      .alias = "compression.type",
@@ -138,7 +168,9 @@ static const struct config_prop config_props[] = {
      .off = OFF(compression),
      .def = "none",
      .values = config_compressions,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_CODEC,
+     .to_live = config_live_codec,
      .doc = "Compression of record batches (alias compression.type)."},
     {.name = "acks",
      .type = CONFIG_ENUM,
@@ -165,7 +197,9 @@ static const struct config_prop config_props[] = {
      .def = "300000",
      .min = 0,
      .max = 2147483647,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_MESSAGE_TIMEOUT_MS,
+     .to_live = config_live_no_limit,
      .doc = "Time a record may take to be delivered before it fails; 0 is "
             "no limit."},
     {.name = "request.timeout.ms",
@@ -174,7 +208,8 @@ static const struct config_prop config_props[] = {
      .def = "30000",
      .min = 1,
      .max = 900000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_REQUEST_TIMEOUT_MS,
      .doc = "Time the broker may take to acknowledge a produce request; "
             "sent to the broker as the acks timeout."},
     {.name = "retry.backoff.ms",
@@ -183,7 +218,8 @@ static const struct config_prop config_props[] = {
      .def = "100",
      .min = 1,
      .max = 300000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_RETRY_BACKOFF_MS,
      .doc = "First wait before a failed request is retried."},
     {.name = "retry.backoff.max.ms",
      .type = CONFIG_DURATION,
@@ -191,7 +227,8 @@ static const struct config_prop config_props[] = {
      .def = "1000",
      .min = 1,
      .max = 300000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_RETRY_BACKOFF_MAX_MS,
      .doc = "Longest wait between retries; the wait doubles up to it."},
     {.name = "retries",
      .type = CONFIG_INT,
@@ -199,7 +236,8 @@ static const struct config_prop config_props[] = {
      .def = "2147483647",
      .min = 0,
      .max = 2147483647,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_RETRIES,
      .doc = "How often a batch is retried before it fails."},
     {.name = "max.in.flight.requests.per.connection",
      .type = CONFIG_INT,
@@ -215,7 +253,8 @@ static const struct config_prop config_props[] = {
      .def = "900000",
      .min = 1,
      .max = 86400000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_METADATA_MAX_AGE_MS,
      .doc = "Metadata is refreshed at least this often."},
     {.name = "socket.timeout.ms",
      .type = CONFIG_DURATION,
@@ -223,7 +262,8 @@ static const struct config_prop config_props[] = {
      .def = "60000",
      .min = 10,
      .max = 300000,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_SOCKET_TIMEOUT_MS,
      .doc = "Time limit of a broker connection's connect and ApiVersions "
             "handshake, and of each request other than Produce (Metadata, "
             "InitProducerId)."},
@@ -232,7 +272,7 @@ static const struct config_prop config_props[] = {
      .off = OFF(queue_full_policy),
      .def = "block",
      .values = config_queue_full_policies,
-     .runtime = true,
+     .reload = RELOAD_SUPERVISOR,
      .doc = "What chute_send() does on a full ring: block (up to "
             "max.block.ms) or fail."},
     {.name = "max.block.ms",
@@ -241,7 +281,7 @@ static const struct config_prop config_props[] = {
      .def = "60000",
      .min = 0,
      .max = 2147483647,
-     .runtime = true,
+     .reload = RELOAD_SUPERVISOR,
      .doc = "Longest time chute_send() blocks on a full ring."},
     {.name = "name",
      .type = CONFIG_STRING,
@@ -256,7 +296,7 @@ static const struct config_prop config_props[] = {
      .def = "2",
      .min = 1,
      .max = 64,
-     .runtime = true,
+     .reload = RELOAD_SUPERVISOR,
      .doc = "Worker processes; at most slots."},
     {.name = "slots",
      .type = CONFIG_INT,
@@ -295,7 +335,8 @@ static const struct config_prop config_props[] = {
      .off = OFF(log_level),
      .def = "info",
      .values = config_log_levels,
-     .runtime = true,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_LOG_LEVEL,
      .doc = "Most detailed log level written."},
     {.name = "intake.group",
      .type = CONFIG_STRING,
@@ -708,11 +749,110 @@ const char *config_restart_needed(const struct config *old,
     for (i = 0; i < CONFIG_NPROPS; i++) {
         const struct config_prop *p = &config_props[i];
 
-        if (!p->runtime && strcmp(config_fmt(old, p, a, sizeof(a)),
-                                  config_fmt(new_cfg, p, b, sizeof(b))) != 0)
+        if (p->reload == RELOAD_NO &&
+            strcmp(config_fmt(old, p, a, sizeof(a)),
+                   config_fmt(new_cfg, p, b, sizeof(b))) != 0)
             return p->name;
     }
     return NULL;
+}
+
+/* ---- reloads and the live block ---------------------------------------- */
+
+/* A number property's value as stored (an int, a size or a bool). */
+static int64_t config_number(const struct config *cfg,
+                             const struct config_prop *p)
+{
+    const void *field = config_field(cfg, p);
+
+    switch (p->type) {
+    case CONFIG_SIZE:
+        return (int64_t) * (const uint64_t *)field;
+    case CONFIG_BOOL:
+        return *(const bool *)field;
+    case CONFIG_STRING:
+        break;
+    default:
+        return *(const int *)field;
+    }
+    abort(); /* config_check_schema() refuses a live string */
+}
+
+void config_live_values(const struct config *cfg, int64_t values[LIVE_MAX])
+{
+    memset(values, 0, sizeof(int64_t) * LIVE_MAX);
+    for (size_t i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+        int64_t v;
+
+        if (p->live == LIVE_NONE)
+            continue;
+        v = config_number(cfg, p);
+        values[p->live] = p->to_live ? p->to_live(v) : v;
+    }
+}
+
+int config_take_runtime(struct config *to, const struct config *from)
+{
+    char buf[32];
+    int rc = 0;
+
+    for (size_t i = 0; i < CONFIG_NPROPS && rc == 0; i++) {
+        const struct config_prop *p = &config_props[i];
+
+        if (p->reload != RELOAD_NO)
+            rc = config_set(to, p->name, config_fmt(from, p, buf, sizeof(buf)));
+    }
+    return rc;
+}
+
+/* One row: a live index exactly when the workers apply it. */
+static int config_check_row(const struct config_prop *p)
+{
+    bool live = p->reload == RELOAD_LIVE;
+
+    if (live && (p->live <= LIVE_NONE || p->live >= LIVE_COUNT))
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"%s\" is reloaded by the workers but has no place "
+                       "in the live block (.live)",
+                       p->name);
+    if (!live && (p->live != LIVE_NONE || p->to_live))
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"%s\" has a place in the live block but is not "
+                       "marked .reload = RELOAD_LIVE",
+                       p->name);
+    if (live && p->type == CONFIG_STRING)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"%s\": the live block holds numbers, not strings",
+                       p->name);
+    return 0;
+}
+
+int config_check_schema(void)
+{
+    const char *owner[LIVE_COUNT] = {0};
+    int rc;
+
+    for (size_t i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+
+        if ((rc = config_check_row(p)) < 0)
+            return rc;
+        if (p->live == LIVE_NONE)
+            continue;
+        if (owner[p->live])
+            return err_set(CHUTE_ERR_INVALID,
+                           "\"%s\" and \"%s\" land in the same live value %d",
+                           owner[p->live], p->name, (int)p->live);
+        owner[p->live] = p->name;
+    }
+    for (int id = LIVE_NONE + 1; id < LIVE_COUNT; id++)
+        if (!owner[id])
+            return err_set(CHUTE_ERR_INVALID,
+                           "live value %d (enum live_setting) is no "
+                           "property's: give its row .live",
+                           id);
+    return 0;
 }
 
 /* ---- generated documentation ------------------------------------------ */
@@ -774,7 +914,7 @@ int config_write_doc(FILE *out)
         fprintf(out, "| `%s` | %s | %s%s%s | %s | %s | %s |\n", p->name,
                 config_type_names[p->type], *def ? "`" : "", def,
                 *def ? "`" : "", config_fmt_allowed(p, buf, sizeof(buf)),
-                p->runtime ? "yes" : "no", p->doc);
+                p->reload != RELOAD_NO ? "yes" : "no", p->doc);
     }
     config_release(&defaults);
     return config_write_done(out);
@@ -798,7 +938,8 @@ int config_write_sample(FILE *out)
 
         fprintf(out, "\n# %s\n# %s%s%s%s\n#%s=%s\n", p->doc,
                 config_type_names[p->type], *allowed ? ": " : "", allowed,
-                p->runtime ? "; reloadable" : "", p->name,
+                p->reload != RELOAD_NO ? "; reloadable" : "",
+                p->name,
                 config_fmt(&defaults, p, num, sizeof(num)));
     }
     config_release(&defaults);

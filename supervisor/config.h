@@ -5,8 +5,9 @@
  * `#` and `!` comment lines) plus `-X key=value` overrides from the command
  * line.  Every property is one row of a schema table (config.c) that holds
  * its name, type, default, range, allowed values, whether a reload may
- * change it, and its documentation; the parser, the defaults, config_dump(),
- * docs/configuration.md and chute.conf.sample all come from that table.
+ * change it, where its value lands for the workers, and its documentation;
+ * the parser, the defaults, config_dump(), docs/configuration.md,
+ * chute.conf.sample, reloads and the live block all come from that table.
  *
  * Life cycle: config_init() (defaults), config_load_file(), config_set() or
  * config_set_arg() for each override (later calls win), config_validate(),
@@ -21,6 +22,7 @@
 #include <stdio.h>
 
 #include "common/log.h"
+#include "shm/layout.h"
 
 enum config_compression { CONFIG_COMPRESSION_NONE, CONFIG_COMPRESSION_LZ4 };
 enum config_queue_full { CONFIG_QUEUE_FULL_BLOCK, CONFIG_QUEUE_FULL_FAIL };
@@ -94,5 +96,20 @@ int config_write_sample(FILE *out);
  * new configuration can be applied to the running service. */
 const char *config_restart_needed(const struct config *old,
                                   const struct config *new_cfg);
+
+/* Copies every property a reload may change from `from` into `to`.
+ * Returns 0 or CHUTE_ERR_SYSTEM (out of memory). */
+int config_take_runtime(struct config *to, const struct config *from);
+
+/* The value of each live setting (enum live_setting, shm/layout.h), in
+ * the unit the workers use, converted from cfg by its row's to_live;
+ * values[LIVE_NONE] and the unused rest are 0.  The one conversion for
+ * the live block and for the settings of a worker the supervisor forks. */
+void config_live_values(const struct config *cfg, int64_t values[LIVE_MAX]);
+
+/* The schema's own rules: a row is marked reloaded by the workers exactly
+ * when it names a live value, and every live value is one row's.  0, or
+ * CHUTE_ERR_INVALID naming the row. */
+int config_check_schema(void);
 
 #endif

@@ -6,7 +6,6 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/proc.h"
-#include "proto/batch.h"
 #include "shm/ring.h"
 
 #include <grp.h>
@@ -23,32 +22,25 @@
 #define RESTART_BACKOFF_MAX_S 1.0
 #define RESTART_STABLE_MS 5000
 
+/* The settings of the workers to fork.  The reloadable ones come from the
+ * same conversion as the live block (config_live_values), and
+ * sup_publish_live() keeps them current. */
 static void settings_from_config(struct sup *s)
 {
     const struct config *c = &s->cfg;
     struct wrk_settings *w = &s->ws;
+    int64_t values[LIVE_MAX];
 
     w->name = c->name;
     w->bootstrap_servers = c->bootstrap_servers;
     w->client_id = c->client_id;
-    w->linger_ms = c->linger_ms;
-    w->batch_size = (uint32_t)c->batch_size;
-    w->batch_num_messages = (uint32_t)c->batch_num_messages;
-    w->codec = c->compression == CONFIG_COMPRESSION_LZ4 ? BATCH_CODEC_LZ4
-                                                        : BATCH_CODEC_NONE;
     w->acks = (int16_t)c->acks;
     w->max_record = (uint32_t)c->message_max_bytes;
-    w->request_timeout_ms = c->request_timeout_ms;
-    w->message_timeout_ms = c->message_timeout_ms ? c->message_timeout_ms
-                                                  : INT32_MAX;
-    w->retry_backoff_ms = c->retry_backoff_ms;
-    w->retry_backoff_max_ms = c->retry_backoff_max_ms;
-    w->retries = c->retries;
     w->max_in_flight = c->max_in_flight;
-    w->metadata_max_age_ms = c->metadata_max_age_ms;
-    w->socket_timeout_ms = c->socket_timeout_ms;
     w->idempotent = c->enable_idempotence;
     w->worker_count = (uint32_t)c->workers;
+    config_live_values(c, values);
+    live_settings_fill(w, values, UINT32_MAX); /* no chunks cut yet */
 }
 
 int sup_intake_gid(const struct sup *s, int *gid)

@@ -9,6 +9,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "proto/batch.h"
 #include "supervisor/config.h"
 
 static char tmp_path[] = "/tmp/chute-test-config-XXXXXX";
@@ -440,6 +442,88 @@ static void test_restart_needed(void **state)
     config_release(&b);
 }
 
+/* Every row marked reloaded by the workers names a value of the live
+ * block, and every value of the live block is one row's. */
+static void test_schema_live_block(void **state)
+{
+    (void)state;
+    if (config_check_schema() < 0)
+        fail_msg("supervisor/config.c: %s", chute_errmsg());
+}
+
+/* What each property puts in the live block, in the workers' unit. */
+static const struct live_case {
+    const char *line;
+    enum live_setting id;
+    int64_t value;
+} live_cases[] = {
+    {"linger.ms=7", LIVE_LINGER_MS, 7},
+    {"batch.size=16384", LIVE_BATCH_SIZE, 16384},
+    {"batch.num.messages=99", LIVE_BATCH_NUM_MESSAGES, 99},
+    {"compression.codec=none", LIVE_CODEC, BATCH_CODEC_NONE},
+    {"compression.type=lz4", LIVE_CODEC, BATCH_CODEC_LZ4},
+    {"message.timeout.ms=0", LIVE_MESSAGE_TIMEOUT_MS, INT32_MAX},
+    {"message.timeout.ms=4000", LIVE_MESSAGE_TIMEOUT_MS, 4000},
+    {"request.timeout.ms=1234", LIVE_REQUEST_TIMEOUT_MS, 1234},
+    {"retry.backoff.ms=11", LIVE_RETRY_BACKOFF_MS, 11},
+    {"retry.backoff.max.ms=2222", LIVE_RETRY_BACKOFF_MAX_MS, 2222},
+    {"retries=3", LIVE_RETRIES, 3},
+    {"metadata.max.age.ms=5000", LIVE_METADATA_MAX_AGE_MS, 5000},
+    {"log.level=debug", LIVE_LOG_LEVEL, LOG_DEBUG},
+    {"socket.timeout.ms=777", LIVE_SOCKET_TIMEOUT_MS, 777},
+};
+
+static void test_live_values(void **state)
+{
+    int64_t values[LIVE_MAX];
+    struct config cfg;
+    bool seen[LIVE_COUNT] = {false};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(live_cases) / sizeof(live_cases[0]); i++) {
+        const struct live_case *c = &live_cases[i];
+
+        config_init(&cfg);
+        assert_int_equal(config_set_arg(&cfg, c->line), 0);
+        config_live_values(&cfg, values);
+        if (values[c->id] != c->value)
+            fail_msg("%s: live value %d is %lld, want %lld", c->line, c->id,
+                     (long long)values[c->id], (long long)c->value);
+        seen[c->id] = true;
+        config_release(&cfg);
+    }
+    assert_int_equal(values[LIVE_NONE], 0);
+    for (int id = LIVE_NONE + 1; id < LIVE_COUNT; id++)
+        if (!seen[id])
+            fail_msg("live value %d has no row in live_cases[]", id);
+}
+
+/* A reload takes what may change while running and nothing else. */
+static void test_take_runtime(void **state)
+{
+    struct config run, file;
+
+    (void)state;
+    config_init(&run);
+    config_init(&file);
+    assert_int_equal(config_set_arg(&file, "linger.ms=100"), 0);
+    assert_int_equal(config_set_arg(&file, "socket.timeout.ms=500"), 0);
+    assert_int_equal(config_set_arg(&file, "queue.full.policy=fail"), 0);
+    assert_int_equal(config_set_arg(&file, "workers=4"), 0);
+    assert_int_equal(config_set_arg(&file, "slots=32"), 0);
+    assert_int_equal(config_set_arg(&file, "client.id=other"), 0);
+    assert_int_equal(config_take_runtime(&run, &file), 0);
+    assert_int_equal(run.linger_ms, 100);
+    assert_int_equal(run.socket_timeout_ms, 500);
+    assert_int_equal(run.queue_full_policy, CONFIG_QUEUE_FULL_FAIL);
+    assert_int_equal(run.workers, 4);
+    assert_int_equal(run.slots, 16);
+    assert_string_equal(run.client_id, "chute");
+    assert_string_equal(config_restart_needed(&run, &file), "client.id");
+    config_release(&run);
+    config_release(&file);
+}
+
 static char *generated(int (*write)(FILE *))
 {
     char *text = NULL;
@@ -562,6 +646,9 @@ int main(void)
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_dump_round_trip),
         cmocka_unit_test(test_restart_needed),
+        cmocka_unit_test(test_schema_live_block),
+        cmocka_unit_test(test_live_values),
+        cmocka_unit_test(test_take_runtime),
         cmocka_unit_test(test_docs_match_schema),
         cmocka_unit_test(test_sample_loads),
     };

@@ -137,29 +137,7 @@ static uint32_t live_seen;
 /* Picks up settings a reload changed (state_live). */
 static void apply_live(struct wrk *w)
 {
-    const struct state_live *l = &w->in->state->live;
-    uint32_t gen = atomic_load_explicit(&l->generation, memory_order_acquire);
-    uint32_t cap = (uint32_t)w->pool.cap - 64;
-
-    if (gen == live_seen)
-        return;
-    live_seen = gen;
-    settings.linger_ms = atomic_load(&l->linger_ms);
-    settings.batch_size = (uint32_t)atomic_load(&l->batch_size);
-    if (settings.batch_size > cap)
-        settings.batch_size = cap; /* the pool's chunks are cut already */
-    settings.batch_num_messages = (uint32_t)atomic_load(&l->batch_num_messages);
-    settings.codec = (int16_t)atomic_load(&l->codec);
-    settings.message_timeout_ms = atomic_load(&l->message_timeout_ms);
-    settings.request_timeout_ms = atomic_load(&l->request_timeout_ms);
-    settings.retry_backoff_ms = atomic_load(&l->retry_backoff_ms);
-    settings.retry_backoff_max_ms = atomic_load(&l->retry_backoff_max_ms);
-    settings.retries = atomic_load(&l->retries);
-    settings.metadata_max_age_ms = atomic_load(&l->metadata_max_age_ms);
-    settings.socket_timeout_ms = atomic_load(&l->socket_timeout_ms);
-    log_set_level((enum log_level)atomic_load(&l->log_level));
-    log_info("settings %u applied (linger.ms %d, batch.size %u, codec %d)",
-             gen, settings.linger_ms, settings.batch_size, settings.codec);
+    live_apply(&settings, w->in, &live_seen);
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -250,7 +228,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     memset(&w, 0, sizeof(w));
     settings = *s;
-    live_seen = atomic_load(&in->state->live.generation);
+    live_seen = s->live_generation; /* a later reload: the first tick */
     w.in = in;
     w.s = &settings;
     w.index = index;

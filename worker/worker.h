@@ -5,11 +5,14 @@
 #define CHUTE_WORKER_WORKER_H
 
 #include "shm/instance.h"
+#include "worker/live.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
-/* What a worker needs of the configuration, in the units it uses. */
+/* What a worker needs of the configuration, in the units it uses.  The
+ * fields a reload may change are filled from the live values in one place
+ * (live.c); the supervisor fills the others at start (sup.c). */
 struct wrk_settings {
     const char *name;
     const char *bootstrap_servers;
@@ -28,8 +31,10 @@ struct wrk_settings {
     int max_in_flight;
     int metadata_max_age_ms;
     int socket_timeout_ms;     /* connects and requests other than Produce */
+    int log_level;             /* enum log_level */
     bool idempotent;           /* enable.idempotence */
     uint32_t worker_count;
+    uint32_t live_generation;  /* of the live block these values are from */
 };
 
 /* Runs worker `index` until it has drained after SIGTERM; returns the
