@@ -22,33 +22,9 @@
 #define PART 5 /* any partition of WF_TOPIC */
 #define CAP (WF_CHUNK_SIZE - sizeof(struct pool_chunk))
 
-struct fixture {
-    struct instance in;
-    struct wrk_settings s;
-    struct wrk w;
-    struct chunk_pool *pool;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-
-    assert_non_null(f);
-    wf_instance_init(&f->in);
-    wf_settings(&f->s);
-    wf_worker_init(&f->w, &f->in, &f->s, ME);
-    f->pool = &f->w.pool;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    wf_worker_release(&f->w);
-    wf_instance_release(&f->in);
-    free(f);
+    wf_one_new(state, ME, 2);
     return 0;
 }
 
@@ -56,20 +32,20 @@ static const struct chunk_dest dest = {WF_TOPIC, PART, 2};
 
 /* A taken, opened chunk at ring position 640 with `n` records whose values
  * come from value(i); returns it. */
-static int32_t filled(struct fixture *f, uint32_t n,
+static int32_t filled(struct wf_one *f, uint32_t n,
                       void (*value)(uint32_t i, uint8_t *buf, int32_t *len))
 {
-    int32_t idx = chunk_take(f->pool);
+    int32_t idx = chunk_take(&f->w.pool);
     struct wf_rec r;
     uint8_t buf[400];
     int32_t len;
 
     assert_int_not_equal(idx, CHUNK_NONE);
-    chunk_open(f->pool, idx, &dest, 640, 1000);
+    chunk_open(&f->w.pool, idx, &dest, 640, 1000);
     for (uint32_t i = 0; i < n; i++) {
         value(i, buf, &len);
         wf_rec(&r, PART, 1000 + i, 100 + i, buf, len);
-        chunk_append(f->pool, idx, &r.h, 640 + WF_REC_STEP * (i + 1));
+        chunk_append(&f->w.pool, idx, &r.h, 640 + WF_REC_STEP * (i + 1));
     }
     return idx;
 }
@@ -127,11 +103,11 @@ static void check_records(const uint8_t *bytes, size_t len, uint32_t n,
     assert_int_equal(kr_left(&r), 0);
 }
 
-static void check_origins(struct fixture *f, struct pool_chunk *ch,
+static void check_origins(struct wf_one *f, struct pool_chunk *ch,
                           uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
-        const struct chunk_origin *o = chunk_origin(f->pool, ch, i);
+        const struct chunk_origin *o = chunk_origin(&f->w.pool, ch, i);
         assert_int_equal(o->opaque, 100 + i);
         assert_int_equal(o->ring_end, 640 + WF_REC_STEP * (i + 1));
         assert_int_equal(o->client, WF_CLIENT);
@@ -140,27 +116,27 @@ static void check_origins(struct fixture *f, struct pool_chunk *ch,
 
 static const struct chunk_producer pr = {4242, 7, 1000};
 
-/* ---- take, open, append ------------------------------------------------ */
+/* ---- take, open, append -------------------------------------------------- */
 
 static void test_take_stores_taker(void **state)
 {
-    struct fixture *f = *state;
-    int32_t idx = chunk_take(f->pool);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
+    struct wf_one *f = *state;
+    int32_t idx = chunk_take(&f->w.pool);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
 
     assert_int_equal(idx, ME * WF_CHUNKS / 2); /* this worker's place */
     assert_int_equal(chunk_state(ch), CHUNK_OPEN);
     assert_int_equal(ch->worker, ME + 1);
     assert_int_equal(chunk_records(ch), 0);
-    assert_int_equal(chunk_take(f->pool), idx + 1);
+    assert_int_equal(chunk_take(&f->w.pool), idx + 1);
 }
 
 /* A chunk keeps what its previous batch wrote; opening it must not. */
 static void test_open_stores_batch_fields(void **state)
 {
-    struct fixture *f = *state;
-    int32_t idx = chunk_take(f->pool);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
+    struct wf_one *f = *state;
+    int32_t idx = chunk_take(&f->w.pool);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
 
     ch->source = 3;
     ch->wire_len = 999;
@@ -169,7 +145,7 @@ static void test_open_stores_batch_fields(void **state)
     ch->producer_epoch = 5;
     ch->base_sequence = 5;
     ch->codec = BATCH_CODEC_LZ4;
-    chunk_open(f->pool, idx, &dest, 640, 1234);
+    chunk_open(&f->w.pool, idx, &dest, 640, 1234);
     assert_int_equal(ch->topic, WF_TOPIC);
     assert_int_equal(ch->partition, PART);
     assert_int_equal(ch->slot, 2);
@@ -189,19 +165,19 @@ static void test_open_stores_batch_fields(void **state)
 
 static void test_append_records_and_origins(void **state)
 {
-    struct fixture *f = *state;
-    int32_t idx = chunk_take(f->pool);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
+    struct wf_one *f = *state;
+    int32_t idx = chunk_take(&f->w.pool);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
     int64_t now = clock_ns(CLOCK_MONOTONIC);
     size_t used = 0;
     struct wf_rec r;
 
-    chunk_open(f->pool, idx, &dest, 640, 1000);
+    chunk_open(&f->w.pool, idx, &dest, 640, 1000);
     for (uint32_t i = 0; i < 3; i++) {
         wf_rec_n(&r, PART, i);
         r.h.accepted_ns = i == 1 ? now - 5000000000 : 0; /* 0: unknown */
-        used += chunk_record_size(f->pool, idx, &r.h);
-        chunk_append(f->pool, idx, &r.h, 640 + WF_REC_STEP * (i + 1));
+        used += chunk_record_size(&f->w.pool, idx, &r.h);
+        chunk_append(&f->w.pool, idx, &r.h, 640 + WF_REC_STEP * (i + 1));
         assert_int_equal(chunk_records(ch), i + 1);
         assert_int_equal(ch->used, used);
     }
@@ -241,12 +217,12 @@ static const struct fits_case fits_cases[] = {
 
 static void test_fits(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
 
     for (size_t i = 0; i < sizeof(fits_cases) / sizeof(fits_cases[0]); i++) {
         const struct fits_case *c = &fits_cases[i];
         int32_t idx = filled(f, c->records, text_value);
-        struct pool_chunk *ch = chunk_at(f->pool, idx);
+        struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
         size_t origins = sizeof(struct chunk_origin) * (c->records + 1);
         size_t rsize = c->room ? CAP - BATCH_HEADER_SIZE - ch->used - origins
                                : 0;
@@ -254,15 +230,15 @@ static void test_fits(void **state)
         size_t need = BATCH_HEADER_SIZE + ch->used + rsize;
 
         print_message("fits: %s\n", c->what);
-        assert_int_equal(chunk_fits(f->pool, idx, rsize,
+        assert_int_equal(chunk_fits(&f->w.pool, idx, rsize,
                                     (size_t)((long)need + c->slack),
                                     c->max_records),
                          c->want);
-        chunk_free(f->pool, idx);
+        chunk_free(&f->w.pool, idx);
     }
 }
 
-/* ---- seal ------------------------------------------------------------------ */
+/* ---- seal ---------------------------------------------------------------- */
 
 static void check_header(struct pool_chunk *ch, int16_t codec, uint32_t n)
 {
@@ -279,21 +255,32 @@ static void check_header(struct pool_chunk *ch, int16_t codec, uint32_t n)
     assert_int_equal(ch->codec, codec);
 }
 
-static void test_seal_uncompressed(void **state)
+/* Seals chunk idx, n records of value(), with `codec`: it must stay in
+ * place, uncompressed. */
+static struct pool_chunk *
+sealed_in_place(struct wf_one *f, int32_t idx, int16_t codec, uint32_t n,
+                void (*value)(uint32_t i, uint8_t *buf, int32_t *len))
 {
-    struct fixture *f = *state;
-    int32_t idx = filled(f, 4, text_value);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
 
-    assert_int_equal(chunk_seal(f->pool, idx, BATCH_CODEC_NONE, &pr), idx);
+    assert_int_equal(chunk_seal(&f->w.pool, idx, codec, &pr), idx);
     assert_int_equal(chunk_state(ch), CHUNK_SEALED);
     assert_int_equal(ch->wire_len, BATCH_HEADER_SIZE + ch->used);
+    assert_int_equal(ch->source, -1);
+    check_header(ch, BATCH_CODEC_NONE, n);
+    check_records(chunk_data(ch) + BATCH_HEADER_SIZE, ch->used, n, value);
+    return ch;
+}
+
+static void test_seal_uncompressed(void **state)
+{
+    struct wf_one *f = *state;
+    struct pool_chunk *ch = sealed_in_place(f, filled(f, 4, text_value),
+                                            BATCH_CODEC_NONE, 4, text_value);
+
     assert_int_equal(ch->producer_id, pr.id);
     assert_int_equal(ch->producer_epoch, pr.epoch);
     assert_int_equal(ch->base_sequence, pr.base_sequence);
-    check_header(ch, BATCH_CODEC_NONE, 4);
-    check_records(chunk_data(ch) + BATCH_HEADER_SIZE, ch->used, 4,
-                  text_value);
     check_origins(f, ch, 4);
 }
 
@@ -301,15 +288,15 @@ static void test_seal_uncompressed(void **state)
  * original is freed once the copy is SEALED. */
 static void test_seal_lz4_into_copy(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     int32_t idx = filled(f, 10, text_value);
-    struct pool_chunk *ch = chunk_at(f->pool, idx), *copy;
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx), *copy;
     uint8_t out[CAP];
     uint32_t used = ch->used;
-    int32_t sealed = chunk_seal(f->pool, idx, BATCH_CODEC_LZ4, &pr);
+    int32_t sealed = chunk_seal(&f->w.pool, idx, BATCH_CODEC_LZ4, &pr);
 
     assert_int_not_equal(sealed, idx);
-    copy = chunk_at(f->pool, sealed);
+    copy = chunk_at(&f->w.pool, sealed);
     assert_int_equal(chunk_state(copy), CHUNK_SEALED);
     assert_int_equal(copy->source, idx);
     assert_int_equal(copy->worker, ME + 1);
@@ -334,52 +321,40 @@ static void test_seal_lz4_into_copy(void **state)
 
 static void test_seal_lz4_incompressible_in_place(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     int32_t idx = filled(f, 8, random_value);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
 
-    assert_int_equal(chunk_seal(f->pool, idx, BATCH_CODEC_LZ4, &pr), idx);
-    assert_int_equal(chunk_state(ch), CHUNK_SEALED);
-    assert_int_equal(ch->wire_len, BATCH_HEADER_SIZE + ch->used);
-    check_header(ch, BATCH_CODEC_NONE, 8);
-    check_records(chunk_data(ch) + BATCH_HEADER_SIZE, ch->used, 8,
-                  random_value);
+    sealed_in_place(f, idx, BATCH_CODEC_LZ4, 8, random_value);
     for (int32_t i = 0; i < WF_CHUNKS; i++) /* no copy left taken */
         if (i != idx)
-            assert_int_equal(chunk_state(chunk_at(f->pool, i)), CHUNK_FREE);
+            assert_int_equal(chunk_state(chunk_at(&f->w.pool, i)),
+                             CHUNK_FREE);
 }
 
 static void test_seal_lz4_no_free_chunk_in_place(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     int32_t idx = filled(f, 10, text_value);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
 
-    while (chunk_take(f->pool) != CHUNK_NONE)
+    while (chunk_take(&f->w.pool) != CHUNK_NONE)
         ;
-    assert_int_equal(chunk_seal(f->pool, idx, BATCH_CODEC_LZ4, &pr), idx);
-    assert_int_equal(chunk_state(ch), CHUNK_SEALED);
-    assert_int_equal(ch->wire_len, BATCH_HEADER_SIZE + ch->used);
-    assert_int_equal(ch->source, -1);
-    check_header(ch, BATCH_CODEC_NONE, 10);
-    check_records(chunk_data(ch) + BATCH_HEADER_SIZE, ch->used, 10,
-                  text_value);
+    sealed_in_place(f, idx, BATCH_CODEC_LZ4, 10, text_value);
 }
 
-/* ---- restamp, send, unsend, free ------------------------------------------ */
+/* ---- restamp, send, unsend, free ----------------------------------------- */
 
 static void test_restamp(void **state)
 {
-    struct fixture *f = *state;
-    int32_t idx = chunk_seal(f->pool, filled(f, 10, text_value),
+    struct wf_one *f = *state;
+    int32_t idx = chunk_seal(&f->w.pool, filled(f, 10, text_value),
                              BATCH_CODEC_LZ4, &pr);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
     uint8_t before[CAP];
     uint32_t len = ch->wire_len;
     struct batch_meta m;
 
     memcpy(before, chunk_data(ch), len);
-    chunk_restamp(f->pool, idx, &(struct chunk_producer){4243, 0, 0});
+    chunk_restamp(&f->w.pool, idx, &(struct chunk_producer){4243, 0, 0});
     m = wf_header(ch);
     assert_int_equal(m.producer_id, 4243);
     assert_int_equal(m.producer_epoch, 0);
@@ -396,16 +371,16 @@ static void test_restamp(void **state)
 
 static void test_send_unsend_byte_identical(void **state)
 {
-    struct fixture *f = *state;
-    int32_t idx = chunk_seal(f->pool, filled(f, 3, text_value),
+    struct wf_one *f = *state;
+    int32_t idx = chunk_seal(&f->w.pool, filled(f, 3, text_value),
                              BATCH_CODEC_NONE, &pr);
-    struct pool_chunk *ch = chunk_at(f->pool, idx);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
     uint8_t before[CAP];
 
     memcpy(before, chunk_data(ch), ch->wire_len);
-    assert_ptr_equal(chunk_send(f->pool, idx), chunk_data(ch));
+    assert_ptr_equal(chunk_send(&f->w.pool, idx), chunk_data(ch));
     assert_int_equal(chunk_state(ch), CHUNK_IN_FLIGHT);
-    chunk_unsend(f->pool, idx);
+    chunk_unsend(&f->w.pool, idx);
     assert_int_equal(chunk_state(ch), CHUNK_SEALED);
     assert_memory_equal(chunk_data(ch), before, ch->wire_len);
     wf_header(ch);
@@ -413,31 +388,31 @@ static void test_send_unsend_byte_identical(void **state)
 
 static void test_take_exhausts_pool_free_takes_again(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     bool seen[WF_CHUNKS] = {false};
 
     for (int i = 0; i < WF_CHUNKS; i++) {
-        int32_t idx = chunk_take(f->pool);
+        int32_t idx = chunk_take(&f->w.pool);
         assert_true(idx >= 0 && idx < WF_CHUNKS);
         assert_false(seen[idx]);
         seen[idx] = true;
     }
-    assert_int_equal(chunk_take(f->pool), CHUNK_NONE);
-    chunk_open(f->pool, 2, &dest, 0, 1000);
+    assert_int_equal(chunk_take(&f->w.pool), CHUNK_NONE);
+    chunk_open(&f->w.pool, 2, &dest, 0, 1000);
     struct wf_rec r;
     wf_rec_n(&r, PART, 0);
-    chunk_append(f->pool, 2, &r.h, WF_REC_STEP);
-    chunk_free(f->pool, 2);
-    assert_int_equal(chunk_state(chunk_at(f->pool, 2)), CHUNK_FREE);
-    assert_int_equal(chunk_records(chunk_at(f->pool, 2)), 0);
-    assert_int_equal(chunk_at(f->pool, 2)->used, 0);
-    assert_int_equal(chunk_at(f->pool, 2)->worker, 0);
-    assert_int_equal(chunk_take(f->pool), 2);
-    assert_int_equal(chunk_at(f->pool, 2)->worker, ME + 1);
-    assert_int_equal(chunk_take(f->pool), CHUNK_NONE);
+    chunk_append(&f->w.pool, 2, &r.h, WF_REC_STEP);
+    chunk_free(&f->w.pool, 2);
+    assert_int_equal(chunk_state(chunk_at(&f->w.pool, 2)), CHUNK_FREE);
+    assert_int_equal(chunk_records(chunk_at(&f->w.pool, 2)), 0);
+    assert_int_equal(chunk_at(&f->w.pool, 2)->used, 0);
+    assert_int_equal(chunk_at(&f->w.pool, 2)->worker, 0);
+    assert_int_equal(chunk_take(&f->w.pool), 2);
+    assert_int_equal(chunk_at(&f->w.pool, 2)->worker, ME + 1);
+    assert_int_equal(chunk_take(&f->w.pool), CHUNK_NONE);
 }
 
-#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, wf_one_free)
 
 int main(void)
 {

@@ -28,40 +28,18 @@
 #define SLOT 1
 #define PID 4000
 
-struct fixture {
-    struct instance in;
-    struct wrk_settings s;
-    struct wrk w;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
+    struct wf_one *f = wf_one_new(state, 0, 1);
 
-    assert_non_null(f);
-    wf_instance_init(&f->in);
-    wf_settings(&f->s);
-    f->s.worker_count = 1;
     f->s.idempotent = true;
-    wf_worker_init(&f->w, &f->in, &f->s, 0);
     for (uint32_t s = 0; s < WF_SLOTS; s++)
         wf_producer(&f->in, s, PID + s, 0);
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fixture *f = *state;
-
-    wf_worker_release(&f->w);
-    wf_instance_release(&f->in);
-    free(f);
     return 0;
 }
 
 /* The n-th partition of slot SLOT, led by `leader`. */
-static struct wpart *partition(struct fixture *f, int n, int32_t leader)
+static struct wpart *partition(struct wf_one *f, int n, int32_t leader)
 {
     struct wpart *p = part_get(&f->w, WF_TOPIC, wf_partition_in(SLOT, n));
 
@@ -71,7 +49,7 @@ static struct wpart *partition(struct fixture *f, int n, int32_t leader)
 }
 
 /* The next request to `node`, its batches sent; NULL if none may go. */
-static struct produce_req *collect(struct fixture *f, int32_t node)
+static struct produce_req *collect(struct wf_one *f, int32_t node)
 {
     struct produce_req *req = sender_collect(&f->w, node);
 
@@ -81,7 +59,7 @@ static struct produce_req *collect(struct fixture *f, int32_t node)
 }
 
 /* The broker's answer for batch `chunk` of `req`. */
-static void answer(struct fixture *f, struct produce_req *req, int32_t chunk,
+static void answer(struct wf_one *f, struct produce_req *req, int32_t chunk,
                    int16_t error)
 {
     for (size_t i = 0; i < req->n; i++)
@@ -92,17 +70,17 @@ static void answer(struct fixture *f, struct produce_req *req, int32_t chunk,
     fail_msg("chunk %d is not in the request", chunk);
 }
 
-static uint64_t acked(struct fixture *f)
+static uint64_t acked(struct wf_one *f)
 {
     return atomic_load(&f->w.stats->records_acked);
 }
 
-static uint64_t failed(struct fixture *f)
+static uint64_t failed(struct wf_one *f)
 {
     return atomic_load(&f->w.stats->records_failed);
 }
 
-static uint32_t queue_length(struct fixture *f, const struct wpart *p)
+static uint32_t queue_length(struct wf_one *f, const struct wpart *p)
 {
     uint32_t n = 0;
 
@@ -164,7 +142,7 @@ static const struct collect_case collect_cases[] = {
 };
 
 /* Collects for `node` until nothing comes; returns P's batches. */
-static int collect_all(struct fixture *f, const struct wpart *p,
+static int collect_all(struct wf_one *f, const struct wpart *p,
                        int32_t node)
 {
     struct produce_req *req;
@@ -181,7 +159,7 @@ static int collect_all(struct fixture *f, const struct wpart *p,
     return n;
 }
 
-static void run_collect_case(struct fixture *f, const struct collect_case *c)
+static void run_collect_case(struct wf_one *f, const struct collect_case *c)
 {
     struct wpart *p = partition(f, 0, NODE_A);
     int64_t now = mono_ms();
@@ -208,20 +186,16 @@ static void run_collect_case(struct fixture *f, const struct collect_case *c)
 
 static void test_collect(void **state)
 {
-    for (size_t i = 0; i < sizeof(collect_cases) / sizeof(collect_cases[0]);
-         i++) {
-        print_message("collect: %s\n", collect_cases[i].what);
-        teardown(state);
-        setup(state);
-        run_collect_case(*state, &collect_cases[i]);
-    }
+    struct wf_one *f = *state;
+
+    run_collect_case(f, f->row);
 }
 
 /* A request to a broker carries the head batch of each partition it
  * leads, in (topic, partition) order, each moved in flight and unsure. */
 static void test_collect_partitions_of_a_broker(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     struct wpart *p0 = partition(f, 0, NODE_A), *p1 = partition(f, 1, NODE_A);
     struct wpart *q =
         part_get(&f->w, WF_TOPIC, wf_partition_in(SLOT + 1, 0));
@@ -352,7 +326,7 @@ static const struct settle_case settle_cases[] = {
      .fate = {FAILED, QUEUED, QUEUED}, .queue = "BC"},
 };
 
-static void check_fates(struct fixture *f, const struct settle_case *c,
+static void check_fates(struct wf_one *f, const struct settle_case *c,
                         const int32_t *batch, struct produce_req **req)
 {
     uint64_t want_acked = 0, want_failed = 0;
@@ -377,17 +351,7 @@ static void check_fates(struct fixture *f, const struct settle_case *c,
                                  FLIGHT);
 }
 
-static void check_queue(struct fixture *f, const struct wpart *p,
-                        const int32_t *batch, const char *want)
-{
-    int32_t i = p->q_head;
-
-    for (const char *w = want; *w; w++, i = f->w.chunk_next[i])
-        assert_int_equal(i, batch[*w - 'A']);
-    assert_int_equal(i, WRK_NONE);
-}
-
-static void run_settle_case(struct fixture *f, const struct settle_case *c)
+static void run_settle_case(struct wf_one *f, const struct settle_case *c)
 {
     struct wpart *p = partition(f, 0, NODE_A);
     struct produce_req *req[2];
@@ -410,7 +374,7 @@ static void run_settle_case(struct fixture *f, const struct settle_case *c)
                                                         'A'],
                c->answers[i].error);
     check_fates(f, c, batch, req);
-    check_queue(f, p, batch, c->queue);
+    wf_check_queue(&f->w, p, batch, c->queue);
     if (!c->plain)
         assert_int_equal(p->sp->acked_seq, c->acked_seq);
     assert_int_equal(p->retry_at_ms > mono_ms(), c->backoff);
@@ -425,20 +389,16 @@ static void run_settle_case(struct fixture *f, const struct settle_case *c)
 
 static void test_settle(void **state)
 {
-    for (size_t i = 0; i < sizeof(settle_cases) / sizeof(settle_cases[0]);
-         i++) {
-        print_message("settle: %s\n", settle_cases[i].what);
-        teardown(state);
-        setup(state);
-        run_settle_case(*state, &settle_cases[i]);
-    }
+    struct wf_one *f = *state;
+
+    run_settle_case(f, f->row);
 }
 
 /* ---- the epoch bump ---------------------------------------------------- */
 
 /* The header of every queued batch of p: producer `pid`, `epoch`, and
  * sequences from `seq` on, in queue order; next_seq follows the last. */
-static void check_stamps(struct fixture *f, const struct wpart *p,
+static void check_stamps(struct wf_one *f, const struct wpart *p,
                          int64_t pid, int16_t epoch, int32_t seq)
 {
     for (int32_t i = p->q_head; i != WRK_NONE; i = f->w.chunk_next[i]) {
@@ -461,7 +421,7 @@ static void check_stamps(struct fixture *f, const struct wpart *p,
  */
 static void test_bump_waits_for_flight_and_unsure(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     struct wpart *p = partition(f, 0, NODE_A);
     struct produce_req *ra, *rb;
     int32_t a = wf_sealed_batch(&f->w, p, 3, 0);
@@ -519,7 +479,7 @@ static void test_bump_waits_for_flight_and_unsure(void **state)
  * (CHUTE_TEST_SEQUENCE_SKEW makes that gap). */
 static void test_out_of_order_without_gap_filler_bumps(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     struct wpart *p = partition(f, 0, NODE_A);
     struct produce_req *req;
     int32_t a = wf_sealed_batch(&f->w, p, 3, 0);
@@ -546,7 +506,7 @@ static void test_out_of_order_without_gap_filler_bumps(void **state)
  * flight are back. */
 static void test_new_producer_id_restamps_waiting_batches(void **state)
 {
-    struct fixture *f = *state;
+    struct wf_one *f = *state;
     struct wpart *p = partition(f, 0, NODE_A);
     struct produce_req *req;
     int32_t a = wf_sealed_batch(&f->w, p, 3, 0);
@@ -566,18 +526,24 @@ static void test_new_producer_id_restamps_waiting_batches(void **state)
     check_stamps(f, p, PID + 100, 0, 0);
 }
 
-#define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TEST(name)                                                            \
+    (struct CMUnitTest)cmocka_unit_test_setup_teardown(name, setup,          \
+                                                       wf_one_free)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        TEST(test_collect),
-        TEST(test_collect_partitions_of_a_broker),
-        TEST(test_settle),
-        TEST(test_bump_waits_for_flight_and_unsure),
-        TEST(test_out_of_order_without_gap_filler_bumps),
-        TEST(test_new_producer_id_restamps_waiting_batches),
-    };
+    struct CMUnitTest tests[WF_ROWS(collect_cases) + WF_ROWS(settle_cases) +
+                            4];
+    size_t n = 0;
 
+    wf_add_rows(tests, &n, collect_cases, WF_ROWS(collect_cases),
+                sizeof(collect_cases[0]), test_collect, setup, wf_one_free);
+    tests[n++] = TEST(test_collect_partitions_of_a_broker);
+    wf_add_rows(tests, &n, settle_cases, WF_ROWS(settle_cases),
+                sizeof(settle_cases[0]), test_settle, setup, wf_one_free);
+    tests[n++] = TEST(test_bump_waits_for_flight_and_unsure);
+    tests[n++] = TEST(test_out_of_order_without_gap_filler_bumps);
+    tests[n++] = TEST(test_new_producer_id_restamps_waiting_batches);
+    assert_int_equal(n, WF_ROWS(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

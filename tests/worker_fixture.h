@@ -14,6 +14,7 @@
 #ifndef CHUTE_TESTS_WORKER_FIXTURE_H
 #define CHUTE_TESTS_WORKER_FIXTURE_H
 
+#include "common/log.h"
 #include "common/proc.h"
 #include "proto/batch.h"
 #include "proto/record.h"
@@ -59,6 +60,7 @@ static inline void wf_instance_init(struct instance *in)
 {
     struct intake_topic *t;
 
+    log_set_level(LOG_ERROR); /* the warnings tests provoke on purpose */
     memset(in, 0, sizeof(*in));
     wf_layout(in);
     in->intake = calloc(1, in->intake_size);
@@ -223,12 +225,81 @@ static inline struct batch_meta wf_header(struct pool_chunk *ch)
     return m;
 }
 
+/* Checks that partition p's queue holds chunks[want[0] - 'A'], then
+ * chunks[want[1] - 'A'], ..., and nothing more. */
+static inline void wf_check_queue(const struct wrk *w, const struct wpart *p,
+                                  const int32_t *chunks, const char *want)
+{
+    int32_t i = p->q_head;
+
+    for (const char *c = want; *c; c++, i = w->chunk_next[i])
+        assert_int_equal(i, chunks[*c - 'A']);
+    assert_int_equal(i, WRK_NONE);
+}
+
 /* Gives slot `slot` a producer id and epoch (an InitProducerId answer). */
 static inline void wf_producer(struct instance *in, uint32_t slot, int64_t id,
                                int32_t epoch)
 {
     atomic_store(&instance_pslot(in, slot)->producer_id, id);
     atomic_store(&instance_pslot(in, slot)->epoch, epoch);
+}
+
+/* ---- fixtures ---- */
+
+/* One worker over an instance (test_chunk.c, test_sender.c).  `row` is
+ * the table row a test runs (see wf_add_rows), or NULL. */
+struct wf_one {
+    struct instance in;
+    struct wrk_settings s;
+    struct wrk w;
+    const void *row;
+};
+
+/* A cmocka setup's body: worker `index` of `workers`; *state comes in
+ * holding the row and goes out holding the fixture. */
+static inline struct wf_one *wf_one_new(void **state, int32_t index,
+                                        uint32_t workers)
+{
+    struct wf_one *f = calloc(1, sizeof(*f));
+
+    assert_non_null(f);
+    f->row = *state;
+    wf_instance_init(&f->in);
+    wf_settings(&f->s);
+    f->s.worker_count = workers;
+    wf_worker_init(&f->w, &f->in, &f->s, index);
+    *state = f;
+    return f;
+}
+
+static inline int wf_one_free(void **state)
+{
+    struct wf_one *f = *state;
+
+    wf_worker_release(&f->w);
+    wf_instance_release(&f->in);
+    free(f);
+    return 0;
+}
+
+/* ---- tables ---- */
+
+#define WF_ROWS(table) (sizeof(table) / sizeof((table)[0]))
+
+/* Appends to tests[] (at *n) one test per row of `table`, named after the
+ * row (its first member is its name), each run by `fn` on its own
+ * fixture: setup finds the row in *state. */
+static inline void wf_add_rows(struct CMUnitTest *tests, size_t *n,
+                               const void *table, size_t rows, size_t size,
+                               CMUnitTestFunction fn, CMFixtureFunction setup,
+                               CMFixtureFunction teardown)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const void *row = (const uint8_t *)table + i * size;
+        tests[(*n)++] = (struct CMUnitTest){
+            *(const char *const *)row, fn, setup, teardown, (void *)row};
+    }
 }
 
 #endif
