@@ -2,12 +2,17 @@
  * test_recover.c: unit tests of worker/recover.c, a worker taking over the
  * batches of its slots from the pool (docs/crash-consistency.md).
  *
- * The pool and the state and intake tables live in private memory.  The
- * worker under test is worker 1 and owns the odd slots; worker 0, alive,
- * owns the even ones.  Each test plants chunks as a dead predecessor or a
- * running worker 0 would have left them at the moment worker 1 starts,
- * runs recover_slots(), and checks what it adopted, freed and left alone.
- * A chunk another worker may be using must come out untouched.
+ * The instance lives in private memory (worker_fixture.h).  Three workers
+ * share it: `dead`, worker 1, which owned the odd slots and dies; `w`, its
+ * replacement (worker 1 again); and `other`, worker 0, alive, owning the
+ * even slots.  Each row of the table lets `dead` run the life-cycle
+ * functions (chunk.c, accum_seal) up to a point and die there: where the
+ * crash falls between two stores of one function, the stores after it are
+ * undone by hand (the only other hand-written fields: a cut-short
+ * resolution's progress, and a corrupt partition number).  Then `w` runs
+ * recover_slots(), and the row says what must become of each chunk: taken
+ * back as the partition's open batch, queued, freed or left alone, and
+ * where the slot's ring, next sequence and epoch then stand.
  */
 // clang-format off
 #include <stdarg.h>
@@ -17,76 +22,38 @@
 #include <cmocka.h>
 // clang-format on
 
-#include <stdlib.h>
-#include <string.h>
+#include "tests/worker_fixture.h"
 
-#include "proto/batch.h"
-#include "worker/chunk.h"
-#include "worker/wrk.h"
-
-#define SLOTS 4
-#define RING_SIZE 4096
-#define CHUNKS 8
-#define CHUNK_SIZE 8192
-#define PARTITIONS 16
-#define TOPIC 0
-#define ME 1    /* the recovering worker: odd slots */
-#define OTHER 0 /* a live worker: even slots */
+#define ME 1      /* the dead worker and its replacement: odd slots */
+#define OTHER 0   /* a live worker: even slots */
+#define SLOT 1    /* the slot of partition P */
+#define PID 4000
+#define COPY_RECORDS 40 /* a batch that compresses */
 
 struct fixture {
     struct instance in;
     struct wrk_settings s;
-    struct wrk w;
+    struct wrk dead, w, other;
+    const void *row;          /* the table row the test runs, or NULL */
 };
-
-static void layout(struct instance *in)
-{
-    in->slots = SLOTS;
-    in->ring_size = RING_SIZE;
-    in->topics_off = sizeof(struct intake_header);
-    in->slots_off = in->topics_off + TOPIC_MAX * sizeof(struct intake_topic);
-    in->slot_stride = sizeof(struct ring_ctl) + RING_SIZE;
-    in->intake_size = in->slots_off + SLOTS * in->slot_stride;
-    in->pslots_off = sizeof(struct state_header);
-    in->partitions_off = in->pslots_off + SLOT_MAX * sizeof(struct state_slot);
-    in->pool_off =
-        in->partitions_off + PARTITION_MAX * sizeof(struct state_partition);
-    in->chunk_size = CHUNK_SIZE;
-    in->chunk_count = CHUNKS;
-    in->state_size = in->pool_off + (size_t)CHUNK_SIZE * CHUNKS;
-}
 
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct intake_topic *t;
 
     assert_non_null(f);
-    layout(&f->in);
-    f->in.intake = calloc(1, f->in.intake_size);
-    f->in.state = calloc(1, f->in.state_size);
-    assert_non_null(f->in.intake);
-    assert_non_null(f->in.state);
-    t = instance_topic(&f->in, TOPIC);
-    strcpy(t->name, "t");
-    atomic_store(&t->partitions, PARTITIONS);
-    atomic_store(&t->state, TOPIC_READY);
-    f->s.batch_size = 4096;
-    f->s.max_record = 4096;
-    f->s.batch_num_messages = 10;
-    f->s.worker_count = 2;
-    f->w.in = &f->in;
-    f->w.s = &f->s;
-    f->w.index = ME;
-    f->w.slot_count = SLOTS;
-    f->w.topics[TOPIC].known = true; /* no metadata request from a test */
-    for (uint32_t s = 0; s < SLOTS; s++) {
-        instance_ring(&f->in, s, &f->w.rings[s]);
-        f->w.owned[s] = s % 2 == ME;
+    f->row = *state;
+    wf_instance_init(&f->in);
+    wf_settings(&f->s);
+    f->s.idempotent = true;
+    wf_worker_init(&f->dead, &f->in, &f->s, ME);
+    wf_worker_init(&f->w, &f->in, &f->s, ME);
+    wf_worker_init(&f->other, &f->in, &f->s, OTHER);
+    for (uint32_t s = 0; s < WF_SLOTS; s++) {
+        wf_producer(&f->in, s, PID + s, 0);
+        /* Clients wrote this far into every ring. */
+        atomic_store(&f->w.rings[s].ctl->tail, WF_RING_SIZE);
     }
-    assert_int_equal(chunk_pool_init(&f->w.pool, &f->in, ME, 2), 0);
-    assert_int_equal(part_init(&f->w), 0);
-    assert_int_equal(resolve_init(&f->w), 0);
     *state = f;
     return 0;
 }
@@ -95,73 +62,258 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    resolve_release(&f->w);
-    part_release(&f->w);
-    chunk_pool_release(&f->w.pool);
-    free(f->in.intake);
-    free(f->in.state);
+    wf_worker_release(&f->dead);
+    wf_worker_release(&f->w);
+    wf_worker_release(&f->other);
+    wf_instance_release(&f->in);
     free(f);
     return 0;
 }
 
-/* The n-th partition of the topic whose slot is `slot`. */
-static int32_t partition_in(uint32_t slot, int n)
+static struct pool_chunk *chunk(struct fixture *f, int32_t idx)
 {
-    for (int32_t p = 0; p < PARTITIONS; p++)
-        if (layout_slot_of(TOPIC, p, SLOTS) == slot && n-- == 0)
-            return p;
-    fail_msg("no partition %d in slot %u", n, slot);
-    return -1;
+    return chunk_at(&f->w.pool, idx);
 }
 
-/* What a chunk holds when a worker starts: the fields its taker wrote. */
-struct plant {
+/* ---- where the predecessor died ---------------------------------------- */
+
+/* Each leaves its chunks in c[]; p is partition P of `dead`. */
+typedef void crash_fn(struct fixture *f, struct wpart *p, int32_t *c);
+
+static void after_cas_before_taker(struct fixture *f, struct wpart *p,
+                                   int32_t *c)
+{
+    (void)p;
+    c[0] = chunk_take(&f->dead.pool);
+    chunk(f, c[0])->worker = 0; /* the store right after the CAS */
+}
+
+static void after_take(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    (void)p;
+    c[0] = chunk_take(&f->dead.pool);
+}
+
+static void after_open(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    struct chunk_dest dest = {p->topic, p->partition, p->slot};
+
+    c[0] = chunk_take(&f->dead.pool);
+    chunk_open(&f->dead.pool, c[0], &dest, 0, 1000);
+}
+
+static void mid_fill(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    c[0] = wf_open_batch(&f->dead, p, 3, 0);
+}
+
+/* Record 3's bytes and origin are written, its fill store is not. */
+static void mid_append(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    struct wf_rec r;
+    uint64_t fill;
+
+    c[0] = wf_open_batch(&f->dead, p, 2, 0);
+    fill = atomic_load(&chunk(f, c[0])->fill);
+    wf_rec_n(&r, p->partition, 2);
+    chunk_append(&f->dead.pool, c[0], &r.h, 3 * WF_REC_STEP);
+    atomic_store(&chunk(f, c[0])->fill, fill);
+}
+
+/* chunk_seal() with LZ4 all the way, then the free of the original undone:
+ * died after the copy was SEALED.  c[0] the original, c[1] the copy. */
+static void copy_sealed(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    static uint8_t before[WF_CHUNK_SIZE];
+    struct chunk_producer pr;
+
+    c[0] = wf_open_batch(&f->dead, p, COPY_RECORDS, 0);
+    memcpy(before, chunk(f, c[0]), WF_CHUNK_SIZE);
+    pr = producer_next(&f->dead, p);
+    c[1] = chunk_seal(&f->dead.pool, c[0], BATCH_CODEC_LZ4, &pr);
+    assert_int_not_equal(c[1], c[0]); /* it compressed */
+    memcpy((void *)chunk(f, c[0]), before, WF_CHUNK_SIZE);
+}
+
+/* ... and the copy's SEALED store undone too: died before it. */
+static void copy_unsealed(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    copy_sealed(f, p, c);
+    atomic_store(&chunk(f, c[1])->state, CHUNK_OPEN);
+}
+
+/* The second batch SEALED, the partition's next_seq not yet moved. */
+static void sealed_before_next_seq(struct fixture *f, struct wpart *p,
+                                   int32_t *c)
+{
+    struct chunk_producer pr;
+
+    c[0] = wf_sealed_batch(&f->dead, p, 3, 0);
+    wf_open_batch(&f->dead, p, 2, 3 * WF_REC_STEP);
+    pr = producer_next(&f->dead, p);
+    c[1] = chunk_seal(&f->dead.pool, p->open, BATCH_CODEC_NONE, &pr);
+}
+
+/* An epoch bump stored the slot's new epoch, then died before it
+ * re-stamped the waiting batches. */
+static void bumped_before_restamp(struct fixture *f, struct wpart *p,
+                                  int32_t *c)
+{
+    c[0] = wf_sealed_batch(&f->dead, p, 3, 0);
+    c[1] = wf_sealed_batch(&f->dead, p, 2, 3 * WF_REC_STEP);
+    atomic_store(&instance_pslot(&f->in, SLOT)->epoch, 1);
+}
+
+static void in_flight(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    c[0] = wf_sealed_batch(&f->dead, p, 3, 0);
+    chunk_send(&f->dead.pool, c[0]);
+}
+
+/* An answer came: the first record was told (counted), then it died. */
+static void mid_resolution(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    in_flight(f, p, c);
+    atomic_fetch_add(&instance_client(&f->in, WF_CLIENT)->records_acked, 1);
+    chunk(f, c[0])->reported = 1;
+}
+
+/* A batch that claims a partition the topic does not have (one that
+ * would hash to the same slot). */
+static void nonsense(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    c[0] = wf_sealed_batch(&f->dead, p, 3, 0);
+    chunk(f, c[0])->partition += WF_PARTITIONS;
+    assert_int_equal(layout_slot_of(WF_TOPIC, chunk(f, c[0])->partition,
+                                    WF_SLOTS),
+                     SLOT);
+}
+
+/* A batch of P, resolved and freed: its chunk still names P. */
+static int32_t freed_batch_of(struct fixture *f, struct wpart *p,
+                              uint64_t pos)
+{
+    int32_t idx = wf_open_batch(&f->dead, p, 2, pos);
+
+    p->open = WRK_NONE;
+    resolve_batch(&f->dead, idx, 0, 0);
+    return idx;
+}
+
+/* `other` has just taken two chunks that held P's batches; it stored the
+ * taker of the first, not yet of the second, and wrote no field yet. */
+static void other_just_took(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    int32_t x = freed_batch_of(f, p, 0), y = freed_batch_of(f, p, 128);
+
+    f->other.pool.hint = (uint32_t)x;
+    c[0] = chunk_take(&f->other.pool);
+    f->other.pool.hint = (uint32_t)y;
+    c[1] = chunk_take(&f->other.pool);
+    assert_int_equal(c[0], x);
+    assert_int_equal(c[1], y);
+    chunk(f, c[1])->worker = 0;
+}
+
+/* The predecessor's copy made it and its original was freed; `other` has
+ * just taken that chunk, which still names P and the copy's ring
+ * position. */
+static void other_took_copy_source(struct fixture *f, struct wpart *p,
+                                   int32_t *c)
+{
+    copy_sealed(f, p, c);
+    chunk_free(&f->dead.pool, c[0]);
+    f->other.pool.hint = (uint32_t)c[0];
+    assert_int_equal(chunk_take(&f->other.pool), c[0]);
+}
+
+/* `other` fills and seals batches of its own slot 0. */
+static void other_slot(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    struct wpart *q =
+        part_get(&f->other, WF_TOPIC, wf_partition_in(OTHER, 0));
+
+    (void)p;
+    c[0] = wf_sealed_batch(&f->other, q, 3, 0);
+    c[1] = wf_open_batch(&f->other, q, 2, 3 * WF_REC_STEP);
+}
+
+/* ---- what the replacement must do -------------------------------------- */
+
+struct chunk_after {
     uint32_t state;
-    int32_t taker;     /* worker index, -1: not stamped yet */
-    int32_t partition; /* of TOPIC; its slot follows */
-    uint32_t count;    /* records; 0: taken, not filled */
-    int32_t source;    /* compressed copy of chunk `source`, or -1 */
-    uint64_t ring_first;
+    uint32_t records;
+    bool listed;              /* in the replacement's slot list */
 };
 
-static struct pool_chunk *plant(struct fixture *f, uint32_t idx,
-                                const struct plant *p)
-{
-    struct pool_chunk *ch = instance_chunk(&f->in, idx);
-    uint32_t used = p->count * 16;
+#define FREED {CHUNK_FREE, 0, false} /* also: no such chunk */
+#define TAKEN {CHUNK_OPEN, 0, false}  /* left alone, taken and empty */
+#define OPEN(n) {CHUNK_OPEN, n, true}
+#define QUEUED(n) {CHUNK_SEALED, n, true}
 
-    ch->topic = TOPIC;
-    ch->partition = p->partition;
-    ch->slot = layout_slot_of(TOPIC, p->partition, SLOTS);
-    ch->source = p->source;
-    ch->ring_first = p->ring_first;
-    ch->producer_id = -1;
-    ch->base_sequence = -1;
-    ch->producer_epoch = -1;
-    ch->wire_len = p->state >= CHUNK_SEALED ? BATCH_HEADER_SIZE + used : 0;
-    for (uint32_t i = 0; i < p->count; i++)
-        chunk_origin(&f->w.pool, ch, i)->ring_end = p->ring_first + 64 * (i + 1);
-    ch->worker = p->taker + 1;
-    atomic_store(&ch->fill, ((union chunk_fill){.count = p->count,
-                                                .used = used}).word);
-    atomic_store(&ch->state, p->state);
-    return ch;
-}
+/* Where the predecessor died, and what must then become of its chunks
+ * c[0] ('A') and c[1] ('B'), of partition P and of its slot.  Unless a
+ * row says otherwise: no open batch, nothing queued, the ring resumes at
+ * 0, next_seq 0, no bump. */
+struct recover_case {
+    const char *died;
+    crash_fn *crash;
+    struct chunk_after after[2];
+    char open;                /* 'A' or 'B': P's open batch; 0 none */
+    const char *queue;        /* P's queue, e.g. "AB" */
+    uint64_t resume;          /* the slot's ring head */
+    int32_t next_seq;         /* P's */
+    bool bump;                /* the slot bumps its epoch */
+};
 
-static uint32_t state_of(struct fixture *f, uint32_t idx)
-{
-    return atomic_load(&instance_chunk(&f->in, idx)->state);
-}
+static const struct recover_case cases[] = {
+    {.died = "died after chunk_take's CAS, before its taker store",
+     .crash = after_cas_before_taker, .after = {TAKEN, FREED}},
+    {.died = "died after chunk_take, before chunk_open",
+     .crash = after_take, .after = {FREED, FREED}},
+    {.died = "died after chunk_open, before the first record",
+     .crash = after_open, .after = {FREED, FREED}},
+    {.died = "died mid-fill, three records committed", .crash = mid_fill,
+     .after = {OPEN(3), FREED}, .open = 'A', .resume = 3 * WF_REC_STEP},
+    {.died = "died inside chunk_append, before its fill store",
+     .crash = mid_append, .after = {OPEN(2), FREED}, .open = 'A',
+     .resume = 2 * WF_REC_STEP},
+    {.died = "died after a compressed copy was taken, before it was SEALED",
+     .crash = copy_unsealed, .after = {OPEN(COPY_RECORDS), FREED},
+     .open = 'A', .resume = COPY_RECORDS * WF_REC_STEP},
+    {.died = "died after the copy was SEALED, before the original was freed",
+     .crash = copy_sealed, .after = {FREED, QUEUED(COPY_RECORDS)},
+     .queue = "B", .resume = COPY_RECORDS * WF_REC_STEP,
+     .next_seq = COPY_RECORDS},
+    {.died = "died after SEALED, before next_seq moved",
+     .crash = sealed_before_next_seq, .after = {QUEUED(3), QUEUED(2)},
+     .queue = "AB", .resume = 5 * WF_REC_STEP, .next_seq = 5},
+    {.died = "died in an epoch bump, before the batches were re-stamped",
+     .crash = bumped_before_restamp, .after = {QUEUED(3), QUEUED(2)},
+     .queue = "AB", .resume = 5 * WF_REC_STEP, .next_seq = 5, .bump = true},
+    {.died = "died while IN_FLIGHT", .crash = in_flight,
+     .after = {QUEUED(3), FREED}, .queue = "A", .resume = 3 * WF_REC_STEP,
+     .next_seq = 3},
+    {.died = "died mid-resolution, one record of three reported",
+     .crash = mid_resolution, .after = {QUEUED(3), FREED}, .queue = "A",
+     .resume = 3 * WF_REC_STEP, .next_seq = 3},
+    {.died = "died with a batch that makes no sense", .crash = nonsense,
+     .after = {FREED, FREED}, .next_seq = 3},
+    {.died = "died; another worker takes chunks that named its slot",
+     .crash = other_just_took, .after = {TAKEN, TAKEN}},
+    {.died = "died; its copy made it, the original is taken again",
+     .crash = other_took_copy_source,
+     .after = {TAKEN, QUEUED(COPY_RECORDS)}, .queue = "B",
+     .resume = COPY_RECORDS * WF_REC_STEP, .next_seq = COPY_RECORDS},
+    {.died = "died; another worker fills its own slot",
+     .crash = other_slot,
+     .after = {{CHUNK_SEALED, 3, false}, {CHUNK_OPEN, 2, false}}},
+};
 
-static void recover(struct fixture *f)
-{
-    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
-}
-
-/* True if chunk idx is in the worker's list of unresolved chunks. */
+/* True if chunk idx is in the replacement's list of unresolved chunks. */
 static bool listed(struct fixture *f, int32_t idx)
 {
-    for (uint32_t s = 0; s < SLOTS; s++)
+    for (uint32_t s = 0; s < WF_SLOTS; s++)
         for (int32_t c = f->w.slot_first[s]; c != WRK_NONE;
              c = f->w.slot_next[c])
             if (c == idx)
@@ -169,145 +321,105 @@ static bool listed(struct fixture *f, int32_t idx)
     return false;
 }
 
-/* ---- what a dead predecessor left ------------------------------------- */
-
-static void test_adopts_sealed_and_open_batches(void **state)
+static void check_chunk(struct fixture *f, int32_t idx,
+                        const struct chunk_after *a)
 {
-    struct fixture *f = *state;
-    int32_t part = partition_in(1, 0);
-
-    plant(f, 2, &(struct plant){CHUNK_SEALED, ME, part, 3, -1, 0});
-    plant(f, 5, &(struct plant){CHUNK_IN_FLIGHT, ME, part, 2, -1, 192});
-    plant(f, 3, &(struct plant){CHUNK_OPEN, ME, part, 1, -1, 320});
-    recover(f);
-    struct wpart *p = part_get(&f->w, TOPIC, part);
-    assert_int_equal(p->q_head, 2);
-    assert_int_equal(f->w.chunk_next[2], 5);
-    assert_int_equal(p->open, 3);
-    assert_int_equal(state_of(f, 5), CHUNK_SEALED); /* goes again */
-    assert_int_equal(f->w.slot_first[1], 2);
-    assert_int_equal(f->w.slot_last[1], 3);
+    if (idx == CHUNK_NONE) {
+        assert_int_equal(a->state, CHUNK_FREE);
+        return;
+    }
+    assert_int_equal(chunk_state(chunk(f, idx)), a->state);
+    assert_int_equal(chunk_records(chunk(f, idx)), a->records);
+    assert_int_equal(listed(f, idx), a->listed);
 }
 
-static void test_frees_empty_chunk_predecessor_took(void **state)
+static void run_case(struct fixture *f, const struct recover_case *rc)
+{
+    int32_t part = wf_partition_in(SLOT, 0);
+    int32_t c[2] = {CHUNK_NONE, CHUNK_NONE};
+    struct wpart *p;
+
+    rc->crash(f, part_get(&f->dead, WF_TOPIC, part), c);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    p = part_get(&f->w, WF_TOPIC, part);
+    for (int i = 0; i < 2; i++)
+        check_chunk(f, c[i], &rc->after[i]);
+    assert_int_equal(p->open, rc->open ? c[rc->open - 'A'] : WRK_NONE);
+    wf_check_queue(&f->w, p, c, rc->queue ? rc->queue : "");
+    assert_int_equal(ring_head(&f->w.rings[SLOT]), rc->resume);
+    assert_int_equal(p->sp->next_seq, rc->next_seq);
+    assert_int_equal(f->w.bump_pending[SLOT], rc->bump);
+}
+
+static void test_recover(void **state)
 {
     struct fixture *f = *state;
 
-    /* Taken by our index, which died before the first record; its slot
-     * still names the batch the chunk held before (another worker's). */
-    plant(f, 4, &(struct plant){CHUNK_OPEN, ME, partition_in(0, 0), 0, -1, 0});
-    recover(f);
-    assert_int_equal(state_of(f, 4), CHUNK_FREE);
+    run_case(f, f->row);
 }
 
-static void test_unfinished_copy_goes_original_stays(void **state)
+/* ---- beyond the table -------------------------------------------------- */
+
+/* Sealed, in flight and open batches of a partition come back in ring
+ * order, which is their sequence order; the one in flight goes again
+ * byte-identical. */
+static void test_batches_come_back_in_ring_order(void **state)
 {
     struct fixture *f = *state;
-    int32_t part = partition_in(3, 0);
+    int32_t part = wf_partition_in(SLOT, 0);
+    struct wpart *d = part_get(&f->dead, WF_TOPIC, part), *p;
+    int32_t a = wf_sealed_batch(&f->dead, d, 3, 0);
+    int32_t b = wf_sealed_batch(&f->dead, d, 2, 3 * WF_REC_STEP);
+    int32_t o = wf_open_batch(&f->dead, d, 1, 5 * WF_REC_STEP);
+    uint8_t bytes[WF_CHUNK_SIZE];
+    uint32_t len = chunk(f, b)->wire_len;
 
-    plant(f, 1, &(struct plant){CHUNK_OPEN, ME, part, 4, -1, 64});
-    plant(f, 6, &(struct plant){CHUNK_OPEN, ME, part, 4, 1, 64});
-    recover(f);
-    assert_int_equal(state_of(f, 6), CHUNK_FREE);
-    assert_int_equal(part_get(&f->w, TOPIC, part)->open, 1);
+    memcpy(bytes, chunk_send(&f->dead.pool, b), len);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    p = part_get(&f->w, WF_TOPIC, part);
+    assert_int_equal(p->q_head, a);
+    assert_int_equal(f->w.chunk_next[a], b);
+    assert_int_equal(p->q_tail, b);
+    assert_int_equal(p->open, o);
+    assert_int_equal(f->w.slot_first[SLOT], a);
+    assert_int_equal(f->w.slot_last[SLOT], o);
+    assert_int_equal(chunk(f, b)->wire_len, len);
+    assert_memory_equal(chunk_data(chunk(f, b)), bytes, len);
+    assert_int_equal(ring_head(&f->w.rings[SLOT]), 6 * WF_REC_STEP);
+    assert_int_equal(atomic_load(&f->w.rings[SLOT].ctl->resolved), 0);
 }
 
-static void test_sealed_copy_replaces_original(void **state)
+/* A batch whose resolution was cut short goes on from `reported`: its
+ * client hears of each record once. */
+static void test_resolution_goes_on_where_it_stopped(void **state)
 {
     struct fixture *f = *state;
-    int32_t part = partition_in(3, 0);
+    int32_t part = wf_partition_in(SLOT, 0);
+    int32_t c[2];
+    const struct intake_client *cl = instance_client(&f->in, WF_CLIENT);
 
-    plant(f, 1, &(struct plant){CHUNK_OPEN, ME, part, 4, -1, 64});
-    plant(f, 6, &(struct plant){CHUNK_SEALED, ME, part, 4, 1, 64});
-    recover(f);
-    assert_int_equal(state_of(f, 1), CHUNK_FREE);
-    assert_int_equal(part_get(&f->w, TOPIC, part)->q_head, 6);
-    assert_false(listed(f, 1));
+    mid_resolution(f, part_get(&f->dead, WF_TOPIC, part), c);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    assert_int_equal(chunk(f, c[0])->reported, 1);
+    resolve_batch(&f->w, c[0], 0, 500);
+    assert_int_equal(atomic_load(&cl->records_acked), 3);
+    assert_int_equal(chunk_state(chunk(f, c[0])), CHUNK_FREE);
+    assert_int_equal(atomic_load(&f->w.rings[SLOT].ctl->resolved),
+                     3 * WF_REC_STEP);
 }
 
-static void test_drops_batch_that_makes_no_sense(void **state)
-{
-    struct fixture *f = *state;
-    struct pool_chunk *ch =
-        plant(f, 7, &(struct plant){CHUNK_SEALED, ME, partition_in(1, 0), 2,
-                                    -1, 0});
-
-    ch->partition = PARTITIONS + 3; /* not a partition of the topic */
-    recover(f);
-    assert_int_equal(state_of(f, 7), CHUNK_FREE);
-    assert_false(listed(f, 7));
-}
-
-/* ---- what a running worker holds --------------------------------------- */
-
-/* Worker 0 has just taken chunk 2 from the pool (the CAS to OPEN) and not
- * yet written its batch's fields: they still name the batch the chunk
- * held before, one of worker 1's slots.  Freeing it would hand worker 0's
- * next batch to whoever takes the chunk next. */
-static void test_leaves_chunk_another_worker_just_took(void **state)
-{
-    struct fixture *f = *state;
-    int32_t mine = partition_in(1, 0);
-
-    plant(f, 2, &(struct plant){CHUNK_OPEN, -1, mine, 0, -1, 0});
-    plant(f, 3, &(struct plant){CHUNK_OPEN, OTHER, mine, 0, -1, 0});
-    recover(f);
-    assert_int_equal(state_of(f, 2), CHUNK_OPEN);
-    assert_int_equal(state_of(f, 3), CHUNK_OPEN);
-    assert_false(listed(f, 2));
-    assert_false(listed(f, 3));
-}
-
-/* A predecessor's sealed compressed copy names its original, which it
- * freed; worker 0 has just taken that chunk again, fields not yet
- * written.  It is not the original. */
-static void test_leaves_taken_chunk_a_sealed_copy_names(void **state)
-{
-    struct fixture *f = *state;
-    int32_t mine = partition_in(3, 0);
-
-    plant(f, 0, &(struct plant){CHUNK_OPEN, OTHER, mine, 0, -1, 128});
-    plant(f, 5, &(struct plant){CHUNK_SEALED, ME, mine, 4, 0, 128});
-    recover(f);
-    assert_int_equal(state_of(f, 0), CHUNK_OPEN);
-    assert_false(listed(f, 0));
-    assert_int_equal(part_get(&f->w, TOPIC, mine)->q_head, 5);
-}
-
-static void test_leaves_other_slots(void **state)
-{
-    struct fixture *f = *state;
-    int32_t theirs = partition_in(2, 0);
-
-    plant(f, 1, &(struct plant){CHUNK_OPEN, OTHER, theirs, 5, -1, 0});
-    plant(f, 4, &(struct plant){CHUNK_SEALED, OTHER, theirs, 5, -1, 0});
-    recover(f);
-    assert_int_equal(state_of(f, 1), CHUNK_OPEN);
-    assert_int_equal(state_of(f, 4), CHUNK_SEALED);
-    assert_false(listed(f, 1));
-    assert_false(listed(f, 4));
-}
+#define TEST(name)                                                            \
+    (struct CMUnitTest)cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_adopts_sealed_and_open_batches,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_frees_empty_chunk_predecessor_took, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_unfinished_copy_goes_original_stays, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sealed_copy_replaces_original,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_drops_batch_that_makes_no_sense,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_leaves_chunk_another_worker_just_took, setup, teardown),
-        cmocka_unit_test_setup_teardown(
-            test_leaves_taken_chunk_a_sealed_copy_names, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_leaves_other_slots, setup,
-                                        teardown),
-    };
+    struct CMUnitTest tests[WF_ROWS(cases) + 2];
+    size_t n = 0;
 
+    wf_add_rows(tests, &n, cases, WF_ROWS(cases), sizeof(cases[0]),
+                test_recover, setup, teardown);
+    tests[n++] = TEST(test_batches_come_back_in_ring_order);
+    tests[n++] = TEST(test_resolution_goes_on_where_it_stopped);
+    assert_int_equal(n, WF_ROWS(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
