@@ -178,6 +178,14 @@ static void mid_resolution(struct fixture *f, struct wpart *p, int32_t *c)
     chunk(f, c[0])->reported = 1;
 }
 
+/* Resolved, then it died inside chunk_free(): fill 0, state not FREE. */
+static void mid_free(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    in_flight(f, p, c);
+    resolve_batch(&f->dead, c[0], 0, 500);
+    atomic_store(&chunk(f, c[0])->state, CHUNK_IN_FLIGHT);
+}
+
 /* A batch that claims a partition the topic does not have (one that
  * would hash to the same slot). */
 static void nonsense(struct fixture *f, struct wpart *p, int32_t *c)
@@ -297,6 +305,8 @@ static const struct recover_case cases[] = {
     {.died = "died mid-resolution, one record of three reported",
      .crash = mid_resolution, .after = {QUEUED(3), FREED}, .queue = "A",
      .resume = 3 * WF_REC_STEP, .next_seq = 3},
+    {.died = "died inside chunk_free, between its fill and state stores",
+     .crash = mid_free, .after = {FREED, FREED}, .next_seq = 3},
     {.died = "died with a batch that makes no sense", .crash = nonsense,
      .after = {FREED, FREED}, .next_seq = 3},
     {.died = "died; another worker takes chunks that named its slot",
@@ -408,18 +418,45 @@ static void test_resolution_goes_on_where_it_stopped(void **state)
                      3 * WF_REC_STEP);
 }
 
+/* A death after the batch's counters moved and its records were told,
+ * before its chunk was freed: the replacement resends it (a duplicate
+ * for the broker) and must not count it again. */
+static void test_resolved_batch_counted_once(void **state)
+{
+    struct fixture *f = *state;
+    struct wpart *p = part_get(&f->dead, WF_TOPIC, wf_partition_in(SLOT, 0));
+    int32_t c[2];
+    uint64_t fill;
+
+    in_flight(f, p, c);
+    fill = atomic_load(&chunk(f, c[0])->fill);
+    resolve_batch(&f->dead, c[0], 0, 500);
+    atomic_store(&chunk(f, c[0])->fill, fill); /* undo chunk_free */
+    atomic_store(&chunk(f, c[0])->state, CHUNK_IN_FLIGHT);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    p = part_get(&f->w, WF_TOPIC, wf_partition_in(SLOT, 0));
+    resolve_batch(&f->w, part_queue_pop(&f->w, p), 0, 500);
+    /* The replacement has its predecessor's index: one stats entry. */
+    assert_ptr_equal(f->w.stats, f->dead.stats);
+    assert_int_equal(atomic_load(&f->w.stats->records_acked), 3);
+    assert_int_equal(atomic_load(&f->in.state->topic_acked[WF_TOPIC]), 3);
+    assert_int_equal(
+        atomic_load(&instance_client(&f->in, WF_CLIENT)->records_acked), 3);
+}
+
 #define TEST(name)                                                            \
     (struct CMUnitTest)cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
-    struct CMUnitTest tests[WF_ROWS(cases) + 2];
+    struct CMUnitTest tests[WF_ROWS(cases) + 3];
     size_t n = 0;
 
     wf_add_rows(tests, &n, cases, WF_ROWS(cases), sizeof(cases[0]),
                 test_recover, setup, teardown);
     tests[n++] = TEST(test_batches_come_back_in_ring_order);
     tests[n++] = TEST(test_resolution_goes_on_where_it_stopped);
+    tests[n++] = TEST(test_resolved_batch_counted_once);
     assert_int_equal(n, WF_ROWS(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

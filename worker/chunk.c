@@ -307,9 +307,11 @@ static int by_ring_position(const void *a, const void *b, void *ctx)
  * it handed the slot over once nothing of it was left in the pool.  No
  * other chunk is ours to touch: an empty OPEN chunk may be one another
  * worker has just taken (its slot still names the batch it held before),
- * a chunk of another slot is its owner's.  Only an empty OPEN chunk that
- * this worker's index took is freed: its taker was our predecessor, which
- * died before the first record.
+ * a chunk of another slot is its owner's.  Two kinds of empty chunk are
+ * freed: an OPEN one this worker's index took (its taker was our
+ * predecessor, which died before the first record), and a SEALED or
+ * IN_FLIGHT one of our slots (its worker died inside chunk_free(), between
+ * the fill and the state stores; only a slot's owner seals its chunks).
  */
 static uint32_t collect(struct chunk_pool *pool, const bool *slots,
                         uint32_t slot_count, int32_t *out)
@@ -323,7 +325,8 @@ static uint32_t collect(struct chunk_pool *pool, const bool *slots,
         if (st == CHUNK_FREE)
             continue;
         if (!chunk_records(ch)) {
-            if (st == CHUNK_OPEN && taker_of(ch) == pool->worker)
+            if (st == CHUNK_OPEN ? taker_of(ch) == pool->worker
+                                 : ch->slot < slot_count && slots[ch->slot])
                 chunk_free(pool, (int32_t)i);
             continue;
         }

@@ -181,8 +181,12 @@ void resolve_batch(struct wrk *w, int32_t idx, int16_t error,
     struct pool_chunk *ch = chunk_at(&w->pool, idx);
     uint32_t slot = ch->slot;
 
+    /* The batch's counters move with its first record's resolution: a
+     * replacement that finds `reported` > 0 has them already (only a death
+     * between these two stores counts a batch twice). */
+    if (ch->reported == 0)
+        count_records(w, ch->topic, error, ch->count);
     tell_clients(w, ch, base_offset, error);
-    count_records(w, ch->topic, error, ch->count);
     untrack(w, slot, idx);
     chunk_free(&w->pool, idx);
     w->chunk_freed = true;
