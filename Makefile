@@ -8,7 +8,10 @@ BUILD     ?= build
 CC        ?= cc
 SANITIZE  ?=
 
-PKGS      := liblz4 libprotobuf-c
+# zlib, libzstd and snappy (a C++ library behind its C API, snappy-c.h; its
+# .so pulls in libstdc++) serve proto/codec.c: the service, tests and tools
+# link them, libchute does not.
+PKGS      := liblz4 libprotobuf-c zlib libzstd snappy
 TEST_PKGS := cmocka rdkafka
 
 # libev ships no pkg-config file on Debian 12; fall back to plain -lev.

@@ -2,7 +2,8 @@
 # Installs the Debian packages chute builds and tests with, if any is
 # missing.  Without root it only reports what is missing.
 set -e
-pkgs="build-essential pkg-config libev-dev liblz4-dev libprotobuf-c-dev
+pkgs="build-essential pkg-config libev-dev liblz4-dev zlib1g-dev libsnappy-dev
+      libzstd-dev libprotobuf-c-dev
       protobuf-c-compiler libcmocka-dev librdkafka-dev kcat python3-kafka
       curl strace valgrind python3-lz4 clang libclang-rt-14-dev
       openjdk-17-jdk-headless maven"
