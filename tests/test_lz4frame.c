@@ -15,23 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chute/chute.h"
 #include "proto/lz4frame.h"
-
-enum { FILL_ZERO, FILL_TEXT, FILL_RANDOM };
-
-static uint8_t *make_input(size_t n, int fill)
-{
-    static const char text[] = "key=order-17 value={\"sku\":42,\"qty\":3} ";
-    uint8_t *p = malloc(n ? n : 1);
-    size_t i;
-
-    assert_non_null(p);
-    for (i = 0; i < n; i++)
-        p[i] = fill == FILL_ZERO   ? 0
-               : fill == FILL_TEXT ? (uint8_t)text[i % (sizeof(text) - 1)]
-                                   : (uint8_t)rand();
-    return p;
-}
+#include "tests/fill.h"
 
 /* Compresses and decompresses; returns the compressed size. */
 static size_t roundtrip(size_t n, int fill)
@@ -108,13 +94,17 @@ static void test_lz4frame_rejects(void **state)
     (void)state;
     assert_true(zn > 0);
     for (cut = 0; cut < (size_t)zn; cut++)
-        assert_int_equal(lz4frame_decompress(z, cut, out, sizeof(out)), -1);
-    assert_int_equal(lz4frame_decompress(z, (size_t)zn, out, 4999), -1);
+        assert_int_equal(lz4frame_decompress(z, cut, out, sizeof(out)),
+                         CHUTE_ERR_PROTOCOL);
+    assert_int_equal(lz4frame_decompress(z, (size_t)zn, out, 4999),
+                     CHUTE_ERR_TOO_LARGE);
     z[zn] = 0; /* a stray byte after the frame */
-    assert_int_equal(lz4frame_decompress(z, (size_t)zn + 1, out, 6000), -1);
+    assert_int_equal(lz4frame_decompress(z, (size_t)zn + 1, out, 6000),
+                     CHUTE_ERR_PROTOCOL);
     z[0] ^= 1; /* bad magic */
-    assert_int_equal(lz4frame_decompress(z, (size_t)zn, out, 6000), -1);
-    assert_int_equal(lz4frame_compress(in, 5000, z, 10), -1);
+    assert_int_equal(lz4frame_decompress(z, (size_t)zn, out, 6000),
+                     CHUTE_ERR_PROTOCOL);
+    assert_int_equal(lz4frame_compress(in, 5000, z, 10), CHUTE_ERR_TOO_LARGE);
     free(in);
 }
 
