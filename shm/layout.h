@@ -246,22 +246,34 @@ static_assert(offsetof(struct state_worker, records_invalid) == 72,
  * takes the next index (the block has room for LIVE_MAX, so no
  * LAYOUT_VERSION bump); never reorder or reuse one.
  */
+/*
+ * The settings workers take while running (a reload changes them): one
+ * line each, (id, field of the worker's struct wrk_settings, its type).
+ * This list makes the ids below, the worker's fields and the code that
+ * fills them (worker/live.c); a row of supervisor/config.c's table names
+ * the id its property lands in.  Append only: the ids index shared memory.
+ */
+#define LIVE_SETTINGS(X)                                                      \
+    X(LINGER_MS, linger_ms, int)                                              \
+    X(BATCH_SIZE, batch_size, uint32_t)                                       \
+    X(BATCH_NUM_MESSAGES, batch_num_messages, uint32_t)                       \
+    X(CODEC, codec, int16_t) /* BATCH_CODEC_* */                              \
+    X(MESSAGE_TIMEOUT_MS, message_timeout_ms, int) /* INT32_MAX: none */      \
+    X(REQUEST_TIMEOUT_MS, request_timeout_ms, int)                            \
+    X(RETRY_BACKOFF_MS, retry_backoff_ms, int)                                \
+    X(RETRY_BACKOFF_MAX_MS, retry_backoff_max_ms, int)                        \
+    X(RETRIES, retries, int) /* resends of a batch before it fails */         \
+    X(METADATA_MAX_AGE_MS, metadata_max_age_ms, int)                          \
+    X(LOG_LEVEL, log_level, int) /* enum log_level */                         \
+    X(SOCKET_TIMEOUT_MS, socket_timeout_ms, int) /* all but Produce */
+
+#define LIVE_ID(id, field, type) LIVE_##id,
 enum live_setting {
     LIVE_NONE, /* a property the workers do not take while running */
-    LIVE_LINGER_MS,
-    LIVE_BATCH_SIZE,
-    LIVE_BATCH_NUM_MESSAGES,
-    LIVE_CODEC, /* BATCH_CODEC_NONE or BATCH_CODEC_LZ4 */
-    LIVE_MESSAGE_TIMEOUT_MS, /* INT32_MAX for no limit */
-    LIVE_REQUEST_TIMEOUT_MS,
-    LIVE_RETRY_BACKOFF_MS,
-    LIVE_RETRY_BACKOFF_MAX_MS,
-    LIVE_RETRIES,
-    LIVE_METADATA_MAX_AGE_MS,
-    LIVE_LOG_LEVEL,
-    LIVE_SOCKET_TIMEOUT_MS,
+    LIVE_SETTINGS(LIVE_ID)
     LIVE_COUNT
 };
+#undef LIVE_ID
 #define LIVE_MAX 32 /* room in the block; LIVE_COUNT of it is used */
 
 /* The supervisor writes every value, then bumps `generation` (release);

@@ -1,8 +1,7 @@
 /*
- * live.c: the worker's view of the live settings.  The switch in
- * live_set() is the one place that knows which field of struct
- * wrk_settings each live value lands in; the compiler (-Wswitch) fails the
- * build when a new enum live_setting has no case.
+ * live.c: the worker's view of the live settings, filled from the live
+ * block by the list that also makes the ids and the fields
+ * (LIVE_SETTINGS, shm/layout.h).
  */
 #include "worker/live.h"
 
@@ -10,56 +9,12 @@
 #include "shm/instance.h"
 #include "worker/worker.h"
 
-static void live_set(struct wrk_settings *s, enum live_setting id, int64_t v)
-{
-    switch (id) {
-    case LIVE_LINGER_MS:
-        s->linger_ms = (int)v;
-        break;
-    case LIVE_BATCH_SIZE:
-        s->batch_size = (uint32_t)v;
-        break;
-    case LIVE_BATCH_NUM_MESSAGES:
-        s->batch_num_messages = (uint32_t)v;
-        break;
-    case LIVE_CODEC:
-        s->codec = (int16_t)v;
-        break;
-    case LIVE_MESSAGE_TIMEOUT_MS:
-        s->message_timeout_ms = (int)v;
-        break;
-    case LIVE_REQUEST_TIMEOUT_MS:
-        s->request_timeout_ms = (int)v;
-        break;
-    case LIVE_RETRY_BACKOFF_MS:
-        s->retry_backoff_ms = (int)v;
-        break;
-    case LIVE_RETRY_BACKOFF_MAX_MS:
-        s->retry_backoff_max_ms = (int)v;
-        break;
-    case LIVE_RETRIES:
-        s->retries = (int)v;
-        break;
-    case LIVE_METADATA_MAX_AGE_MS:
-        s->metadata_max_age_ms = (int)v;
-        break;
-    case LIVE_LOG_LEVEL:
-        s->log_level = (int)v;
-        break;
-    case LIVE_SOCKET_TIMEOUT_MS:
-        s->socket_timeout_ms = (int)v;
-        break;
-    case LIVE_NONE:
-    case LIVE_COUNT:
-        break;
-    }
-}
-
 void live_settings_fill(struct wrk_settings *s,
                         const int64_t values[LIVE_MAX], uint32_t batch_cap)
 {
-    for (int id = LIVE_NONE + 1; id < LIVE_COUNT; id++)
-        live_set(s, (enum live_setting)id, values[id]);
+#define LIVE_FILL(id, field, type) s->field = (type)values[LIVE_##id];
+    LIVE_SETTINGS(LIVE_FILL)
+#undef LIVE_FILL
     if (s->batch_size > batch_cap)
         s->batch_size = batch_cap;
 }

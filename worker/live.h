@@ -5,7 +5,7 @@
  * when a reload (SIGHUP) bumps the live block's generation.  Which
  * property lands in which value, converted how, is the configuration
  * table's business (supervisor/config.c); which field of struct
- * wrk_settings a value lands in is this module's, in one switch.
+ * wrk_settings a value lands in is LIVE_SETTINGS's (shm/layout.h).
  */
 #ifndef CHUTE_WORKER_LIVE_H
 #define CHUTE_WORKER_LIVE_H
