@@ -58,7 +58,7 @@ TEST_SRC  := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 TEST_TOOLS_SRC := $(wildcard tests/tools/*.c)
 TEST_TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TEST_TOOLS_SRC))
-FUZZ_TARGETS := ring record kafka ctlmsg
+FUZZ_TARGETS := ring record kafka ctlmsg codec
 # Each fuzz target also builds with a plain main (tests/fuzz/replay.c) that
 # `make unit` runs over its corpus: inputs that once crashed stay tests.
 FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZ_TARGETS))
@@ -181,8 +181,9 @@ asan: deps
 	fi; echo "asan: no sanitizer reports"
 
 # libFuzzer (clang) over the ring reader, the record decoder, the Kafka
-# response parsers and the control-socket decoder, FUZZ_SECONDS each; new
-# inputs go to tests/fuzz/corpus/TARGET (commit the ones that crashed).
+# response parsers, the control-socket decoder and the batch decompressors,
+# FUZZ_SECONDS each; new inputs go to tests/fuzz/corpus/TARGET (commit the
+# ones that crashed).  FUZZ_TARGETS=codec runs one target.
 FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS = -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined \
               -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)/gen $(EV_CFLAGS)
