@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 3
+#define LAYOUT_VERSION 4
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -239,25 +239,17 @@ static_assert(offsetof(struct state_worker, records_invalid) == 72,
               "state worker counters");
 
 /*
- * Settings that change while running, by index into state_live.values:
- * one per row of the configuration table (supervisor/config.c) that says
- * `.live`, converted there to the unit the workers use, and read into
- * their struct wrk_settings in one place (worker/live.c).  A new setting
- * takes the next index (the block has room for LIVE_MAX, so no
- * LAYOUT_VERSION bump); never reorder or reuse one.
- */
-/*
  * The settings workers take while running (a reload changes them): one
  * line each, (id, field of the worker's struct wrk_settings, its type).
  * This list makes the ids below, the worker's fields and the code that
  * fills them (worker/live.c); a row of supervisor/config.c's table names
- * the id its property lands in.  Append only: the ids index shared memory.
+ * the id its property lands in, converted there to the workers' unit.
+ * The ids index state_live.values: a new setting is appended (the block
+ * has room for LIVE_MAX, so no LAYOUT_VERSION bump); never reorder or
+ * reuse one without a bump.  Settings a topic may have its own value of
+ * are in TOPIC_SETTINGS instead.
  */
 #define LIVE_SETTINGS(X)                                                      \
-    X(LINGER_MS, linger_ms, int)                                              \
-    X(BATCH_SIZE, batch_size, uint32_t)                                       \
-    X(BATCH_NUM_MESSAGES, batch_num_messages, uint32_t)                       \
-    X(CODEC, codec, int16_t) /* BATCH_CODEC_* */                              \
     X(MESSAGE_TIMEOUT_MS, message_timeout_ms, int) /* INT32_MAX: none */      \
     X(REQUEST_TIMEOUT_MS, request_timeout_ms, int)                            \
     X(RETRY_BACKOFF_MS, retry_backoff_ms, int)                                \
@@ -288,6 +280,50 @@ static_assert(LIVE_COUNT <= LIVE_MAX, "live settings block full");
 static_assert(sizeof(struct state_live) == 8 + 8 * LIVE_MAX,
               "live settings block size");
 
+/*
+ * The settings each topic has its own value of: the global property, or
+ * the most specific topic.NAME.PROPERTY that matches the topic's name
+ * (supervisor/config.c decides).  One line each, (id, field of the
+ * worker's struct topic_settings, its type), as LIVE_SETTINGS; the ids
+ * index state_topic_settings.values, append only.
+ */
+#define TOPIC_SETTINGS(X)                                                     \
+    X(LINGER_MS, linger_ms, int32_t)                                          \
+    X(BATCH_SIZE, batch_size, uint32_t)                                       \
+    X(BATCH_NUM_MESSAGES, batch_num_messages, uint32_t)                       \
+    X(CODEC, codec, int16_t) /* BATCH_CODEC_* */
+
+#define TOPIC_SET_ID(id, field, type) TOPIC_SET_##id,
+enum topic_setting {
+    TOPIC_SET_NONE, /* a property a topic cannot have its own value of */
+    TOPIC_SETTINGS(TOPIC_SET_ID)
+    TOPIC_SET_COUNT
+};
+#undef TOPIC_SET_ID
+#define TOPIC_SET_MAX 8 /* room per topic; TOPIC_SET_COUNT of it is used */
+
+/* One topic's effective settings, by enum topic_setting. */
+struct state_topic_settings {
+    _Atomic int32_t values[TOPIC_SET_MAX];
+};
+static_assert(TOPIC_SET_COUNT <= TOPIC_SET_MAX, "topic settings full");
+static_assert(sizeof(struct state_topic_settings) == 4 * TOPIC_SET_MAX,
+              "topic settings size");
+
+/* Written by the supervisor only.  A topic's entry is filled before its
+ * intake entry turns TOPIC_READY (release), so a worker that sees a
+ * topic sees its settings; a reload (SIGHUP) rewrites every ready
+ * topic's entry, then bumps `generation` (release), and workers that see
+ * a new generation (acquire) read them again. */
+struct state_topics {
+    _Atomic uint32_t generation;
+    uint32_t pad0;
+    struct state_topic_settings topic[TOPIC_MAX]; /* by topic id */
+};
+static_assert(sizeof(struct state_topics) ==
+                  8 + TOPIC_MAX * sizeof(struct state_topic_settings),
+              "topic settings table size");
+
 struct state_header {
     union {
         struct {
@@ -315,14 +351,19 @@ struct state_header {
             _Atomic int32_t slot_owner[SLOT_MAX];
             _Atomic int32_t slot_target[SLOT_MAX];
             struct state_live live; /* settings a reload (SIGHUP) changes */
+            struct state_topics topics; /* each topic's batching settings */
         };
-        uint8_t padded[8192];
+        uint8_t padded[16384];
     };
 };
-static_assert(sizeof(struct state_header) == 8192, "state header size");
+static_assert(sizeof(struct state_header) == 16384, "state header size");
 static_assert(offsetof(struct state_header, live) ==
                   88 + 16 * TOPIC_MAX + 8 * SLOT_MAX,
               "state header live settings");
+static_assert(offsetof(struct state_header, topics) ==
+                  offsetof(struct state_header, live) +
+                      sizeof(struct state_live),
+              "state header topic settings");
 
 /*
  * The producer identity of a slot.  Each slot is its own idempotent

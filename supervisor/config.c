@@ -6,13 +6,16 @@
  * Java spells it otherwise), type, where its value lives in struct config,
  * its default as text, its range, allowed values, an extra rule, whether a
  * reload may change it and who applies it, where its value lands for the
- * workers (an index of the live block, enum live_setting) and how it is
- * converted to their unit, and one line of documentation.  Defaults are
- * parsed by the same code as file values, so a default can never be out of
- * range.  A new reloadable setting is one row here plus its use (and a
- * field in struct wrk_settings with its case in worker/live.c).
+ * workers (an index of the live block, enum live_setting, or of a
+ * topic's settings, enum topic_setting) and how it is converted to their
+ * unit, and one line of documentation.  Defaults are parsed by the same
+ * code as file values, so a default can never be out of range.  A new
+ * reloadable setting is one row here, its line in LIVE_SETTINGS or
+ * TOPIC_SETTINGS (shm/layout.h), and its use.  The topic.NAME.PROPERTY
+ * settings of a row with .topic are kept by config_topic.c.
  */
 #include "supervisor/config.h"
+#include "supervisor/config_topic.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,6 +36,8 @@ enum config_reload {
     RELOAD_NO,         /* only a restart changes it */
     RELOAD_LIVE,       /* the workers, from the live block (.live) */
     RELOAD_SUPERVISOR, /* the supervisor itself: client defaults, workers */
+    RELOAD_TOPIC,      /* the workers, per topic (.topic): the supervisor
+                          publishes each topic's value */
 };
 
 enum config_type {
@@ -68,6 +73,7 @@ struct config_prop {
     const char *rule; /* what check() demands, for the docs */
     enum config_reload reload;
     enum live_setting live; /* RELOAD_LIVE: where the workers read it */
+    enum topic_setting topic; /* RELOAD_TOPIC: where, in each topic's */
     int64_t (*to_live)(int64_t v); /* the workers' unit; NULL: as stored */
     const char *doc;
 };
@@ -140,8 +146,8 @@ static const struct config_prop config_props[] = {
      .def = "5",
      .min = 0,
      .max = 900000,
-     .reload = RELOAD_LIVE,
-     .live = LIVE_LINGER_MS,
+     .reload = RELOAD_TOPIC,
+     .topic = TOPIC_SET_LINGER_MS,
      .doc = "How long a batch waits for more records before it is sent."},
     {.name = "batch.size",
      .type = CONFIG_INT,
@@ -149,18 +155,18 @@ static const struct config_prop config_props[] = {
      .def = "1000000",
      .min = 1,
      .max = 2147483647,
-     .reload = RELOAD_LIVE,
-     .live = LIVE_BATCH_SIZE,
-     .doc = "Largest record batch in bytes; also the size of a buffer-pool "
-            "chunk."},
+     .reload = RELOAD_TOPIC,
+     .topic = TOPIC_SET_BATCH_SIZE,
+     .doc = "Largest record batch in bytes; the largest of any topic sizes "
+            "the buffer-pool chunks."},
     {.name = "batch.num.messages",
      .type = CONFIG_INT,
      .off = OFF(batch_num_messages),
      .def = "10000",
      .min = 1,
      .max = 1000000,
-     .reload = RELOAD_LIVE,
-     .live = LIVE_BATCH_NUM_MESSAGES,
+     .reload = RELOAD_TOPIC,
+     .topic = TOPIC_SET_BATCH_NUM_MESSAGES,
      .doc = "Most records in one batch."},
     {.name = "compression.codec",
      .alias = "compression.type",
@@ -168,8 +174,8 @@ static const struct config_prop config_props[] = {
      .off = OFF(compression),
      .def = "none",
      .values = config_compressions,
-     .reload = RELOAD_LIVE,
-     .live = LIVE_CODEC,
+     .reload = RELOAD_TOPIC,
+     .topic = TOPIC_SET_CODEC,
      .to_live = config_live_codec,
      .doc = "Compression of record batches (alias compression.type)."},
     {.name = "acks",
@@ -528,32 +534,183 @@ static int config_store(struct config *cfg, const struct config_prop *p,
     return 0;
 }
 
-/* The value as config_load_file() reads it; buf holds numbers. */
+/* A number property's value as stored (an int, a size or a bool). */
+static int64_t config_number(const struct config *cfg,
+                             const struct config_prop *p)
+{
+    const void *field = config_field(cfg, p);
+
+    switch (p->type) {
+    case CONFIG_SIZE:
+        return (int64_t) * (const uint64_t *)field;
+    case CONFIG_BOOL:
+        return *(const bool *)field;
+    case CONFIG_STRING:
+        break;
+    default:
+        return *(const int *)field;
+    }
+    abort(); /* callers never ask for a string's number */
+}
+
+/* A number property's value v as config_load_file() reads it; buf holds
+ * numbers. */
+static const char *config_fmt_value(const struct config_prop *p, int64_t v,
+                                    char *buf, size_t size)
+{
+    const struct config_enum *e;
+
+    if (p->type == CONFIG_BOOL)
+        return v ? "true" : "false";
+    if (p->type != CONFIG_ENUM)
+        return config_fmt_num(p, v, buf, size);
+    for (e = p->values; e->name; e++)
+        if (e->code == v)
+            return e->name;
+    return "?";
+}
+
+/* The property's value as config_load_file() reads it; buf holds
+ * numbers. */
 static const char *config_fmt(const struct config *cfg,
                               const struct config_prop *p, char *buf,
                               size_t size)
 {
-    const void *field = config_field(cfg, p);
-    const struct config_enum *e;
+    if (p->type == CONFIG_STRING)
+        return *(char *const *)config_field(cfg, p);
+    return config_fmt_value(p, config_number(cfg, p), buf, size);
+}
 
-    switch (p->type) {
-    case CONFIG_INT:
-    case CONFIG_DURATION:
-        return config_fmt_num(p, *(const int *)field, buf, size);
-    case CONFIG_SIZE:
-        return config_fmt_num(p, (int64_t) * (const uint64_t *)field, buf,
-                              size);
-    case CONFIG_BOOL:
-        return *(const bool *)field ? "true" : "false";
-    case CONFIG_STRING:
-        return *(char *const *)field;
-    case CONFIG_ENUM:
-        for (e = p->values; e->name; e++)
-            if (e->code == *(const int *)field)
-                return e->name;
-        break;
+/* ---- topic.NAME.PROPERTY ------------------------------------------------- */
+
+#define CONFIG_TOPIC_PREFIX     "topic."
+#define CONFIG_TOPIC_PREFIX_LEN (sizeof(CONFIG_TOPIC_PREFIX) - 1)
+
+/* The row whose per-topic value `id` is. */
+static const struct config_prop *config_topic_prop(enum topic_setting id)
+{
+    for (size_t i = 0; i < CONFIG_NPROPS; i++)
+        if (config_props[i].topic == id)
+            return &config_props[i];
+    abort(); /* config_check_schema() gives every id a row */
+}
+
+/* Whether key (len bytes) is "X.name"; *before: X's length. */
+static bool config_ends_in(const char *key, size_t len, const char *name,
+                           size_t *before)
+{
+    size_t n = name ? strlen(name) : 0;
+
+    if (!name || len < n + 1 || key[len - n - 1] != '.' ||
+        strcmp(key + len - n, name) != 0)
+        return false;
+    *before = len - n - 1;
+    return true;
+}
+
+/* The per-topic row that "NAME.PROPERTY" ends in, and NAME's length (0
+ * for ".PROPERTY": a bad pattern); no such name is the end of another,
+ * so at most one row fits. */
+static const struct config_prop *config_topic_row(const char *rest,
+                                                  size_t *name_len)
+{
+    size_t len = strlen(rest);
+
+    for (size_t i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+
+        if (p->topic != TOPIC_SET_NONE &&
+            (config_ends_in(rest, len, p->name, name_len) ||
+             config_ends_in(rest, len, p->alias, name_len)))
+            return p;
     }
-    return "?";
+    return NULL;
+}
+
+/* "linger.ms, batch.size, ...": the properties a topic may have its own
+ * value of. */
+static const char *config_topic_names(char *buf, size_t size)
+{
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < CONFIG_NPROPS; i++)
+        if (config_props[i].topic != TOPIC_SET_NONE)
+            n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+                                  config_props[i].name);
+    return buf;
+}
+
+static int config_topic_unknown(const char *key)
+{
+    const struct config_prop *p = config_find(key + CONFIG_TOPIC_PREFIX_LEN);
+    char names[256];
+
+    if (p && p->topic != TOPIC_SET_NONE)
+        return err_set(CHUTE_ERR_INVALID, "no topic name in \"%s\"", key);
+    return err_set(CHUTE_ERR_INVALID,
+                   "unknown per-topic property in \"%s\" (topic.NAME. "
+                   "takes %s)",
+                   key, config_topic_names(names, sizeof(names)));
+}
+
+/* Sets "topic.NAME.PROPERTY": NAME checked as a pattern, the value by the
+ * PROPERTY's own row. */
+static int config_set_topic(struct config *cfg, const char *key,
+                            const char *value)
+{
+    const char *rest = key + CONFIG_TOPIC_PREFIX_LEN;
+    const struct config_prop *p;
+    union config_value v;
+    size_t name_len;
+    char *pattern;
+    int rc;
+
+    if (!(p = config_topic_row(rest, &name_len)))
+        return config_topic_unknown(key);
+    if (!(pattern = strndup(rest, name_len)))
+        return err_set(CHUTE_ERR_SYSTEM, "out of memory");
+    rc = config_topic_check_pattern(pattern);
+    if (rc == 0)
+        rc = config_parse(p, value, &v);
+    if (rc < 0) {
+        free(pattern);
+        return err_prefix(rc, "\"%s\"", key);
+    }
+    return config_topic_put(cfg, pattern, p->topic, v.i);
+}
+
+void config_topic_values(const struct config *cfg, const char *topic,
+                         int64_t values[TOPIC_SET_MAX])
+{
+    memset(values, 0, sizeof(int64_t) * TOPIC_SET_MAX);
+    for (size_t i = 0; i < CONFIG_NPROPS; i++) {
+        const struct config_prop *p = &config_props[i];
+        const struct config_topic *t;
+        int64_t v;
+
+        if (p->topic == TOPIC_SET_NONE)
+            continue;
+        t = config_topic_match(cfg, p->topic, topic);
+        v = t ? t->value : config_number(cfg, p);
+        values[p->topic] = p->to_live ? p->to_live(v) : v;
+    }
+}
+
+void config_batch_limits(const struct config *cfg, uint32_t *batch_size,
+                         uint32_t *batch_num_messages)
+{
+    *batch_size = (uint32_t)cfg->batch_size;
+    *batch_num_messages = (uint32_t)cfg->batch_num_messages;
+    for (size_t i = 0; i < cfg->topic_count; i++) {
+        const struct config_topic *t = &cfg->topics[i];
+
+        if (t->setting == TOPIC_SET_BATCH_SIZE && t->value > *batch_size)
+            *batch_size = (uint32_t)t->value;
+        if (t->setting == TOPIC_SET_BATCH_NUM_MESSAGES &&
+            t->value > *batch_num_messages)
+            *batch_num_messages = (uint32_t)t->value;
+    }
 }
 
 /* ---- the public API ------------------------------------------------------ */
@@ -584,6 +741,7 @@ void config_release(struct config *cfg)
             *s = NULL;
         }
     }
+    config_topic_release(cfg);
 }
 
 int config_set(struct config *cfg, const char *key, const char *value)
@@ -592,6 +750,8 @@ int config_set(struct config *cfg, const char *key, const char *value)
     union config_value v;
     int rc;
 
+    if (!p && strncmp(key, CONFIG_TOPIC_PREFIX, CONFIG_TOPIC_PREFIX_LEN) == 0)
+        return config_set_topic(cfg, key, value);
     if (!p)
         return err_set(CHUTE_ERR_INVALID, "unknown property \"%s\"", key);
     rc = config_parse(p, value, &v);
@@ -689,6 +849,28 @@ static int config_validate_idempotence(const struct config *cfg)
     return 0;
 }
 
+/* The rules between properties, for each topic.NAME.PROPERTY too. */
+static int config_validate_topics(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->topic_count; i++) {
+        const struct config_topic *t = &cfg->topics[i];
+
+        if (t->setting == TOPIC_SET_LINGER_MS && cfg->message_timeout_ms &&
+            cfg->message_timeout_ms <= t->value)
+            return err_set(CHUTE_ERR_INVALID,
+                           "\"message.timeout.ms\" (%d) must be larger than "
+                           "\"topic.%s.linger.ms\" (%" PRId64 ")",
+                           cfg->message_timeout_ms, t->pattern, t->value);
+        if (t->setting == TOPIC_SET_BATCH_SIZE &&
+            cfg->buffer_memory < (uint64_t)t->value)
+            return err_set(CHUTE_ERR_INVALID,
+                           "\"buffer.memory\" (%" PRIu64 ") is smaller than "
+                           "\"topic.%s.batch.size\" (%" PRId64 ")",
+                           cfg->buffer_memory, t->pattern, t->value);
+    }
+    return 0;
+}
+
 int config_validate(const struct config *cfg)
 {
     struct bootstrap servers;
@@ -724,6 +906,8 @@ int config_validate(const struct config *cfg)
                        "\"message.timeout.ms\" (%d) must be larger than "
                        "\"linger.ms\" (%d)",
                        cfg->message_timeout_ms, cfg->linger_ms);
+    if ((rc = config_validate_topics(cfg)) < 0)
+        return rc;
     return config_validate_idempotence(cfg);
 }
 
@@ -735,6 +919,13 @@ int config_dump(const struct config *cfg, FILE *out)
     for (i = 0; i < CONFIG_NPROPS; i++)
         fprintf(out, "%s=%s\n", config_props[i].name,
                 config_fmt(cfg, &config_props[i], buf, sizeof(buf)));
+    for (i = 0; i < cfg->topic_count; i++) {
+        const struct config_topic *t = &cfg->topics[i];
+        const struct config_prop *p = config_topic_prop(t->setting);
+
+        fprintf(out, CONFIG_TOPIC_PREFIX "%s.%s=%s\n", t->pattern, p->name,
+                config_fmt_value(p, t->value, buf, sizeof(buf)));
+    }
     if (fflush(out) != 0 || ferror(out))
         return err_sys("cannot write the configuration");
     return 0;
@@ -758,25 +949,6 @@ const char *config_restart_needed(const struct config *old,
 }
 
 /* ---- reloads and the live block ---------------------------------------- */
-
-/* A number property's value as stored (an int, a size or a bool). */
-static int64_t config_number(const struct config *cfg,
-                             const struct config_prop *p)
-{
-    const void *field = config_field(cfg, p);
-
-    switch (p->type) {
-    case CONFIG_SIZE:
-        return (int64_t) * (const uint64_t *)field;
-    case CONFIG_BOOL:
-        return *(const bool *)field;
-    case CONFIG_STRING:
-        break;
-    default:
-        return *(const int *)field;
-    }
-    abort(); /* config_check_schema() refuses a live string */
-}
 
 void config_live_values(const struct config *cfg, int64_t values[LIVE_MAX])
 {
@@ -803,56 +975,81 @@ int config_take_runtime(struct config *to, const struct config *from)
         if (p->reload != RELOAD_NO)
             rc = config_set(to, p->name, config_fmt(from, p, buf, sizeof(buf)));
     }
-    return rc;
+    return rc < 0 ? rc : config_topic_copy(to, from);
 }
 
-/* One row: a live index exactly when the workers apply it. */
+/* One row: a live index exactly when the workers apply it from the live
+ * block, a per-topic index exactly when they apply it per topic. */
 static int config_check_row(const struct config_prop *p)
 {
-    bool live = p->reload == RELOAD_LIVE;
+    bool live = p->reload == RELOAD_LIVE, topic = p->reload == RELOAD_TOPIC;
 
     if (live && (p->live <= LIVE_NONE || p->live >= LIVE_COUNT))
         return err_set(CHUTE_ERR_INVALID,
                        "\"%s\" is reloaded by the workers but has no place "
                        "in the live block (.live)",
                        p->name);
-    if (!live && (p->live != LIVE_NONE || p->to_live))
+    if (topic && (p->topic <= TOPIC_SET_NONE || p->topic >= TOPIC_SET_COUNT))
         return err_set(CHUTE_ERR_INVALID,
-                       "\"%s\" has a place in the live block but is not "
-                       "marked .reload = RELOAD_LIVE",
+                       "\"%s\" is a per-topic setting but has no place in "
+                       "a topic's settings (.topic)",
                        p->name);
-    if (live && p->type == CONFIG_STRING)
+    if ((!live && p->live != LIVE_NONE) || (!topic && p->topic) ||
+        (!live && !topic && p->to_live))
         return err_set(CHUTE_ERR_INVALID,
-                       "\"%s\": the live block holds numbers, not strings",
+                       "\"%s\" has a place in the live block or a topic's "
+                       "settings but is not marked .reload = RELOAD_LIVE or "
+                       "RELOAD_TOPIC",
                        p->name);
+    if ((live || topic) && (p->type == CONFIG_STRING ||
+                            (topic && p->type == CONFIG_BOOL)))
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"%s\": the workers' settings hold numbers, not "
+                       "strings%s",
+                       p->name, topic ? " or booleans" : "");
+    return 0;
+}
+
+/* Each of `count` ids (1..count-1) is exactly one row's; ids[i] is row
+ * i's (0 for none). */
+static int config_check_owners(const int *ids, int count, const char *what)
+{
+    const char *owner[64] = {0};
+
+    for (size_t i = 0; i < CONFIG_NPROPS; i++) {
+        if (!ids[i])
+            continue;
+        if (owner[ids[i]])
+            return err_set(CHUTE_ERR_INVALID,
+                           "\"%s\" and \"%s\" land in the same %s %d",
+                           owner[ids[i]], config_props[i].name, what, ids[i]);
+        owner[ids[i]] = config_props[i].name;
+    }
+    for (int id = 1; id < count; id++)
+        if (!owner[id])
+            return err_set(CHUTE_ERR_INVALID,
+                           "%s %d is no property's: give its row one", what,
+                           id);
     return 0;
 }
 
 int config_check_schema(void)
 {
-    const char *owner[LIVE_COUNT] = {0};
-    int rc;
+    int live[CONFIG_NPROPS], topic[CONFIG_NPROPS], rc;
 
+    _Static_assert(LIVE_COUNT <= 64 && TOPIC_SET_COUNT <= 64, "owner[]");
     for (size_t i = 0; i < CONFIG_NPROPS; i++) {
-        const struct config_prop *p = &config_props[i];
-
-        if ((rc = config_check_row(p)) < 0)
+        if ((rc = config_check_row(&config_props[i])) < 0)
             return rc;
-        if (p->live == LIVE_NONE)
-            continue;
-        if (owner[p->live])
-            return err_set(CHUTE_ERR_INVALID,
-                           "\"%s\" and \"%s\" land in the same live value %d",
-                           owner[p->live], p->name, (int)p->live);
-        owner[p->live] = p->name;
+        live[i] = (int)config_props[i].live;
+        topic[i] = (int)config_props[i].topic;
     }
-    for (int id = LIVE_NONE + 1; id < LIVE_COUNT; id++)
-        if (!owner[id])
-            return err_set(CHUTE_ERR_INVALID,
-                           "live value %d (enum live_setting) is no "
-                           "property's: give its row .live",
-                           id);
-    return 0;
+    if ((rc = config_check_owners(live, LIVE_COUNT,
+                                  "live value (enum live_setting, .live)")) <
+        0)
+        return rc;
+    return config_check_owners(topic, TOPIC_SET_COUNT,
+                               "per-topic value (enum topic_setting, .topic)");
 }
 
 /* ---- generated documentation ------------------------------------------ */
@@ -888,6 +1085,53 @@ static int config_write_done(FILE *out)
     return 0;
 }
 
+static const char *const config_reload_names[] = {
+    [RELOAD_NO] = "no",
+    [RELOAD_LIVE] = "yes",
+    [RELOAD_SUPERVISOR] = "yes",
+    [RELOAD_TOPIC] = "yes, per topic",
+};
+
+/* The section on topic.NAME.PROPERTY, after the table. */
+static void config_write_doc_topics(FILE *out)
+{
+    char names[256];
+
+    fprintf(out,
+            "\n## Per-topic settings\n\n"
+            "`topic.NAME.PROPERTY=value` gives the topics NAME matches their "
+            "own value of\nPROPERTY, one of the properties marked *per topic* "
+            "above:\n\n    %s\n\n(`compression.type` too). NAME is a topic "
+            "name or a glob of one as fnmatch(3)\nreads it: `*` matches any "
+            "characters, dots included, `?` one, `[...]` one of a\nset and "
+            "`[!...]` one not in it. A NAME holds\n"
+            CONFIG_TOPIC_PATTERN_RULE ".\n"
+            "The value is checked as the property's own: its type, range, "
+            "allowed values\nand the rules between properties. An unknown "
+            "PROPERTY, a bad NAME or a bad\nvalue is an error that names the "
+            "line.\n\n",
+            config_topic_names(names, sizeof(names)));
+    fputs("For each property, the most specific setting whose NAME matches a "
+          "topic wins:\nan exact name beats every glob; of two globs, the one "
+          "with more literal\ncharacters (those outside `*`, `?` and `[...]`) "
+          "wins; of two as literal, the\none set last (a later line, or "
+          "`-X`). A topic no setting matches takes the\nproperty's own value. "
+          "With\n\n"
+          "    linger.ms=5\n"
+          "    topic.logs.*.linger.ms=100\n"
+          "    topic.logs.audit.linger.ms=0\n"
+          "    topic.*.compression.codec=lz4\n\n"
+          "`logs.audit` waits 0 ms, `logs.web` 100 ms and `events` 5 ms, and "
+          "all three are\ncompressed with lz4.\n\n"
+          "chuted works out a topic's settings when a client first names it "
+          "and again on\nevery SIGHUP. A reload reaches the batches sealed "
+          "from then on, those open at\nthe time included. The pool's chunks "
+          "are cut at start for the largest\n`batch.size` and "
+          "`batch.num.messages` of any topic; a reload that asks for more\n"
+          "gets what a chunk holds.\n",
+          out);
+}
+
 int config_write_doc(FILE *out)
 {
     struct config defaults;
@@ -914,9 +1158,10 @@ int config_write_doc(FILE *out)
         fprintf(out, "| `%s` | %s | %s%s%s | %s | %s | %s |\n", p->name,
                 config_type_names[p->type], *def ? "`" : "", def,
                 *def ? "`" : "", config_fmt_allowed(p, buf, sizeof(buf)),
-                p->reload != RELOAD_NO ? "yes" : "no", p->doc);
+                config_reload_names[p->reload], p->doc);
     }
     config_release(&defaults);
+    config_write_doc_topics(out);
     return config_write_done(out);
 }
 
@@ -938,10 +1183,18 @@ int config_write_sample(FILE *out)
 
         fprintf(out, "\n# %s\n# %s%s%s%s\n#%s=%s\n", p->doc,
                 config_type_names[p->type], *allowed ? ": " : "", allowed,
-                p->reload != RELOAD_NO ? "; reloadable" : "",
-                p->name,
-                config_fmt(&defaults, p, num, sizeof(num)));
+                p->reload == RELOAD_TOPIC  ? "; reloadable, per topic"
+                : p->reload != RELOAD_NO ? "; reloadable"
+                                         : "",
+                p->name, config_fmt(&defaults, p, num, sizeof(num)));
     }
     config_release(&defaults);
+    fputs("\n# Per-topic settings (docs/configuration.md): "
+          "topic.NAME.PROPERTY=value for a\n# property marked per topic, NAME "
+          "a topic name or a glob of one (* ? [...]);\n# the most specific "
+          "NAME that matches a topic wins. For example:\n"
+          "#   topic.logs.*.linger.ms=100\n"
+          "#   topic.logs.audit.compression.codec=lz4\n",
+          out);
     return config_write_done(out);
 }

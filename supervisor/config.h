@@ -13,6 +13,11 @@
  * config_set_arg() for each override (later calls win), config_validate(),
  * and config_release() at the end.  A failed config_set() leaves the
  * property unchanged.
+ *
+ * Per-topic settings: `topic.NAME.PROPERTY=value` gives the topics NAME
+ * matches (a topic name, or an fnmatch(3) glob of one) their own value of
+ * a property whose row says so (.topic); config_topic_values() says which
+ * value a topic gets.
  */
 #ifndef CHUTE_SUPERVISOR_CONFIG_H
 #define CHUTE_SUPERVISOR_CONFIG_H
@@ -26,6 +31,13 @@
 
 enum config_compression { CONFIG_COMPRESSION_NONE, CONFIG_COMPRESSION_LZ4 };
 enum config_queue_full { CONFIG_QUEUE_FULL_BLOCK, CONFIG_QUEUE_FULL_FAIL };
+
+/* One topic.NAME.PROPERTY setting (config_topic.c). */
+struct config_topic {
+    char *pattern;              /* a topic name or an fnmatch(3) glob */
+    enum topic_setting setting; /* which property */
+    int64_t value;              /* as the property's own field holds it */
+};
 
 struct config {
     /* Kafka producer properties (librdkafka / Java names). */
@@ -57,6 +69,10 @@ struct config {
     char *metrics_listen;   /* HOST:PORT, "" for none */
     enum log_level log_level;
     char *intake_group; /* "" keeps the process's group */
+    /* topic.NAME.PROPERTY settings, oldest first (setting one again
+     * moves it to the end). */
+    struct config_topic *topics;
+    size_t topic_count;
 };
 
 /* Sets every property to its default.  Strings are heap copies; the
@@ -72,8 +88,9 @@ void config_release(struct config *cfg);
 int config_load_file(struct config *cfg, const char *path);
 
 /* Sets one property from its text form; key may be an alias such as
- * compression.type.  Returns CHUTE_ERR_INVALID for an unknown key or a
- * bad value, leaving cfg unchanged. */
+ * compression.type, or topic.NAME.PROPERTY.  Returns CHUTE_ERR_INVALID
+ * for an unknown key, a bad topic pattern or a bad value (CHUTE_ERR_SYSTEM
+ * when out of memory), leaving cfg unchanged. */
 int config_set(struct config *cfg, const char *key, const char *value);
 
 /* config_set() from one "key=value" argument, as given to -X. */
@@ -107,9 +124,24 @@ int config_take_runtime(struct config *to, const struct config *from);
  * the live block and for the settings of a worker the supervisor forks. */
 void config_live_values(const struct config *cfg, int64_t values[LIVE_MAX]);
 
+/* The value of each per-topic setting (enum topic_setting, shm/layout.h)
+ * for the topic named `topic`, in the unit the workers use: for each
+ * property, the most specific topic.NAME.PROPERTY whose NAME matches (an
+ * exact name beats every glob; of two globs, the one with more literal
+ * characters; of two as literal, the one set last), else the property's
+ * own value.  values[TOPIC_SET_NONE] and the unused rest are 0. */
+void config_topic_values(const struct config *cfg, const char *topic,
+                         int64_t values[TOPIC_SET_MAX]);
+
+/* The largest batch.size and batch.num.messages any topic may have: what
+ * a pool chunk must hold. */
+void config_batch_limits(const struct config *cfg, uint32_t *batch_size,
+                         uint32_t *batch_num_messages);
+
 /* The schema's own rules: a row is marked reloaded by the workers exactly
- * when it names a live value, and every live value is one row's.  0, or
- * CHUTE_ERR_INVALID naming the row. */
+ * when it names a live value or a per-topic value, and every live value
+ * and every per-topic value is one row's.  0, or CHUTE_ERR_INVALID naming
+ * the row. */
 int config_check_schema(void);
 
 #endif

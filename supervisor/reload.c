@@ -2,7 +2,9 @@
  * reload.c: SIGHUP.  chuted reads its configuration file again, applies
  * the -X overrides of its command line on top, and takes what the
  * configuration table (config.c) marks reloadable: the workers' settings
- * through the live block, queue.full.policy and max.block.ms (for clients
+ * through the live block, each topic's own (topic.NAME.PROPERTY and the
+ * properties they override) through the topic settings table
+ * (topics.c), queue.full.policy and max.block.ms (for clients
  * that open from now on), workers (re-sharding) and log.level.  A change
  * that needs a restart is named in the log and left for the next start.
  */
@@ -17,12 +19,13 @@ void sup_publish_live(struct sup *s)
     const struct config *c = &s->cfg;
     int64_t values[LIVE_MAX];
 
+    topics_publish_settings(s);
     config_live_values(c, values);
     for (int id = 0; id < LIVE_MAX; id++)
         atomic_store_explicit(&l->values[id], values[id],
                               memory_order_relaxed);
     /* Workers forked from now on start from the same values. */
-    live_settings_fill(&s->ws, values, live_batch_cap(&s->in));
+    live_settings_fill(&s->ws, values);
     s->in.intake->queue_full_fail =
         c->queue_full_policy == CONFIG_QUEUE_FULL_FAIL;
     s->in.intake->max_block_ms = (uint32_t)c->max_block_ms;

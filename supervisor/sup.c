@@ -40,7 +40,7 @@ static void settings_from_config(struct sup *s)
     w->idempotent = c->enable_idempotence;
     w->worker_count = (uint32_t)c->workers;
     config_live_values(c, values);
-    live_settings_fill(w, values, UINT32_MAX); /* no chunks cut yet */
+    live_settings_fill(w, values);
 }
 
 int sup_intake_gid(const struct sup *s, int *gid)
@@ -64,8 +64,10 @@ static int create_shm(struct sup *s)
 
     if (rc < 0)
         return rc;
-    uint32_t chunk = worker_chunk_size(s->ws.batch_size, s->ws.max_record,
-                                       s->ws.batch_num_messages);
+    uint32_t batch_size, batch_num_messages;
+    config_batch_limits(&s->cfg, &batch_size, &batch_num_messages);
+    uint32_t chunk = worker_chunk_size(batch_size, s->ws.max_record,
+                                       batch_num_messages);
     uint64_t count = s->cfg.buffer_memory / chunk;
     struct instance_params p = {
         .name = s->cfg.name,

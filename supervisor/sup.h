@@ -117,6 +117,14 @@ void topics_resolve_cancel(struct sup_resolve *r);
 /* Asks the cluster for every known topic again and publishes partitions
  * that were added. */
 void topics_refresh(struct sup *s);
+/* Publishes every ready topic's settings (config_topic_values) in the
+ * state object and bumps their generation, for the workers to read again
+ * (start, reload).  A topic added later gets its own before it is ready. */
+void topics_publish_settings(struct sup *s);
+/* Adds a topic the cluster confirmed to the intake table, its settings
+ * published first; returns its id, or CHUTE_ERR_TOO_MANY when the table
+ * is full.  A name already there gives its id. */
+int topics_add(struct sup *s, const char *name, int partitions);
 void topics_stop(struct sup *s);
 /* Asks the cluster for the metadata of every topic in the table at once;
  * cb gets the reply (NULL when out of memory), freed when cb returns; each

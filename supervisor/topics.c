@@ -3,7 +3,10 @@
  * topic is added when a client asks for it and the cluster knows it (or
  * creates it), and its partition count grows when a periodic refresh finds
  * partitions added.  Look-ups run on the supervisor's loop (mdfetch.c), so
- * one slow topic holds up nobody else.
+ * one slow topic holds up nobody else.  Each topic's own settings
+ * (linger.ms, batch limits, codec: the global value or a topic.NAME.
+ * setting) go into the state object's topic settings table, which workers
+ * read and clients cannot write.
  */
 #include "supervisor/sup.h"
 
@@ -24,8 +27,31 @@ struct sup_resolve {
     void *arg;
 };
 
-/* Publishes a topic the cluster confirmed; returns its id. */
-static int add_topic(struct sup *s, const char *name, int partitions)
+/* Writes the settings of topic `id`, named `name`, into the table. */
+static void publish_one(struct sup *s, uint32_t id, const char *name)
+{
+    struct state_topic_settings *t = &s->in.state->topics.topic[id];
+    int64_t values[TOPIC_SET_MAX];
+
+    config_topic_values(&s->cfg, name, values);
+    for (int i = 0; i < TOPIC_SET_MAX; i++)
+        atomic_store_explicit(&t->values[i], (int32_t)values[i],
+                              memory_order_relaxed);
+}
+
+void topics_publish_settings(struct sup *s)
+{
+    struct state_topics *st = &s->in.state->topics;
+
+    for (uint32_t id = 0; id < TOPIC_MAX; id++) {
+        struct intake_topic *t = instance_topic(&s->in, id);
+        if (atomic_load(&t->state) == TOPIC_READY)
+            publish_one(s, id, t->name);
+    }
+    atomic_fetch_add_explicit(&st->generation, 1, memory_order_release);
+}
+
+int topics_add(struct sup *s, const char *name, int partitions)
 {
     /* Another client may have won the race for the same name. */
     int id = instance_find_topic(&s->in, name);
@@ -36,6 +62,8 @@ static int add_topic(struct sup *s, const char *name, int partitions)
         struct intake_topic *t = instance_topic(&s->in, (uint32_t)id);
         if (atomic_load(&t->state) != TOPIC_FREE)
             continue;
+        /* Before the topic is ready: a worker that sees it sees these. */
+        publish_one(s, (uint32_t)id, name);
         t->name_len = (uint32_t)strlen(name);
         memcpy(t->name, name, t->name_len + 1);
         atomic_store(&t->partitions, (uint32_t)partitions);
@@ -50,7 +78,7 @@ static int add_topic(struct sup *s, const char *name, int partitions)
 static void resolved(void *arg, int result)
 {
     struct sup_resolve *r = arg;
-    int id = result > 0 ? add_topic(r->sup, r->name, result) : result;
+    int id = result > 0 ? topics_add(r->sup, r->name, result) : result;
 
     r->cb(r->arg, id);
     free(r->name);

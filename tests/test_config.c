@@ -96,6 +96,7 @@ static void test_defaults(void **state)
     assert_string_equal(cfg.metrics_listen, "");
     assert_int_equal(cfg.log_level, LOG_INFO);
     assert_string_equal(cfg.intake_group, "");
+    assert_int_equal(cfg.topic_count, 0);
     assert_int_equal(config_validate(&cfg), CHUTE_ERR_INVALID);
     assert_string_equal(chute_errmsg(), "\"bootstrap.servers\" is not set");
     assert_int_equal(config_set(&cfg, "bootstrap.servers", "k:9092"), 0);
@@ -146,6 +147,18 @@ static const struct good_case {
     {"client.id=", "client.id", ""},
     {"client.id=a=b # not a comment", "client.id", "a=b # not a comment"},
     {"intake.group=chute", "intake.group", "chute"},
+    /* topic.NAME.PROPERTY: NAME a topic name or a glob of one. */
+    {"topic.logs.linger.ms=100", "topic.logs.linger.ms", "100"},
+    {"topic.logs.*.linger.ms = 0", "topic.logs.*.linger.ms", "0"},
+    {"topic.*.batch.size: 16384", "topic.*.batch.size", "16384"},
+    {"topic.my.topic.batch.num.messages=7", "topic.my.topic.batch.num.messages",
+     "7"},
+    {"topic.a?c.compression.codec=lz4", "topic.a?c.compression.codec", "lz4"},
+    {"topic.x.compression.type=lz4", "topic.x.compression.codec", "lz4"},
+    {"topic.[ab]-x_1.linger.ms=3", "topic.[ab]-x_1.linger.ms", "3"},
+    {"topic.[!a-c]*.linger.ms=4", "topic.[!a-c]*.linger.ms", "4"},
+    {"topic.[^.]*.linger.ms=5", "topic.[^.]*.linger.ms", "5"},
+    {"topic.linger.ms.linger.ms=6", "topic.linger.ms.linger.ms", "6"},
 };
 
 static void test_good_lines(void **state)
@@ -176,6 +189,13 @@ static void test_good_lines(void **state)
 
 #define NOT_NAME " is not a valid instance name (1 to 64 of A-Z a-z 0-9 _ . -)"
 #define NOT_SIZE " is not a size (bytes, or a number with a k, m or g suffix)"
+#define NOT_PATTERN                                                            \
+    " is not a topic name or glob (1 to 249 of A-Z a-z 0-9 . _ -, and the "    \
+    "globs * ? [...])"
+#define PER_TOPIC "linger.ms, batch.size, batch.num.messages, compression.codec"
+#define NAME250 /* one past Kafka's longest topic name */                     \
+    NAME65 NAME65 NAME65 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+    "a"
 #define NAME65                                                                 \
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 
@@ -247,11 +267,46 @@ static const struct bad_case {
     {"name=a/b", "\"name\": \"a/b\"" NOT_NAME},
     {"name=", "\"name\": \"\"" NOT_NAME},
     {"name=" NAME65, "\"name\": \"" NAME65 "\"" NOT_NAME},
+    /* topic.NAME.PROPERTY: the PROPERTY, the NAME, then the value. */
+    {"topic.x.acks=1", "unknown per-topic property in \"topic.x.acks\" "
+                       "(topic.NAME. takes " PER_TOPIC ")"},
+    {"topic.x.linger=1", "unknown per-topic property in \"topic.x.linger\" "
+                         "(topic.NAME. takes " PER_TOPIC ")"},
+    {"topic.x=1", "unknown per-topic property in \"topic.x\" (topic.NAME. "
+                  "takes " PER_TOPIC ")"},
+    {"topic.linger.ms=5", "no topic name in \"topic.linger.ms\""},
+    {"topic.compression.type=lz4",
+     "no topic name in \"topic.compression.type\""},
+    {"topic..linger.ms=5", "\"topic..linger.ms\": \"\"" NOT_PATTERN},
+    {"topic.a b.linger.ms=5", "\"topic.a b.linger.ms\": \"a b\"" NOT_PATTERN},
+    {"topic.a/b.linger.ms=5", "\"topic.a/b.linger.ms\": \"a/b\"" NOT_PATTERN},
+    {"topic.a\\*.linger.ms=5",
+     "\"topic.a\\*.linger.ms\": \"a\\*\"" NOT_PATTERN},
+    {"topic.[ab.linger.ms=5", "\"topic.[ab.linger.ms\": \"[ab\"" NOT_PATTERN},
+    {"topic.[].linger.ms=5", "\"topic.[].linger.ms\": \"[]\"" NOT_PATTERN},
+    {"topic.[!].linger.ms=5", "\"topic.[!].linger.ms\": \"[!]\"" NOT_PATTERN},
+    {"topic.a]b.linger.ms=5", "\"topic.a]b.linger.ms\": \"a]b\"" NOT_PATTERN},
+    {"topic." NAME250 ".linger.ms=5",
+     "\"topic." NAME250 ".linger.ms\": a pattern of 250 characters is longer "
+     "than a topic name may be (249)"},
+    {"topic.x.linger.ms=abc", "\"topic.x.linger.ms\": \"abc\" is not an "
+                              "integer"},
+    {"topic.x.linger.ms=900001",
+     "\"topic.x.linger.ms\": \"900001\" is not between 0 and 900000"},
+    {"topic.x.batch.size=0",
+     "\"topic.x.batch.size\": \"0\" is not between 1 and 2147483647"},
+    {"topic.x.batch.num.messages=1000001",
+     "\"topic.x.batch.num.messages\": \"1000001\" is not between 1 and "
+     "1000000"},
+    {"topic.x.compression.codec=brotli",
+     "\"topic.x.compression.codec\": \"brotli\" is not one of none, lz4"},
+    {"topic.x.compression.type=LZ4",
+     "\"topic.x.compression.type\": \"LZ4\" is not one of none, lz4"},
 };
 
 static void test_bad_lines(void **state)
 {
-    char text[512], want[512];
+    char text[1024], want[1024];
     size_t i;
 
     (void)state;
@@ -335,6 +390,135 @@ static void test_overrides_win(void **state)
     config_release(&cfg);
 }
 
+/* Which value a topic gets: the lines, in order, then the topic. */
+static const struct topic_case {
+    const char *what;
+    const char *lines[4];
+    const char *topic;
+    enum topic_setting id;
+    int64_t want;
+} topic_cases[] = {
+    {"no setting: the global value", {"linger.ms=7"}, "t",
+     TOPIC_SET_LINGER_MS, 7},
+    {"the default", {NULL}, "t", TOPIC_SET_BATCH_NUM_MESSAGES, 10000},
+    {"an exact name", {"topic.t.linger.ms=1"}, "t", TOPIC_SET_LINGER_MS, 1},
+    {"an exact name is only that name", {"topic.t.linger.ms=1"}, "tt",
+     TOPIC_SET_LINGER_MS, 5},
+    {"exact beats a glob set later",
+     {"topic.logs.app.linger.ms=1", "topic.logs.*.linger.ms=2"}, "logs.app",
+     TOPIC_SET_LINGER_MS, 1},
+    {"exact beats a glob set earlier",
+     {"topic.logs.*.linger.ms=2", "topic.logs.app.linger.ms=1"}, "logs.app",
+     TOPIC_SET_LINGER_MS, 1},
+    {"exact beats a glob with more characters",
+     {"topic.logs.app.linger.ms=1", "topic.logs.app*.linger.ms=2"},
+     "logs.app", TOPIC_SET_LINGER_MS, 1},
+    {"the glob for other names",
+     {"topic.logs.*.linger.ms=2", "topic.logs.app.linger.ms=1"}, "logs.web",
+     TOPIC_SET_LINGER_MS, 2},
+    {"more literal characters win, set earlier",
+     {"topic.logs.a*.linger.ms=3", "topic.logs.*.linger.ms=2"}, "logs.app",
+     TOPIC_SET_LINGER_MS, 3},
+    {"more literal characters win, set later",
+     {"topic.logs.*.linger.ms=2", "topic.logs.a*.linger.ms=3"}, "logs.app",
+     TOPIC_SET_LINGER_MS, 3},
+    {"* and ? are no literal characters",
+     {"topic.logs.a*.linger.ms=3", "topic.logs.???.linger.ms=2"}, "logs.app",
+     TOPIC_SET_LINGER_MS, 3},
+    {"as literal: the later wins",
+     {"topic.log?.app.linger.ms=4", "topic.logs.a?p.linger.ms=5"},
+     "logs.app", TOPIC_SET_LINGER_MS, 5},
+    {"as literal: the later wins, other order",
+     {"topic.logs.a?p.linger.ms=5", "topic.log?.app.linger.ms=4"},
+     "logs.app", TOPIC_SET_LINGER_MS, 4},
+    {"set again counts as set last",
+     {"topic.log?.app.linger.ms=4", "topic.logs.a?p.linger.ms=5",
+      "topic.log?.app.linger.ms=6"},
+     "logs.app", TOPIC_SET_LINGER_MS, 6},
+    {"a [...] set is no literal character",
+     {"topic.logs.[a]pp.linger.ms=6", "topic.logs.app*.linger.ms=7"},
+     "logs.app", TOPIC_SET_LINGER_MS, 7},
+    {"* matches dots", {"topic.*.linger.ms=9"}, "a.b.c", TOPIC_SET_LINGER_MS,
+     9},
+    {"* matches nothing too", {"topic.logs*.linger.ms=9"}, "logs",
+     TOPIC_SET_LINGER_MS, 9},
+    {"? is one character", {"topic.a?c.linger.ms=3"}, "abc",
+     TOPIC_SET_LINGER_MS, 3},
+    {"? is not two", {"topic.a?c.linger.ms=3"}, "abbc", TOPIC_SET_LINGER_MS,
+     5},
+    {"[!...] is one not in the set", {"topic.[!l]*.linger.ms=8"}, "events",
+     TOPIC_SET_LINGER_MS, 8},
+    {"[!...] refuses one in the set", {"topic.[!l]*.linger.ms=8"}, "logs",
+     TOPIC_SET_LINGER_MS, 5},
+    {"a range", {"topic.v[0-9].linger.ms=2"}, "v7", TOPIC_SET_LINGER_MS, 2},
+    {"a glob that does not match", {"topic.logs.*.linger.ms=2"}, "logsx",
+     TOPIC_SET_LINGER_MS, 5},
+    {"each property on its own",
+     {"topic.logs.*.linger.ms=2", "topic.logs.app.batch.size=999"},
+     "logs.app", TOPIC_SET_LINGER_MS, 2},
+    {"each property on its own, the other",
+     {"topic.logs.*.linger.ms=2", "topic.logs.app.batch.size=999"},
+     "logs.app", TOPIC_SET_BATCH_SIZE, 999},
+    {"batch.num.messages", {"topic.t.batch.num.messages=3"}, "t",
+     TOPIC_SET_BATCH_NUM_MESSAGES, 3},
+    {"the codec, in the workers' unit", {"topic.t.compression.type=lz4"},
+     "t", TOPIC_SET_CODEC, BATCH_CODEC_LZ4},
+    {"a topic back to no compression",
+     {"compression.codec=lz4", "topic.t.compression.codec=none"}, "t",
+     TOPIC_SET_CODEC, BATCH_CODEC_NONE},
+    {"the global codec", {"compression.codec=lz4"}, "t", TOPIC_SET_CODEC,
+     BATCH_CODEC_LZ4},
+};
+
+static void test_topic_values(void **state)
+{
+    int64_t values[TOPIC_SET_MAX];
+    struct config cfg;
+    bool seen[TOPIC_SET_COUNT] = {false};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(topic_cases) / sizeof(topic_cases[0]); i++) {
+        const struct topic_case *c = &topic_cases[i];
+
+        config_init(&cfg);
+        for (size_t j = 0; j < 4 && c->lines[j]; j++)
+            if (config_set_arg(&cfg, c->lines[j]) < 0)
+                fail_msg("%s: %s: %s", c->what, c->lines[j], chute_errmsg());
+        config_topic_values(&cfg, c->topic, values);
+        if (values[c->id] != c->want)
+            fail_msg("%s: topic \"%s\" gets %lld for value %d, want %lld",
+                     c->what, c->topic, (long long)values[c->id], c->id,
+                     (long long)c->want);
+        assert_int_equal(values[TOPIC_SET_NONE], 0);
+        seen[c->id] = true;
+        config_release(&cfg);
+    }
+    for (int id = TOPIC_SET_NONE + 1; id < TOPIC_SET_COUNT; id++)
+        if (!seen[id])
+            fail_msg("topic value %d has no row in topic_cases[]", id);
+}
+
+/* The pool's chunks hold the largest batch of any topic. */
+static void test_batch_limits(void **state)
+{
+    struct config cfg;
+    uint32_t size, records;
+
+    (void)state;
+    config_init(&cfg);
+    config_batch_limits(&cfg, &size, &records);
+    assert_int_equal(size, 1000000);
+    assert_int_equal(records, 10000);
+    assert_int_equal(config_set_arg(&cfg, "topic.a.batch.size=2000000"), 0);
+    assert_int_equal(config_set_arg(&cfg, "topic.b.batch.size=16384"), 0);
+    assert_int_equal(config_set_arg(&cfg, "topic.*.batch.num.messages=20000"),
+                     0);
+    config_batch_limits(&cfg, &size, &records);
+    assert_int_equal(size, 2000000);
+    assert_int_equal(records, 20000);
+    config_release(&cfg);
+}
+
 static const struct validate_case {
     const char *args[3];
     const char *msg;
@@ -356,12 +540,21 @@ static const struct validate_case {
      "\"enable.idempotence\"=true needs "
      "\"max.in.flight.requests.per.connection\" <= 5"},
     {{"retries=0"}, "\"enable.idempotence\"=true needs \"retries\" > 0"},
+    {{"message.timeout.ms=1000", "topic.logs.*.linger.ms=1000"},
+     "\"message.timeout.ms\" (1000) must be larger than "
+     "\"topic.logs.*.linger.ms\" (1000)"},
+    {{"buffer.memory=1m", "topic.big.batch.size=2000000"},
+     "\"buffer.memory\" (1048576) is smaller than \"topic.big.batch.size\" "
+     "(2000000)"},
     /* The same settings are fine where the rule does not apply. */
     {{"workers=16", "slots=16"}, NULL},
     {{"ring.size=1m", "message.max.bytes=524224"}, NULL},
     {{"buffer.memory=1m", "batch.size=1048576"}, NULL},
     {{"retry.backoff.ms=1000"}, NULL},
     {{"linger.ms=1000", "message.timeout.ms=0"}, NULL},
+    {{"message.timeout.ms=1001", "topic.logs.*.linger.ms=1000"}, NULL},
+    {{"message.timeout.ms=0", "topic.logs.*.linger.ms=900000"}, NULL},
+    {{"buffer.memory=1m", "topic.big.batch.size=1048576"}, NULL},
     {{"acks=1", "enable.idempotence=false"}, NULL},
     {{"acks=0", "max.in.flight.requests.per.connection=100",
       "enable.idempotence=false"},
@@ -400,7 +593,10 @@ static void test_dump_round_trip(void **state)
                                        "ring.size=128k",
                                        "name=n.1",
                                        "log.level=warn",
-                                       "buffer.memory=3000000"};
+                                       "buffer.memory=3000000",
+                                       "topic.logs.*.linger.ms=100",
+                                       "topic.a.compression.type=lz4",
+                                       "topic.logs.*.linger.ms=50"};
     struct config a, b;
     char *ta, *tb;
     size_t i;
@@ -418,6 +614,12 @@ static void test_dump_round_trip(void **state)
     assert_non_null(strstr(ta, "\ncompression.codec=lz4\n"));
     assert_non_null(strstr(ta, "\nring.size=128k\n"));
     assert_null(strstr(ta, "compression.type"));
+    /* Per topic after the rest, in the order set, a setting set again
+     * once, with its value. */
+    assert_non_null(strstr(ta, "\nintake.group=\n"
+                               "topic.a.compression.codec=lz4\n"
+                               "topic.logs.*.linger.ms=50\n"));
+    assert_int_equal(b.topic_count, 2);
     free(ta);
     free(tb);
     config_release(&a);
@@ -435,6 +637,7 @@ static void test_restart_needed(void **state)
     assert_int_equal(config_set_arg(&b, "linger.ms=100"), 0);
     assert_int_equal(config_set_arg(&b, "workers=4"), 0);
     assert_int_equal(config_set_arg(&b, "log.level=debug"), 0);
+    assert_int_equal(config_set_arg(&b, "topic.x.compression.codec=lz4"), 0);
     assert_null(config_restart_needed(&a, &b));
     assert_int_equal(config_set_arg(&b, "slots=32"), 0);
     assert_string_equal(config_restart_needed(&a, &b), "slots");
@@ -457,11 +660,6 @@ static const struct live_case {
     enum live_setting id;
     int64_t value;
 } live_cases[] = {
-    {"linger.ms=7", LIVE_LINGER_MS, 7},
-    {"batch.size=16384", LIVE_BATCH_SIZE, 16384},
-    {"batch.num.messages=99", LIVE_BATCH_NUM_MESSAGES, 99},
-    {"compression.codec=none", LIVE_CODEC, BATCH_CODEC_NONE},
-    {"compression.type=lz4", LIVE_CODEC, BATCH_CODEC_LZ4},
     {"message.timeout.ms=0", LIVE_MESSAGE_TIMEOUT_MS, INT32_MAX},
     {"message.timeout.ms=4000", LIVE_MESSAGE_TIMEOUT_MS, 4000},
     {"request.timeout.ms=1234", LIVE_REQUEST_TIMEOUT_MS, 1234},
@@ -512,7 +710,17 @@ static void test_take_runtime(void **state)
     assert_int_equal(config_set_arg(&file, "workers=4"), 0);
     assert_int_equal(config_set_arg(&file, "slots=32"), 0);
     assert_int_equal(config_set_arg(&file, "client.id=other"), 0);
+    assert_int_equal(config_set_arg(&run, "topic.old.linger.ms=1"), 0);
+    assert_int_equal(config_set_arg(&file, "topic.new.linger.ms=2"), 0);
+    assert_int_equal(config_set_arg(&file, "topic.n*.batch.size=3"), 0);
     assert_int_equal(config_take_runtime(&run, &file), 0);
+    /* The file's topic settings replace the running ones. */
+    assert_int_equal(run.topic_count, 2);
+    assert_string_equal(run.topics[0].pattern, "new");
+    assert_int_equal(run.topics[0].setting, TOPIC_SET_LINGER_MS);
+    assert_int_equal(run.topics[0].value, 2);
+    assert_string_equal(run.topics[1].pattern, "n*");
+    assert_int_equal(run.topics[1].value, 3);
     assert_int_equal(run.linger_ms, 100);
     assert_int_equal(run.socket_timeout_ms, 500);
     assert_int_equal(run.queue_full_policy, CONFIG_QUEUE_FULL_FAIL);
@@ -643,6 +851,8 @@ int main(void)
         cmocka_unit_test(test_bad_lines),
         cmocka_unit_test(test_file_names_its_line),
         cmocka_unit_test(test_overrides_win),
+        cmocka_unit_test(test_topic_values),
+        cmocka_unit_test(test_batch_limits),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_dump_round_trip),
         cmocka_unit_test(test_restart_needed),

@@ -40,6 +40,7 @@ static const struct {
 } layout_fingerprints[] = {
     {2, 0x9866c3b2aada954b},
     {3, 0x5fc5f97b7e858155},
+    {4, 0x67171e13ed33a287},
 };
 
 struct member {
@@ -148,6 +149,14 @@ static const struct member members[] = {
     FIELD(struct state_live, pad0),
     FIELD(struct state_live, values),
 
+    SIZE(struct state_topic_settings),
+    FIELD(struct state_topic_settings, values),
+
+    SIZE(struct state_topics),
+    FIELD(struct state_topics, generation),
+    FIELD(struct state_topics, pad0),
+    FIELD(struct state_topics, topic),
+
     SIZE(struct state_header),
     FIELD(struct state_header, magic),
     FIELD(struct state_header, layout_version),
@@ -168,6 +177,7 @@ static const struct member members[] = {
     FIELD(struct state_header, slot_owner),
     FIELD(struct state_header, slot_target),
     FIELD(struct state_header, live),
+    FIELD(struct state_header, topics),
     FIELD(struct state_header, padded),
 
     SIZE(struct state_slot),
@@ -260,7 +270,7 @@ static const struct {
     CONST(METRICS_BUCKETS),   CONST(METRICS_BROKERS),
     /* Not the live settings' indices: a new one takes a free value of the
      * block (append only), which changes no byte a client reads. */
-    CONST(LIVE_MAX),
+    CONST(LIVE_MAX),          CONST(TOPIC_SET_MAX),
 };
 
 #define NMEMBERS (sizeof(members) / sizeof(members[0]))

@@ -5,7 +5,9 @@
  * The intake and state objects are calloc'd with the layout
  * instance_create() gives them (no report rings: every client has
  * report_ring -1), one topic WF_TOPIC of WF_PARTITIONS partitions is
- * ready, and a struct wrk gets what worker.c's start() gives it: the pool,
+ * ready with its settings published (batches of up to WF_BATCH_SIZE bytes
+ * and WF_BATCH_RECORDS records, uncompressed, no linger), and a struct
+ * wrk gets what worker.c's start() gives it: the pool,
  * the partition and resolution lists, its stats and metrics.  No socket,
  * no event loop: the tests call the modules directly.
  *
@@ -33,6 +35,8 @@
 #define WF_TOPIC      0
 #define WF_CLIENT     3    /* the client every test record comes from */
 #define WF_REC_STEP   64   /* ring bytes a test record takes */
+#define WF_BATCH_SIZE    4096
+#define WF_BATCH_RECORDS 10
 
 static inline void wf_layout(struct instance *in)
 {
@@ -56,6 +60,19 @@ static inline void wf_layout(struct instance *in)
     in->state_size = in->pool_off + (size_t)WF_CHUNK_SIZE * WF_CHUNKS;
 }
 
+/* Publishes a topic's settings as the supervisor does (topics.c): the
+ * fixture's batch limits, no linger, `codec`. */
+static inline void wf_topic_settings(struct instance *in, uint32_t topic,
+                                     int16_t codec)
+{
+    _Atomic int32_t *v = in->state->topics.topic[topic].values;
+
+    atomic_store(&v[TOPIC_SET_LINGER_MS], 0);
+    atomic_store(&v[TOPIC_SET_BATCH_SIZE], WF_BATCH_SIZE);
+    atomic_store(&v[TOPIC_SET_BATCH_NUM_MESSAGES], WF_BATCH_RECORDS);
+    atomic_store(&v[TOPIC_SET_CODEC], codec);
+}
+
 static inline void wf_instance_init(struct instance *in)
 {
     struct intake_topic *t;
@@ -67,6 +84,7 @@ static inline void wf_instance_init(struct instance *in)
     in->state = calloc(1, in->state_size);
     assert_non_null(in->intake);
     assert_non_null(in->state);
+    wf_topic_settings(in, WF_TOPIC, BATCH_CODEC_NONE);
     t = instance_topic(in, WF_TOPIC);
     strcpy(t->name, "t");
     atomic_store(&t->partitions, WF_PARTITIONS);
@@ -88,10 +106,7 @@ static inline void wf_settings(struct wrk_settings *s)
     memset(s, 0, sizeof(*s));
     s->name = "test";
     s->client_id = "chute-test";
-    s->batch_size = 4096;
     s->max_record = 4096;
-    s->batch_num_messages = 10;
-    s->codec = BATCH_CODEC_NONE;
     s->acks = -1;
     s->request_timeout_ms = 30000;
     s->message_timeout_ms = 300000;
@@ -117,6 +132,7 @@ static inline void wf_worker_init(struct wrk *w, struct instance *in,
     w->metrics = instance_metrics(in, (uint32_t)index);
     w->topics[WF_TOPIC].known = true; /* no metadata wanted for its name */
     strcpy(w->topics[WF_TOPIC].name, "t");
+    live_topic_read(in, WF_TOPIC, &w->topics[WF_TOPIC].set);
     for (uint32_t slot = 0; slot < WF_SLOTS; slot++) {
         instance_ring(in, slot, &w->rings[slot]);
         w->owned[slot] = slot % s->worker_count == (uint32_t)index;

@@ -5,6 +5,8 @@
  * reaches batch.size or batch.num.messages, or when linger.ms has passed:
  * sealing (chunk.c) compresses the records, writes the RecordBatch header
  * and CRC, and the batch joins its partition's queue for the sender.
+ * Those settings are the topic's own (struct wtopic), read at each use: a
+ * reload reaches the batches open at the time too.
  */
 #include "common/log.h"
 #include "common/proc.h"
@@ -31,7 +33,8 @@ bool accum_seal(struct wrk *w, struct wpart *p)
     if (!producer_ready(w, p->slot))
         return false;
     pr = producer_next(w, p);
-    sealed = chunk_seal(&w->pool, p->open, w->s->codec, &pr);
+    sealed = chunk_seal(&w->pool, p->open, w->topics[p->topic].set.codec,
+                        &pr);
     ch = chunk_at(&w->pool, sealed);
     metrics_batch(w->metrics, ch->count, BATCH_HEADER_SIZE + ch->used,
                   ch->wire_len);
@@ -51,13 +54,14 @@ static enum append_result append(struct wrk *w, struct wpart *p,
                                  const struct ring_rec *rec, uint64_t pos,
                                  uint64_t end)
 {
-    size_t limit = w->s->batch_size < w->s->max_record ? w->s->batch_size
-                                                       : w->s->max_record;
+    const struct topic_settings *set = &w->topics[p->topic].set;
+    size_t limit = set->batch_size < w->s->max_record ? set->batch_size
+                                                      : w->s->max_record;
 
     if (p->open != WRK_NONE &&
         !chunk_fits(&w->pool, p->open,
                     chunk_record_size(&w->pool, p->open, rec), limit,
-                    w->s->batch_num_messages) &&
+                    set->batch_num_messages) &&
         !accum_seal(w, p))
         return BATCH_FULL;
     if (p->open == WRK_NONE) {
@@ -244,13 +248,13 @@ bool accum_idle(struct wrk *w)
 int64_t accum_seal_due(struct wrk *w, bool force)
 {
     int64_t now = clock_ns(CLOCK_MONOTONIC), next = -1;
-    int64_t linger = (int64_t)w->s->linger_ms * 1000000;
 
     for (struct wpart *p = w->parts; p; p = p->next) {
         if (p->open == WRK_NONE)
             continue;
         struct pool_chunk *ch = chunk_at(&w->pool, p->open);
-        int64_t due = ch->opened_ns + linger;
+        int64_t due = ch->opened_ns +
+                      (int64_t)w->topics[p->topic].set.linger_ms * 1000000;
         if (force || due <= now) {
             accum_seal(w, p); /* without a producer id yet, it stays open */
             continue;

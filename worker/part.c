@@ -8,6 +8,7 @@
 #include "worker/wrk.h"
 
 #include "common/err.h"
+#include "common/log.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -61,7 +62,8 @@ static struct wpart *create(struct wrk *w, uint32_t topic, int32_t partition)
 }
 
 /* The worker's copy of a topic's name: the intake table is client-
- * writable, so it is read once, bounded, when the topic first appears. */
+ * writable, so it is read once, bounded, when the topic first appears.
+ * Its settings were published before the topic turned ready. */
 static void learn_topic(struct wrk *w, struct wtopic *t, uint32_t topic)
 {
     const struct intake_topic *it = instance_topic(w->in, topic);
@@ -69,8 +71,26 @@ static void learn_topic(struct wrk *w, struct wtopic *t, uint32_t topic)
 
     memcpy(t->name, it->name, n);
     t->name[n] = '\0';
+    live_topic_read(w->in, topic, &t->set);
     t->known = true;
     w->metadata_wanted = true; /* its leaders */
+}
+
+void part_topics_apply(struct wrk *w)
+{
+    uint32_t gen = live_topics_generation(w->in);
+    uint32_t n = 0;
+
+    if (gen == w->topics_seen)
+        return;
+    w->topics_seen = gen;
+    for (uint32_t id = 0; id < TOPIC_MAX; id++) {
+        if (!w->topics[id].known)
+            continue;
+        live_topic_read(w->in, id, &w->topics[id].set);
+        n++;
+    }
+    log_info("topic settings %u applied (%u topics)", gen, n);
 }
 
 struct wpart *part_get(struct wrk *w, uint32_t topic, int32_t partition)

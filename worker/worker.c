@@ -134,9 +134,10 @@ static void check_stop(struct wrk *w)
 static struct wrk_settings settings; /* this worker's, changed by reloads */
 static uint32_t live_seen;
 
-/* Picks up settings a reload changed (state_live). */
+/* Picks up settings a reload changed (state_live, state_topics). */
 static void apply_live(struct wrk *w)
 {
+    part_topics_apply(w);
     live_apply(&settings, w->in, &live_seen);
 }
 
@@ -230,6 +231,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     settings = *s;
     live_seen = s->live_generation; /* a later reload: the first tick */
     w.in = in;
+    w.topics_seen = live_topics_generation(in); /* before any topic's */
     w.s = &settings;
     w.index = index;
     w.pid = getpid();

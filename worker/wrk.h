@@ -64,6 +64,7 @@ struct wpart {
 struct wtopic {
     bool known;
     char name[TOPIC_NAME_MAX + 1];
+    struct topic_settings set; /* linger, batch limits, codec (live.c) */
     int32_t nparts;           /* size of parts[] */
     struct wpart **parts;
     int16_t md_error;         /* last metadata error for the topic */
@@ -112,6 +113,7 @@ struct wrk {
     bool test_seq_skew;       /* CHUTE_TEST_SEQUENCE_SKEW=1 (tests only) */
 
     struct wtopic topics[TOPIC_MAX];
+    uint32_t topics_seen;     /* generation of the topic settings read */
     struct wpart *parts;      /* list of all partitions */
 
     struct broker brokers[WRK_BROKER_MAX];
@@ -221,8 +223,12 @@ int producer_slot_needing_id(struct wrk *w);
 int part_init(struct wrk *w);
 void part_release(struct wrk *w);
 /* The partition, created (with its sequence state) on first use; a new
- * topic sets metadata_wanted.  NULL when out of memory or state slots. */
+ * topic gets its settings and sets metadata_wanted.  NULL when out of
+ * memory or state slots. */
 struct wpart *part_get(struct wrk *w, uint32_t topic, int32_t partition);
+/* Reads every known topic's settings again if the supervisor published
+ * new ones (a reload); they apply to what is sealed from then on. */
+void part_topics_apply(struct wrk *w);
 /* Queues a sealed chunk behind the partition's others. */
 void part_queue(struct wrk *w, struct wpart *p, int32_t chunk);
 int32_t part_queue_pop(struct wrk *w, struct wpart *p);
