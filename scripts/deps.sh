@@ -5,7 +5,7 @@ set -e
 pkgs="build-essential pkg-config libev-dev liblz4-dev zlib1g-dev libsnappy-dev
       libzstd-dev libprotobuf-c-dev
       protobuf-c-compiler libcmocka-dev librdkafka-dev kcat python3-kafka
-      curl strace valgrind python3-lz4 clang libclang-rt-14-dev
+      curl strace valgrind python3-lz4 python3-snappy python3-zstandard clang libclang-rt-14-dev
       openjdk-17-jdk-headless maven"
 missing=""
 for p in $pkgs; do

@@ -37,6 +37,7 @@ struct bench_opts {
     long warmup;            /* records the peers send before the start */
     const char *java_jar;   /* --java-jar, else found by peer_locate() */
     const char *python_bench; /* --kafka-python, else likewise */
+    const char *codec;      /* --codec: the peers' compression (lz4) */
 };
 
 /* What the workload looks like, built before any clock starts. */

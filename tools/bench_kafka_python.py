@@ -38,7 +38,8 @@ class Bench:
         self.opts = opts
         self.producer = KafkaProducer(
             bootstrap_servers=opts.b.split(","),
-            compression_type="lz4", linger_ms=5, acks="all",
+            compression_type=None if opts.z == "none" else opts.z,
+            linger_ms=5, acks="all",
             max_in_flight_requests_per_connection=5)
         self.keys = [b"key-%d" % k for k in range(opts.k)]
         self.tail = bytes(ord("a") + i % 26 for i in range(opts.S))[8:]
@@ -95,6 +96,9 @@ def parse_args():
     p.add_argument("-S", required=True, type=int, help="value size")
     p.add_argument("-k", required=True, type=int, help="distinct keys")
     p.add_argument("-w", default=0, type=int, help="warm-up records")
+    p.add_argument("-z", default="lz4",
+                   choices=["none", "gzip", "snappy", "lz4", "zstd"],
+                   help="compression")
     return p.parse_args()
 
 

@@ -164,7 +164,8 @@ static int peer_body(struct bench_share *sh, const char *what, char **argv,
     struct peer_proc p = {.what = what};
     char *tail[] = {"-b", (char *)sh->o->bootstrap, "-t",
                     (char *)sh->o->topic, "-N", records, "-S", size,
-                    "-k", keys, "-w", warmup, NULL};
+                    "-k", keys, "-w", warmup, "-z", (char *)sh->o->codec,
+                    NULL};
 
     snprintf(records, sizeof(records), "%ld", sh->count);
     snprintf(size, sizeof(size), "%ld", sh->o->size);

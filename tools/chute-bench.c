@@ -6,19 +6,20 @@
  *   chute-bench -b BOOTSTRAP [-n NAME] [-N RECORDS] [-N PRODUCER=RECORDS]...
  *               [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
  *               [-r RUNS] [--only PRODUCER,...|all] [--warmup RECORDS]
- *               [--java-jar FILE] [--kafka-python FILE]
+ *               [--java-jar FILE] [--kafka-python FILE] [--codec CODEC]
  *
  * PRODUCER is chute, rdkafka, java or kafka-python; by default chute and
  * rdkafka run.  Workload: RECORDS keyed records (KEYS distinct keys, in
  * turn), values of SIZE bytes whose first 8 bytes are the record number;
  * -N PRODUCER=RECORDS gives one producer fewer (kafka-python is slow), and
  * every figure is per record or per second.  librdkafka and the Java
- * producer run with lz4, linger.ms=5, acks=all, idempotence (chute's
+ * producer run with --codec (lz4 by default: none, gzip, snappy, lz4 or
+ * zstd), linger.ms=5, acks=all, idempotence (chute's
  * default) and 5 requests in flight, keyed records going where Kafka's Java
  * client puts them (murmur2); kafka-python likewise but without idempotence,
  * which its 2.0.2 lacks.  Their other settings are each client's defaults.
  * The chute side gets its compression and linger from chuted's own
- * configuration.  The Java producer is tools/java-bench (`make java-bench`),
+ * configuration: start it with the same compression.codec.  The Java producer is tools/java-bench (`make java-bench`),
  * kafka-python runs tools/bench_kafka_python.py under /usr/bin/python3;
  * bench_peer.c drives both.
  *
@@ -153,8 +154,8 @@ static void bench_rdk_dr(rd_kafka_t *rk, const rd_kafka_message_t *m,
 
 static rd_kafka_t *bench_rdk_new(struct bench_share *sh)
 {
-    static const char *settings[][2] = {
-        {"compression.codec", "lz4"},     {"linger.ms", "5"},
+    const char *settings[][2] = {
+        {"compression.codec", sh->o->codec}, {"linger.ms", "5"},
         {"acks", "all"},                  {"enable.idempotence", "true"},
         {"partitioner", "murmur2_random"},
     };
@@ -821,7 +822,8 @@ static void bench_usage(void)
             "[-P PID,PID,...] [-r RUNS]\n"
             "                   [--only PRODUCER,...|all] "
             "[--warmup RECORDS] [--java-jar FILE]\n"
-            "                   [--kafka-python FILE]\n"
+            "                   [--kafka-python FILE] "
+            "[--codec none|gzip|snappy|lz4|zstd]\n"
             "PRODUCER: chute, rdkafka, java, kafka-python "
             "(default: chute,rdkafka)\n");
     exit(2);
@@ -878,6 +880,19 @@ static void bench_parse_records(const char *s, long *all, long *one)
         *all = bench_num(s, 1);
 }
 
+/* --codec: one of Kafka's compression types. */
+static const char *bench_parse_codec(const char *s)
+{
+    static const char *const codecs[] = {"none", "gzip", "snappy", "lz4",
+                                         "zstd"};
+
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++)
+        if (!strcmp(s, codecs[i]))
+            return codecs[i];
+    bench_usage();
+    return NULL;
+}
+
 static void bench_parse(int argc, char **argv, struct bench_opts *o)
 {
     static const struct option longopts[] = {
@@ -885,6 +900,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         {"warmup", required_argument, NULL, 'W'},
         {"java-jar", required_argument, NULL, 'J'},
         {"kafka-python", required_argument, NULL, 'Y'},
+        {"codec", required_argument, NULL, 'Z'},
         {NULL, 0, NULL, 0}};
     long all = 1000000, one[BENCH_PRODUCERS] = {0};
     int opt;
@@ -905,6 +921,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'W': o->warmup = bench_num(optarg, 0); break;
         case 'J': o->java_jar = optarg; break;
         case 'Y': o->python_bench = optarg; break;
+        case 'Z': o->codec = bench_parse_codec(optarg); break;
         default: bench_usage();
         }
     }
@@ -920,7 +937,7 @@ int main(int argc, char **argv)
     struct bench_opts o = {.name = "default", .topic = "bench", .size = 100,
                            .keys = 1000, .clients = 1, .runs = 1,
                            .only = 1u << BENCH_CHUTE | 1u << BENCH_RDKAFKA,
-                           .warmup = 5000};
+                           .warmup = 5000, .codec = "lz4"};
     struct bench_rates *rates[BENCH_PRODUCERS];
     uint64_t failed[BENCH_PRODUCERS] = {0}, failures = 0;
     struct bench_load load;

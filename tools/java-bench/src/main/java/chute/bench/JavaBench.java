@@ -59,7 +59,8 @@ public final class JavaBench {
 
     private JavaBench(Options opts) {
         this.opts = opts;
-        this.producer = new KafkaProducer<>(producerConfig(opts.bootstrap));
+        this.producer =
+            new KafkaProducer<>(producerConfig(opts.bootstrap, opts.codec));
         this.keys = new byte[(int) opts.keys][];
         for (int k = 0; k < keys.length; k++)
             keys[k] = ("key-" + k).getBytes(StandardCharsets.US_ASCII);
@@ -68,10 +69,10 @@ public final class JavaBench {
             value[i] = (byte) ('a' + i % 26);
     }
 
-    private static Properties producerConfig(String bootstrap) {
+    private static Properties producerConfig(String bootstrap, String codec) {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, "lz4");
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, codec);
         p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
         p.put(ProducerConfig.ACKS_CONFIG, "all");
         p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -172,7 +173,7 @@ public final class JavaBench {
 
     /* The command line, as chute-bench writes it. */
     private static final class Options {
-        String bootstrap, topic;
+        String bootstrap, topic, codec = "lz4";
         long records = -1, size = -1, keys = -1, warmup;
 
         static Options parse(String[] args) {
@@ -193,6 +194,7 @@ public final class JavaBench {
             case "-S": size = Long.parseLong(v); break;
             case "-k": keys = Long.parseLong(v); break;
             case "-w": warmup = Long.parseLong(v); break;
+            case "-z": codec = v; break;
             default: usage();
             }
         }
@@ -200,7 +202,7 @@ public final class JavaBench {
         private static void usage() {
             System.err.println("usage: java -jar chute-java-bench.jar -b "
                                + "BOOTSTRAP -t TOPIC -N RECORDS -S SIZE "
-                               + "-k KEYS [-w WARMUP]");
+                               + "-k KEYS [-w WARMUP] [-z CODEC]");
             System.exit(2);
         }
     }
