@@ -1124,11 +1124,11 @@ static void config_write_doc_topics(FILE *out)
           "`logs.audit` waits 0 ms, `logs.web` 100 ms and `events` 5 ms, and "
           "all three are\ncompressed with lz4.\n\n"
           "chuted works out a topic's settings when a client first names it "
-          "and again on\nevery SIGHUP. A reload reaches the batches sealed "
-          "from then on, those open at\nthe time included. The pool's chunks "
-          "are cut at start for the largest\n`batch.size` and "
-          "`batch.num.messages` of any topic; a reload that asks for more\n"
-          "gets what a chunk holds.\n",
+          "and again on\nevery SIGHUP; `chutectl topics` shows what each "
+          "topic has. A reload reaches\nthe batches sealed from then on, those "
+          "open at the time included. The pool's\nchunks are cut at start "
+          "for the largest `batch.size` and `batch.num.messages`\nof any "
+          "topic; a reload that asks for more gets what a chunk holds.\n",
           out);
 }
 

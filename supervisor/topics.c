@@ -13,6 +13,7 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "broker/mdfetch.h"
+#include "proto/codec.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,7 @@ struct describe_one {
     struct sup_describe *d;
     struct mdfetch *fetch; /* NULL once answered */
     Chute__Ctl__TopicsReply__Topic *t;
+    Chute__Ctl__TopicsReply__Settings settings; /* t->settings */
 };
 
 struct sup_describe {
@@ -278,6 +280,23 @@ static int add_partitions(Chute__Ctl__TopicsReply__Topic *t,
     return 0;
 }
 
+/* What the workers batch topic `id` with: its published settings, as
+ * live_topic_read() gives them to a worker. */
+static void describe_settings(struct sup *s, uint32_t id,
+                              Chute__Ctl__TopicsReply__Settings *out)
+{
+    struct topic_settings set;
+    const char *codec;
+
+    live_topic_read(&s->in, id, &set);
+    codec = codec_name(set.codec);
+    chute__ctl__topics_reply__settings__init(out);
+    out->linger_ms = set.linger_ms;
+    out->batch_size = (int32_t)set.batch_size;
+    out->batch_num_messages = (int32_t)set.batch_num_messages;
+    out->compression_codec = (char *)(codec ? codec : "?");
+}
+
 static void describe_finish(struct sup_describe *d)
 {
     d->cb(d->arg, &d->reply);
@@ -337,6 +356,8 @@ struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
         d->reply.topics[d->reply.n_topics++] = t;
         t->topic_id = (int32_t)id;
         t->published_partitions = (int32_t)atomic_load(&it->partitions);
+        describe_settings(s, id, &o->settings);
+        t->settings = &o->settings;
         o->d = d;
         o->t = t;
         d->pending++;

@@ -33,7 +33,7 @@
 /* Debian's interpreter: python3-kafka and python3-lz4 are installed for it,
  * not for whatever python3 comes first on PATH. */
 #define PEER_PYTHON "/usr/bin/python3"
-#define PEER_ARGS   16
+#define PEER_ARGS   24
 
 struct peer_proc {
     const char *what;
@@ -171,6 +171,10 @@ static int peer_body(struct bench_share *sh, const char *what, char **argv,
     snprintf(size, sizeof(size), "%ld", sh->o->size);
     snprintf(keys, sizeof(keys), "%ld", sh->o->keys);
     snprintf(warmup, sizeof(warmup), "%ld", sh->o->warmup);
+    if (n + sizeof(tail) / sizeof(tail[0]) > PEER_ARGS) {
+        log_error("%s: too many arguments", what);
+        return -1;
+    }
     memcpy(argv + n, tail, sizeof(tail));
     if (peer_start(&p, argv) < 0) {
         log_error("%s: cannot start the program: %s", what, strerror(errno));

@@ -160,7 +160,9 @@ static void usage(FILE *f)
             "delivered\n"
             "                      everything\n"
             "  topics              known topics: partitions and leaders, "
-            "from the cluster\n",
+            "from the cluster,\n"
+            "                      and the settings the workers batch each "
+            "with\n",
             SCALE_WAIT_DEFAULT_MS, FLUSH_DEFAULT_MS);
 }
 
@@ -528,6 +530,14 @@ static void topics_json(const Chute__Ctl__TopicsReply *tr)
         json_i64("error_code", t->error_code);
         if (t->error_code)
             json_str("error", t->error_message);
+        if (t->settings) {
+            json_obj("settings");
+            json_i64("linger.ms", t->settings->linger_ms);
+            json_i64("batch.size", t->settings->batch_size);
+            json_i64("batch.num.messages", t->settings->batch_num_messages);
+            json_str("compression.codec", t->settings->compression_codec);
+            json_obj_end();
+        }
         json_arr("partitions");
         for (size_t p = 0; p < t->n_partitions; p++) {
             json_obj(NULL);
@@ -555,10 +565,18 @@ static void topics_json(const Chute__Ctl__TopicsReply *tr)
 
 static void topics_table(const Chute__Ctl__TopicsReply *tr)
 {
-    printf("%-30s %-4s %-6s %s\n", "TOPIC", "ID", "PARTS", "LEADERS (partition:broker)");
+    printf("%-30s %-4s %-6s %-9s %-10s %-8s %-6s %s\n", "TOPIC", "ID",
+           "PARTS", "LINGER_MS", "BATCH_SIZE", "RECORDS", "CODEC",
+           "LEADERS (partition:broker)");
     for (size_t i = 0; i < tr->n_topics; i++) {
         const Chute__Ctl__TopicsReply__Topic *t = tr->topics[i];
+        const Chute__Ctl__TopicsReply__Settings *st = t->settings;
         printf("%-30s %-4d %-6d ", t->name, t->topic_id, t->partition_count);
+        if (st)
+            printf("%-9d %-10d %-8d %-6s ", st->linger_ms, st->batch_size,
+                   st->batch_num_messages, st->compression_codec);
+        else
+            printf("%-9s %-10s %-8s %-6s ", "-", "-", "-", "-");
         if (t->error_code)
             printf("error: %s", t->error_message);
         for (size_t p = 0; p < t->n_partitions; p++)

@@ -7,7 +7,7 @@ check each batch's CRC-32C and decode its records.  The batch header (base
 offset, producer id, epoch, base sequence, record count) is unpacked with
 DefaultRecordBatch.HEADER_STRUCT from the batch's own bytes.
 
-    batchdump.py -b BOOTSTRAP -t TOPIC [-o FILE] [--timeout S]
+    batchdump.py -b BOOTSTRAP -t TOPIC [-o FILE] [--timeout S] [--batches]
 
 Prints one line per record, tab-separated, partitions in order, offsets
 ascending:
@@ -20,6 +20,16 @@ key, value and headers are encoded as tests/tools/kverify does ("-" null,
 batch's bytes from the magic byte on (everything the producer wrote except
 the base offset and the partition leader epoch, which the broker sets), so
 two lines with the same digest come from byte-identical copies of a batch.
+
+With --batches, one line per batch instead, its records not decoded (so
+any codec will do, snappy and zstd included, which kafka-python cannot
+read without modules Debian does not ship):
+
+    partition base_offset record_count codec producer_id epoch
+    base_sequence first_timestamp max_timestamp wire_bytes
+
+codec is the attributes' codec bits (0 none, 1 gzip, 2 snappy, 3 lz4,
+4 zstd); wire_bytes the batch's size from the base offset on.
 
 Exits 1 on a CRC mismatch, a Kafka error, a batch that does not parse, or
 a fetch that makes no progress before --timeout; summary on stderr.
@@ -108,7 +118,37 @@ def split_batches(blob):
         pos = end
 
 
-def fetch_partition(client, topic, part, node, timeout_s, out):
+def write_batch(out, part, raw):
+    """--batches: one line for the batch, its records left encoded."""
+    (base, _len, _ple, _magic, _crc, attr, _last, fts, mts, pid, epoch,
+     base_seq, count) = HDR.unpack_from(raw)
+    out.write("\t".join(str(x) for x in (
+        part, base, count, attr & 0x07, pid, epoch, base_seq, fts, mts,
+        len(raw))) + "\n")
+    return count
+
+
+def write_records(out, part, raw, offset, pid, epoch, base_seq, base, count):
+    """One line per record at or past offset; returns how many."""
+    batch = DefaultRecordBatch(raw)
+    digest = hashlib.sha1(raw[MAGIC_OFFSET:]).hexdigest()
+    n = written = 0
+    for rec in batch:
+        n += 1
+        if rec.offset < offset:
+            continue
+        out.write("\t".join(str(x) for x in (
+            part, rec.offset, pid, epoch, base_seq, base, count,
+            rec.timestamp, hexs(rec.key), hexs(rec.value),
+            hex_headers(rec.headers), digest)) + "\n")
+        written += 1
+    if n != count:
+        raise DumpError("p%d@%d: header says %d records, %d read"
+                        % (part, base, count, n))
+    return written
+
+
+def fetch_partition(client, topic, part, node, timeout_s, out, batches):
     """Fetches one partition from offset 0 to its high watermark."""
     offset, high, nrec, nbatch = 0, None, 0, 0
     deadline = time.time() + timeout_s
@@ -127,23 +167,14 @@ def fetch_partition(client, topic, part, node, timeout_s, out):
              pid, epoch, base_seq, count) = HDR.unpack_from(raw)
             if magic != 2:
                 raise DumpError("p%d@%d: magic %d" % (part, base, magic))
-            batch = DefaultRecordBatch(raw)
-            if not batch.validate_crc():
+            if not DefaultRecordBatch(raw).validate_crc():
                 raise DumpError("p%d@%d: CRC mismatch" % (part, base))
-            digest = hashlib.sha1(raw[MAGIC_OFFSET:]).hexdigest()
-            n = 0
-            for rec in batch:
-                n += 1
-                if rec.offset < offset:
-                    continue
-                out.write("\t".join(str(x) for x in (
-                    part, rec.offset, pid, epoch, base_seq, base, count,
-                    rec.timestamp, hexs(rec.key), hexs(rec.value),
-                    hex_headers(rec.headers), digest)) + "\n")
-                nrec += 1
-            if n != count:
-                raise DumpError("p%d@%d: header says %d records, %d read"
-                                % (part, base, count, n))
+            if batches:
+                if base + last_delta + 1 > offset:
+                    nrec += write_batch(out, part, raw)
+            else:
+                nrec += write_records(out, part, raw, offset, pid, epoch,
+                                      base_seq, base, count)
             nbatch += 1
             if base + last_delta + 1 > offset:
                 offset = base + last_delta + 1
@@ -162,6 +193,8 @@ def main():
     ap.add_argument("-t", "--topic", required=True)
     ap.add_argument("-o", "--out")
     ap.add_argument("--timeout", type=float, default=30.0)
+    ap.add_argument("--batches", action="store_true",
+                    help="one line per batch, records not decoded")
     a = ap.parse_args()
 
     client = KafkaClient(bootstrap_servers=a.bootstrap.split(","),
@@ -172,7 +205,7 @@ def main():
         lead = leaders(client, a.topic, a.timeout)
         for part in sorted(lead):
             r, b = fetch_partition(client, a.topic, part, lead[part],
-                                   a.timeout, out)
+                                   a.timeout, out, a.batches)
             total_r += r
             total_b += b
     except DumpError as e:
