@@ -98,12 +98,12 @@ static int ctlmsg_io(int fd, bool sending, void *buf, size_t len, size_t *done,
     return 0;
 }
 
-static int ctlmsg_too_large(size_t len)
+static int ctlmsg_too_large(size_t len, size_t max)
 {
     return err_set(CHUTE_ERR_TOO_LARGE,
                    "control message of %zu bytes is larger than the limit "
-                   "of %u",
-                   len, CTLMSG_MAX);
+                   "of %zu",
+                   len, max);
 }
 
 static int ctlmsg_eof(size_t got)
@@ -142,7 +142,7 @@ static int ctlmsg_send(int fd, const ProtobufCMessage *msg)
     int rc;
 
     if (len > CTLMSG_MAX)
-        return ctlmsg_too_large(len);
+        return ctlmsg_too_large(len, CTLMSG_MAX);
     buf = malloc(4 + len);
     if (!buf)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
@@ -173,7 +173,7 @@ static int ctlmsg_recv(int fd, const ProtobufCMessageDescriptor *desc,
         return rc == CTLMSG_EOF ? ctlmsg_eof(got) : rc;
     len = ctlmsg_head_len(head);
     if (len > CTLMSG_MAX)
-        return ctlmsg_too_large(len);
+        return ctlmsg_too_large(len, CTLMSG_MAX);
     body = malloc(len + 1);
     if (!body)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
@@ -209,6 +209,25 @@ int ctlmsg_recv_reply(int fd, Chute__Ctl__Reply **out, int timeout_ms)
                        (ProtobufCMessage **)out, timeout_ms);
 }
 
+int ctlmsg_call(int fd, const Chute__Ctl__Request *req,
+                Chute__Ctl__Reply **out, int timeout_ms)
+{
+    char why[256];
+    int rc = ctlmsg_send_request(fd, req);
+
+    *out = NULL;
+    if (rc == 0)
+        return ctlmsg_recv_reply(fd, out, timeout_ms);
+    if (rc != CHUTE_ERR_SYSTEM)
+        return rc;
+    /* The service refuses a connection by writing why and closing it,
+     * perhaps before it read the request: that reply is already here. */
+    snprintf(why, sizeof(why), "%s", chute_errmsg());
+    if (ctlmsg_recv_reply(fd, out, 0) == 0)
+        return 0;
+    return err_set(rc, "%s", why);
+}
+
 void ctlmsg_request_free(Chute__Ctl__Request *req)
 {
     if (req)
@@ -226,6 +245,17 @@ void ctlmsg_reply_free(Chute__Ctl__Reply *reply)
 void ctlmsg_reader_init(struct ctlmsg_reader *r)
 {
     memset(r, 0, sizeof(*r));
+    r->max = CTLMSG_MAX;
+}
+
+void ctlmsg_reader_set_max(struct ctlmsg_reader *r, size_t max)
+{
+    r->max = max < CTLMSG_MAX ? max : CTLMSG_MAX;
+}
+
+bool ctlmsg_reader_busy(const struct ctlmsg_reader *r)
+{
+    return r->head_got > 0;
 }
 
 void ctlmsg_reader_release(struct ctlmsg_reader *r)
@@ -239,8 +269,8 @@ void ctlmsg_reader_release(struct ctlmsg_reader *r)
 static int ctlmsg_reader_start_body(struct ctlmsg_reader *r)
 {
     r->len = ctlmsg_head_len(r->head);
-    if (r->len > CTLMSG_MAX)
-        return ctlmsg_too_large(r->len);
+    if (r->len > r->max)
+        return ctlmsg_too_large(r->len, r->max);
     r->body = malloc(r->len + 1);
     if (!r->body)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");

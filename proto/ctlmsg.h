@@ -18,12 +18,14 @@
 #ifndef CHUTE_PROTO_CTLMSG_H
 #define CHUTE_PROTO_CTLMSG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "proto/control.pb-c.h"
 
 #define CTLMSG_MAX              (1u << 20) /* largest message body, in bytes */
+#define CTLMSG_REQUEST_MAX      (16u << 10) /* largest request chuted reads */
 #define CTLMSG_PROTOCOL_VERSION 1          /* Hello.protocol_version */
 #define CTLMSG_SEND_TIMEOUT_MS  5000       /* longest time one send may take */
 #define CTLMSG_RUN_DIR_DEFAULT  "/tmp"
@@ -54,6 +56,15 @@ int ctlmsg_send_reply(int fd, const Chute__Ctl__Reply *reply);
 int ctlmsg_recv_request(int fd, Chute__Ctl__Request **out, int timeout_ms);
 int ctlmsg_recv_reply(int fd, Chute__Ctl__Reply **out, int timeout_ms);
 
+/* One request and its reply on a blocking or non-blocking fd: sends req,
+ * then waits up to timeout_ms for the reply (*out, to be freed with
+ * ctlmsg_reply_free(); its error_code is the caller's to look at).  The
+ * service refuses a connection by writing a reply and closing it, maybe
+ * before it read req: when the send fails for that, the reply already
+ * received is returned all the same.  0, or the errors of send and recv. */
+int ctlmsg_call(int fd, const Chute__Ctl__Request *req,
+                Chute__Ctl__Reply **out, int timeout_ms);
+
 /* Free a received message; NULL is fine. */
 void ctlmsg_request_free(Chute__Ctl__Request *req);
 void ctlmsg_reply_free(Chute__Ctl__Reply *reply);
@@ -67,9 +78,19 @@ struct ctlmsg_reader {
     size_t body_got;
     Chute__Ctl__Request *request; /* decoded, until ctlmsg_reader_take() */
     int error;                    /* the first error, returned ever after */
+    size_t max;                   /* largest body it takes */
 };
 
+/* A reader that takes bodies of up to CTLMSG_MAX bytes. */
 void ctlmsg_reader_init(struct ctlmsg_reader *r);
+
+/* Lowers the largest body r takes (at most CTLMSG_MAX): a longer length in
+ * a head is CHUTE_ERR_TOO_LARGE, before anything is allocated for it. */
+void ctlmsg_reader_set_max(struct ctlmsg_reader *r, size_t max);
+
+/* True while a message is partly read: some of its head or body came, not
+ * all of it.  A peer that stops there holds the body's buffer. */
+bool ctlmsg_reader_busy(const struct ctlmsg_reader *r);
 
 /* Reads what fd has, but never past the end of the current message.
  * Returns 1 when a whole request is ready for ctlmsg_reader_take(), 0 when

@@ -12,11 +12,8 @@
 static int roundtrip(int fd, const Chute__Ctl__Request *q,
                      Chute__Ctl__Reply **out, int timeout_ms)
 {
-    int rc = ctlmsg_send_request(fd, q);
+    int rc = ctlmsg_call(fd, q, out, timeout_ms);
 
-    if (rc < 0)
-        return rc;
-    rc = ctlmsg_recv_reply(fd, out, timeout_ms);
     if (rc < 0)
         return rc;
     if ((*out)->error_code < 0) {

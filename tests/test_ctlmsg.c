@@ -494,6 +494,140 @@ static void test_reader_back_to_back(void **state)
     ctlmsg_reader_release(&r);
 }
 
+/* A reader limited below CTLMSG_MAX (chuted reads requests of at most
+ * CTLMSG_REQUEST_MAX bytes): a longer length is refused at the head, the
+ * limit itself is read. */
+static void test_reader_limit(void **state)
+{
+    static const struct {
+        uint32_t len;
+        int rc;
+    } rows[] = {
+        {CTLMSG_REQUEST_MAX + 1, CHUTE_ERR_TOO_LARGE},
+        {CTLMSG_MAX, CHUTE_ERR_TOO_LARGE},
+        {CTLMSG_REQUEST_MAX, 0},
+        {1, 0},
+    };
+    struct ctlmsg_reader r;
+
+    (void)state;
+    set_nonblocking(sp[1]);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        ctlmsg_reader_init(&r);
+        ctlmsg_reader_set_max(&r, CTLMSG_REQUEST_MAX);
+        put_head(sp[0], rows[i].len);
+        assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), rows[i].rc);
+        if (rows[i].rc == 0) {
+            assert_non_null(r.body); /* waits for the body */
+        } else {
+            assert_null(r.body);
+            assert_string_equal(chute_errmsg(),
+                                rows[i].len == CTLMSG_MAX
+                                    ? "control message of 1048576 bytes is "
+                                      "larger than the limit of 16384"
+                                    : "control message of 16385 bytes is "
+                                      "larger than the limit of 16384");
+        }
+        ctlmsg_reader_release(&r);
+        pair_teardown(NULL);
+        assert_int_equal(pair_setup(NULL), 0);
+        set_nonblocking(sp[1]);
+    }
+    /* A limit above CTLMSG_MAX is CTLMSG_MAX. */
+    ctlmsg_reader_init(&r);
+    ctlmsg_reader_set_max(&r, (size_t)CTLMSG_MAX * 4);
+    put_head(sp[0], CTLMSG_MAX + 1);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), CHUTE_ERR_TOO_LARGE);
+    ctlmsg_reader_release(&r);
+}
+
+/* busy: from the first byte of a message until its last. */
+static void test_reader_busy(void **state)
+{
+    struct hello_req hr;
+    struct ctlmsg_reader r;
+    uint8_t frame[64];
+    size_t n = frame_of(hello_req(&hr, 7), frame, sizeof(frame));
+
+    (void)state;
+    set_nonblocking(sp[1]);
+    ctlmsg_reader_init(&r);
+    assert_false(ctlmsg_reader_busy(&r));
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 0);
+    assert_false(ctlmsg_reader_busy(&r)); /* nothing came */
+    put_bytes(sp[0], frame, 2);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 0);
+    assert_true(ctlmsg_reader_busy(&r)); /* half a head */
+    put_bytes(sp[0], frame + 2, n - 3);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 0);
+    assert_true(ctlmsg_reader_busy(&r)); /* all but one byte */
+    put_bytes(sp[0], frame + n - 1, 1);
+    assert_int_equal(ctlmsg_reader_feed(&r, sp[1]), 1);
+    assert_false(ctlmsg_reader_busy(&r)); /* whole, waiting to be taken */
+    ctlmsg_request_free(ctlmsg_reader_take(&r));
+    assert_false(ctlmsg_reader_busy(&r));
+    ctlmsg_reader_release(&r);
+}
+
+/* A service that refuses a connection writes why and closes it before it
+ * reads anything: ctlmsg_call still returns that reply. */
+static void test_call_refused_before_request(void **state)
+{
+    Chute__Ctl__Reply refusal = CHUTE__CTL__REPLY__INIT;
+    Chute__Ctl__Reply *got;
+    struct hello_req hr;
+
+    (void)state;
+    refusal.error_code = CHUTE_ERR_TOO_MANY;
+    refusal.error_message = "too many connections";
+    assert_int_equal(ctlmsg_send_reply(sp[1], &refusal), 0);
+    close(sp[1]);
+    sp[1] = open("/dev/null", O_RDONLY);
+    assert_int_equal(ctlmsg_call(sp[0], hello_req(&hr, 1), &got, 1000), 0);
+    assert_int_equal(got->error_code, CHUTE_ERR_TOO_MANY);
+    assert_string_equal(got->error_message, "too many connections");
+    ctlmsg_reply_free(got);
+}
+
+/* Closed without a word: the send's error stands. */
+static void test_call_closed_silently(void **state)
+{
+    Chute__Ctl__Reply *got = (void *)1;
+    struct hello_req hr;
+
+    (void)state;
+    close(sp[1]);
+    sp[1] = open("/dev/null", O_RDONLY);
+    assert_int_equal(ctlmsg_call(sp[0], hello_req(&hr, 1), &got, 1000),
+                     CHUTE_ERR_SYSTEM);
+    assert_null(got);
+    assert_string_equal(chute_errmsg(),
+                        "cannot write to the control socket: Broken pipe");
+}
+
+/* The ordinary case: request, then reply. */
+static void test_call_round_trip(void **state)
+{
+    Chute__Ctl__Reply reply = CHUTE__CTL__REPLY__INIT;
+    Chute__Ctl__ScaleReply sc = CHUTE__CTL__SCALE_REPLY__INIT;
+    Chute__Ctl__Reply *got;
+    struct hello_req hr;
+
+    (void)state;
+    sc.workers = 5;
+    reply.body_case = CHUTE__CTL__REPLY__BODY_SCALE;
+    reply.scale = &sc;
+    assert_int_equal(ctlmsg_send_reply(sp[1], &reply), 0); /* ahead */
+    assert_int_equal(ctlmsg_call(sp[0], hello_req(&hr, 1), &got, 1000), 0);
+    assert_int_equal(got->body_case, CHUTE__CTL__REPLY__BODY_SCALE);
+    assert_int_equal(got->scale->workers, 5);
+    ctlmsg_reply_free(got);
+    got = (void *)1;
+    assert_int_equal(ctlmsg_call(sp[0], hello_req(&hr, 1), &got, 20),
+                     CHUTE_ERR_TIMED_OUT);
+    assert_null(got);
+}
+
 /* ---- malformed streams, through both the blocking and the reader path --- */
 
 #define MID "the peer closed the control connection in the middle of a message"
@@ -762,6 +896,11 @@ int main(void)
         PAIR_TEST(test_recv_partial_writes),
         PAIR_TEST(test_reader_byte_at_a_time),
         PAIR_TEST(test_reader_back_to_back),
+        PAIR_TEST(test_reader_limit),
+        PAIR_TEST(test_reader_busy),
+        PAIR_TEST(test_call_refused_before_request),
+        PAIR_TEST(test_call_closed_silently),
+        PAIR_TEST(test_call_round_trip),
         cmocka_unit_test(test_bad_streams),
         PAIR_TEST(test_recv_timeout),
         PAIR_TEST(test_send_too_large),

@@ -185,8 +185,7 @@ static Chute__Ctl__Reply *call(const char *name, const char *what,
         fprintf(stderr, "chutectl: %s\n", chute_errmsg());
         return NULL;
     }
-    if (ctlmsg_send_request(fd, q) < 0 ||
-        ctlmsg_recv_reply(fd, &r, timeout_ms) < 0) {
+    if (ctlmsg_call(fd, q, &r, timeout_ms) < 0) {
         fprintf(stderr, "chutectl: %s: %s\n", what, chute_errmsg());
         close(fd);
         return NULL;
