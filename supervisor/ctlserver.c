@@ -289,6 +289,25 @@ static void handle_drain(struct sup *s, Chute__Ctl__Reply *r,
     ev_once(s->loop, -1, 0, 0.0, drain_cb, s);
 }
 
+/* ---- Reload --------------------------------------------------------- */
+
+static void handle_reload(struct sup *s, Chute__Ctl__Reply *r,
+                          Chute__Ctl__ReloadReply *rr)
+{
+    const char *restart;
+    int rc;
+
+    log_info("control socket: reload requested");
+    rc = sup_reload_apply(s, &restart);
+    if (rc < 0) {
+        reply_error(r, rc);
+        return;
+    }
+    rr->restart_needed = (char *)(restart ? restart : "");
+    r->body_case = CHUTE__CTL__REPLY__BODY_RELOAD;
+    r->reload = rr;
+}
+
 /* ---- Topics --------------------------------------------------------- */
 
 static void described(void *arg, Chute__Ctl__TopicsReply *tr)
@@ -335,6 +354,7 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
     Chute__Ctl__ScaleReply sr = CHUTE__CTL__SCALE_REPLY__INIT;
     Chute__Ctl__FlushReply fr = CHUTE__CTL__FLUSH_REPLY__INIT;
     Chute__Ctl__DrainReply dr = CHUTE__CTL__DRAIN_REPLY__INIT;
+    Chute__Ctl__ReloadReply rr = CHUTE__CTL__RELOAD_REPLY__INIT;
 
     switch (q->body_case) {
     case CHUTE__CTL__REQUEST__BODY_HELLO:
@@ -358,6 +378,9 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
         break;
     case CHUTE__CTL__REQUEST__BODY_TOPICS:
         return handle_topics(c);
+    case CHUTE__CTL__REQUEST__BODY_RELOAD:
+        handle_reload(c->sup, &r, &rr);
+        break;
     default:
         reply_error(&r, err_set(CHUTE_ERR_INVALID, "unknown request"));
         break;

@@ -7,6 +7,8 @@
  * (topics.c), queue.full.policy and max.block.ms (for clients
  * that open from now on), workers (re-sharding) and log.level.  A change
  * that needs a restart is named in the log and left for the next start.
+ * The control socket's reload request does the same and answers with the
+ * outcome.
  */
 #include "supervisor/sup.h"
 
@@ -46,23 +48,25 @@ static int read_config(const struct sup *s, struct config *c)
     return config_validate(c);
 }
 
-void sup_reload(struct sup *s)
+int sup_reload_apply(struct sup *s, const char **restart_needed)
 {
     struct config next;
-    const char *restart;
+    int rc;
 
+    *restart_needed = NULL;
     sup_notify("RELOADING=1");
-    if (read_config(s, &next) < 0) {
+    rc = read_config(s, &next);
+    if (rc < 0) {
         sup_notify("READY=1");
-        log_error("reload: %s; keeping the running configuration",
-                  chute_errmsg());
+        rc = err_prefix(rc, "reload");
+        log_error("%s; keeping the running configuration", chute_errmsg());
         config_release(&next);
-        return;
+        return rc;
     }
-    restart = config_restart_needed(&s->cfg, &next);
-    if (restart)
+    *restart_needed = config_restart_needed(&s->cfg, &next);
+    if (*restart_needed)
         log_warn("reload: \"%s\" changed; it needs a restart and is left as "
-                 "it is", restart);
+                 "it is", *restart_needed);
     if (config_take_runtime(&s->cfg, &next) < 0)
         log_error("reload: %s", chute_errmsg());
     log_set_level(s->cfg.log_level);
@@ -76,4 +80,12 @@ void sup_reload(struct sup *s)
     log_info("reload: configuration applied");
     sup_notify("READY=1");
     config_release(&next);
+    return 0;
+}
+
+void sup_reload(struct sup *s)
+{
+    const char *restart;
+
+    sup_reload_apply(s, &restart);
 }

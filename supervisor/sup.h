@@ -85,6 +85,11 @@ void sup_notify(const char *state);
  * change while running; sup_publish_live() hands it to the workers. */
 void sup_reload(struct sup *s);
 void sup_publish_live(struct sup *s);
+/* sup_reload() for the control socket: 0, or CHUTE_ERR_INVALID when the
+ * file does not load or validate (nothing changed; chute_errmsg() says
+ * why).  *restart_needed names a changed property only a restart applies,
+ * or is NULL. */
+int sup_reload_apply(struct sup *s, const char **restart_needed);
 
 /* shard.c: changes the number of workers while running (1..slots).
  * Returns at once; slots move as their owners hand them over, and status

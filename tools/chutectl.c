@@ -5,6 +5,7 @@
  *   chutectl [-n NAME] [--json] scale N [-w WAIT_MS]
  *   chutectl [-n NAME] [--json] flush [TIMEOUT_MS]
  *   chutectl [-n NAME] [--json] drain
+ *   chutectl [-n NAME] [--json] reload
  *   chutectl [-n NAME] [--json] topics
  *
  * Tables for people; with --json one JSON object on stdout for scripts.
@@ -513,6 +514,32 @@ static int cmd_drain(const char *name)
     return 0;
 }
 
+static int cmd_reload(const char *name)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__ReloadRequest rq = CHUTE__CTL__RELOAD_REQUEST__INIT;
+    Chute__Ctl__Reply *r;
+    const char *restart;
+
+    q.body_case = CHUTE__CTL__REQUEST__BODY_RELOAD;
+    q.reload = &rq;
+    r = call(name, "reload", &q, CTL_TIMEOUT_MS);
+    if (!r)
+        return 1;
+    restart = r->reload->restart_needed ? r->reload->restart_needed : "";
+    if (json_mode) {
+        json_obj(NULL);
+        json_str("restart_needed", restart);
+        json_obj_end();
+    } else if (*restart) {
+        printf("reloaded; \"%s\" changed and needs a restart\n", restart);
+    } else {
+        printf("reloaded\n");
+    }
+    ctlmsg_reply_free(r);
+    return 0;
+}
+
 /* ---- topics -------------------------------------------------------------- */
 
 static void topics_json(const Chute__Ctl__TopicsReply *tr)
@@ -669,6 +696,8 @@ int main(int argc, char **argv)
         return cmd_drain(name);
     if (strcmp(cmd, "topics") == 0 && args == 1)
         return cmd_topics(name);
+    if (strcmp(cmd, "reload") == 0 && args == 1)
+        return cmd_reload(name);
     if (strcmp(cmd, "scale") == 0 && args == 2 &&
         (n = number(argv[optind + 1], 4096)) >= 1)
         return cmd_scale(name, (uint32_t)n, (int)wait_ms);

@@ -9,7 +9,8 @@
 # replaced and still compresses; socket.timeout.ms by SIGHUP reaches the
 # worker's open connections (a Metadata answer slowed to 1 s times out at
 # 300 ms); a change that needs a restart is named in the log and left
-# alone; a bad file keeps the running configuration.
+# alone; a bad file keeps the running configuration.  chutectl reload does
+# the same and answers with the outcome.
 . "$(dirname "$0")/lib.sh" "$1"
 topic=reload
 name="reload-$$"
@@ -104,6 +105,23 @@ wait_until 10 grep -q 'reload: .*keeping the running configuration' \
     "$TEST_TMP/chuted.log" || fail "a bad file was not refused"
 last=$(sent_bytes)
 [ "$last" -lt $((plain / 10)) ] || fail "a refused reload changed the codec"
+
+# chutectl reload does what SIGHUP does, and answers: the restart-only
+# property, or the reason a bad file is refused (exit 1, nothing changed).
+ctl() { "$BUILD/bin/chutectl" -n "$name" "$@"; }
+write_conf compression.codec=none slots=32
+ctl --json reload >"$TEST_TMP/reload.json" || fail "chutectl reload failed"
+grep -q '"restart_needed":"slots"' "$TEST_TMP/reload.json" ||
+    fail "chutectl reload did not name slots: $(cat "$TEST_TMP/reload.json")"
+[ "$(sent_bytes)" -gt $((RECORDS * 512)) ] ||
+    fail "chutectl reload did not apply compression.codec=none"
+write_conf compression.codec=lz4 linger.ms=abc
+ctl reload 2>"$TEST_TMP/reload.err" && fail "chutectl reload took a bad file"
+grep -q 'linger.ms.*abc.*is not an integer' "$TEST_TMP/reload.err" ||
+    fail "chutectl reload gave no reason: $(cat "$TEST_TMP/reload.err")"
+[ "$(sent_bytes)" -gt $((RECORDS * 512)) ] ||
+    fail "a refused chutectl reload changed the codec"
+echo "reload: chutectl reload applied, named slots, refused a bad file"
 chuted_stop
 stop_mock
 echo "reload: ok"
