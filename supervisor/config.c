@@ -350,6 +350,52 @@ static const struct config_prop config_props[] = {
      .def = "",
      .doc = "Group that owns the intake shared memory (clients "
             "must be in it); empty for the service's group."},
+    {.name = "admin.group",
+     .type = CONFIG_STRING,
+     .off = OFF(admin_group),
+     .def = "",
+     .doc = "Group whose members may change the service over the control "
+            "socket (scale, drain, reload, flush), besides root and "
+            "chuted's own user; the peer's primary or supplementary "
+            "groups count. Empty for none. See docs/security.md."},
+    {.name = "control.connections.max",
+     .type = CONFIG_INT,
+     .off = OFF(control_connections_max),
+     .def = "256",
+     .min = 16,
+     .max = CONFIG_CONTROL_CONNECTIONS_MAX,
+     .reload = RELOAD_SUPERVISOR,
+     .doc = "Control-socket connections open at once; the last 8 are kept "
+            "for admins."},
+    {.name = "control.connections.per.user",
+     .type = CONFIG_INT,
+     .off = OFF(control_connections_per_user),
+     .def = "64",
+     .min = 1,
+     .max = CONFIG_CONTROL_CONNECTIONS_MAX / 2,
+     .rule = "at most (control.connections.max - 8) / 2",
+     .reload = RELOAD_SUPERVISOR,
+     .doc = "Control-socket connections one user (uid) may have open at "
+            "once; more are refused with an error."},
+    {.name = "control.idle.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(control_idle_timeout_ms),
+     .def = "60000",
+     .min = 100,
+     .max = 86400000,
+     .reload = RELOAD_SUPERVISOR,
+     .doc = "A control connection that sends no request for this long is "
+            "closed; one that waits for its answer is not idle."},
+    {.name = "control.request.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(control_request_timeout_ms),
+     .def = "5000",
+     .min = 100,
+     .max = 600000,
+     .reload = RELOAD_SUPERVISOR,
+     .doc = "Time a control connection has to send the whole of a request "
+            "once its first byte came; then the connection is closed and "
+            "its buffer freed."},
 };
 
 #define CONFIG_NPROPS (sizeof(config_props) / sizeof(config_props[0]))
@@ -832,6 +878,22 @@ int config_load_file(struct config *cfg, const char *path)
     return rc;
 }
 
+/* One user must not be able to fill the control socket's table. */
+static int config_validate_control(const struct config *cfg)
+{
+    int room = cfg->control_connections_max - CONFIG_CONTROL_ADMIN_RESERVE;
+
+    if (cfg->control_connections_per_user > room / 2)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"control.connections.per.user\" (%d) is more than "
+                       "half of \"control.connections.max\" (%d) minus the "
+                       "%d kept for admins",
+                       cfg->control_connections_per_user,
+                       cfg->control_connections_max,
+                       CONFIG_CONTROL_ADMIN_RESERVE);
+    return 0;
+}
+
 static int config_validate_idempotence(const struct config *cfg)
 {
     if (!cfg->enable_idempotence)
@@ -881,6 +943,8 @@ int config_validate(const struct config *cfg)
     if ((rc = bootstrap_parse(&servers, cfg->bootstrap_servers)) < 0)
         return rc;
     bootstrap_release(&servers);
+    if ((rc = config_validate_control(cfg)) < 0)
+        return rc;
     if (cfg->workers > cfg->slots)
         return err_set(CHUTE_ERR_INVALID,
                        "\"workers\" (%d) is larger than \"slots\" (%d)",

@@ -69,11 +69,23 @@ struct config {
     char *metrics_listen;   /* HOST:PORT, "" for none */
     enum log_level log_level;
     char *intake_group; /* "" keeps the process's group */
+    /* The control socket (supervisor/ctlserver.c). */
+    char *admin_group; /* "": only root and chuted's own user are admins */
+    int control_connections_max;
+    int control_connections_per_user;
+    int control_idle_timeout_ms;
+    int control_request_timeout_ms;
     /* topic.NAME.PROPERTY settings, oldest first (setting one again
      * moves it to the end). */
     struct config_topic *topics;
     size_t topic_count;
 };
+
+/* Control connections that only admins may open: a full table still lets
+ * an operator in. */
+#define CONFIG_CONTROL_ADMIN_RESERVE 8
+/* The largest control.connections.max. */
+#define CONFIG_CONTROL_CONNECTIONS_MAX 1024
 
 /* Sets every property to its default.  Strings are heap copies; the
  * process aborts if it cannot allocate a few bytes at start-up. */

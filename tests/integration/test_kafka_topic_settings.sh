@@ -11,9 +11,10 @@
 # records/s, gather many records each over 300 ms where linger 0 would
 # send them nearly one by one.  Every record is read back by librdkafka's
 # consumer (CRC checks) and checked: once, in per-key order.  Small pool
-# chunks (batch.size and message.max.bytes 100,000) and a slower A keep
-# the pool from running dry: a batch sealed while no chunk is free has
-# nowhere to be compressed into and goes uncompressed.
+# chunks (batch.size and message.max.bytes 20,000, batch.num.messages
+# 1,000: 1,489 chunks) and a slower A keep the pool from running dry: a
+# batch sealed while no chunk is free has nowhere to be compressed into
+# and goes uncompressed.
 . "$(dirname "$0")/lib.sh" "$1"
 here=$(dirname "$0")
 CLIENTS=2
@@ -31,8 +32,9 @@ cat >"$conf" <<EOF
 bootstrap.servers=$BOOTSTRAP
 name=$name
 workers=2
-message.max.bytes=100000
-batch.size=100000
+message.max.bytes=20000
+batch.size=20000
+batch.num.messages=1000
 linger.ms=0
 compression.codec=none
 topic.ts-*.compression.codec=lz4
@@ -46,12 +48,12 @@ track_pid $SUP
 wait_until 10 "$BUILD/bin/chutectl" -n "$name" status >/dev/null 2>&1 ||
     fail "chuted did not come up"
 
-# CLIENTS clients per topic, both topics at once: A's at 400 records/s
+# CLIENTS clients per topic, both topics at once: A's at 200 records/s
 # (as many batches of 3), B's at 1,000.
 pids=""
 for t in "$a" "$b"; do
     rate=1000
-    [ "$t" = "$a" ] && rate=400
+    [ "$t" = "$a" ] && rate=200
     for c in $(seq 0 $((CLIENTS - 1))); do
         timeout 120 "$BUILD/tests/sendload" -n "$name" -t "$t" -c "$c" \
             -N $PER_CLIENT -k 500 -s 64 -r $rate &
@@ -70,7 +72,7 @@ import json, sys
 topics = {t["name"]: t["settings"] for t in json.load(open(sys.argv[1]))["topics"]}
 want = {
     sys.argv[2]: {"linger.ms": 0, "batch.num.messages": 3, "compression.codec": "none"},
-    sys.argv[3]: {"linger.ms": 300, "batch.num.messages": 10000, "compression.codec": "lz4"},
+    sys.argv[3]: {"linger.ms": 300, "batch.num.messages": 1000, "compression.codec": "lz4"},
 }
 for name, w in want.items():
     have = topics[name]
@@ -80,7 +82,7 @@ for name, w in want.items():
 print("topic settings: chutectl topics shows both topics' own settings")
 EOF
     fail "chutectl topics shows other settings"
-"$BUILD/bin/chutectl" -n "$name" topics | grep -Eq "^$b +[0-9]+ +$PARTS +300 +100000 +10000 +lz4 " ||
+"$BUILD/bin/chutectl" -n "$name" topics | grep -Eq "^$b +[0-9]+ +$PARTS +300 +20000 +1000 +lz4 " ||
     fail "the topics table has no settings for $b"
 
 for t in "$a" "$b"; do
