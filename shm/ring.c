@@ -69,6 +69,18 @@ void ring_commit(struct ring_rec *rec, uint32_t len)
     atomic_store_explicit(&rec->len, (int32_t)len, memory_order_release);
 }
 
+bool ring_tail_sane(const struct ring *r, uint64_t head, uint64_t tail)
+{
+    return tail - head <= r->size && tail % RING_ALIGN == 0;
+}
+
+uint64_t ring_limit(const struct ring *r)
+{
+    uint64_t head = ring_head(r), tail = ring_tail(r);
+
+    return ring_tail_sane(r, head, tail) ? tail : head + r->size;
+}
+
 /* A committed word is sane if its length is aligned, at least a padding
  * record, within the ring's end and not past the tail. */
 static bool length_ok(const struct ring *r, uint64_t pos, uint64_t tail,
@@ -83,15 +95,21 @@ static bool length_ok(const struct ring *r, uint64_t pos, uint64_t tail,
 enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
                          struct ring_view *v)
 {
-    uint64_t tail = ring_tail(r);
+    uint64_t tail = ring_limit(r);
     struct ring_rec *rec;
     int32_t word;
 
     v->rec = NULL;
     v->len = RING_ALIGN;
     v->pid = 0;
-    if (pos >= tail)
+    /* Differences, not comparisons: positions may wrap past 2^64 when a
+     * client wrote them. */
+    if (tail - pos == 0 || tail - pos > r->size)
         return RING_EMPTY;
+    if (pos % RING_ALIGN) { /* a head a client wrote: realign */
+        v->len = RING_ALIGN - (uint32_t)(pos % RING_ALIGN);
+        return RING_CORRUPT;
+    }
     rec = rec_at(r, pos);
     word = atomic_load_explicit(&rec->len, memory_order_acquire);
     if (word == 0)
@@ -144,7 +162,11 @@ void ring_consume(struct ring *r, uint64_t new_head)
     /* Say first how far we got, so that a consumer dying in the memset
      * leaves its successor a position to resume from (ring_resume). */
     atomic_store_explicit(&r->ctl->drained, new_head, memory_order_release);
-    if (from + n > r->size) {
+    if (n >= r->size) {
+        /* Only a head or tail a client wrote gets here: zero the ring
+         * once, never past it. */
+        memset(r->data, 0, r->size);
+    } else if (from + n > r->size) {
         memset(r->data + from, 0, r->size - from);
         memset(r->data, 0, n - (r->size - from));
     } else {
@@ -155,31 +177,48 @@ void ring_consume(struct ring *r, uint64_t new_head)
 
 uint64_t ring_resume(struct ring *r, uint64_t done)
 {
-    uint64_t head = ring_head(r), tail = ring_tail(r);
+    uint64_t head = ring_head(r), limit = ring_limit(r);
     uint64_t drained = atomic_load_explicit(&r->ctl->drained,
                                             memory_order_acquire);
 
-    if (drained > done)
+    if (drained - head > done - head && drained - head <= limit - head)
         done = drained;
     /* The control block is in memory clients can write: never go back,
-     * never past the tail. */
-    if (done < head || done > tail)
+     * never past the tail (or a ring past the head). */
+    if (done - head > limit - head)
         done = head;
     ring_consume(r, done);
     return done;
 }
 
+uint64_t ring_skip(struct ring *r)
+{
+    uint64_t head = ring_head(r), tail = ring_tail(r);
+
+    if (ring_tail_sane(r, head, tail)) {
+        ring_consume(r, tail);
+        return tail - head;
+    }
+    /* No claim succeeds on such a tail (the ring reads as full), so only
+     * whoever wrote it races this CAS; if it moves again, the next drain
+     * finds it again. */
+    memset(r->data, 0, r->size);
+    atomic_compare_exchange_strong(&r->ctl->tail, &tail, head);
+    return r->size;
+}
+
 uint32_t ring_unblock(struct ring *r, uint64_t pos)
 {
-    uint64_t tail = ring_tail(r), q = pos + RING_ALIGN;
+    uint64_t tail = ring_limit(r), q = pos + RING_ALIGN;
     int32_t expect = 0;
 
-    if (pos >= tail || atomic_load(&rec_at(r, pos)->len) != 0)
+    if (tail - pos == 0 || tail - pos > r->size || pos % RING_ALIGN ||
+        atomic_load(&rec_at(r, pos)->len) != 0)
         return 0;
     /* The dead claim's space is all zero (the consumer zeroed it, and its
      * writer wrote nothing): it ends at the next written word, the tail or
      * the ring's end, whichever comes first. */
-    while (q < tail && (q & r->mask) != 0 &&
+    while (q - pos < tail - pos && (q & r->mask) != 0 &&
            atomic_load_explicit(&rec_at(r, q)->len, memory_order_acquire) == 0)
         q += RING_ALIGN;
     if (!atomic_compare_exchange_strong(&rec_at(r, pos)->len, &expect,

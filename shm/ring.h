@@ -72,7 +72,18 @@ struct ring_view {
     int32_t pid;                /* RING_PENDING: the writer, 0 if unknown */
 };
 
-/* Looks at the record at position `pos` (head <= pos <= tail). */
+/*
+ * A tail is sane when no more than a ring's size past the head and
+ * aligned: every claim leaves it so.  Anything else a client wrote into
+ * the control block; the consumer then believes the tail no further than
+ * a ring's size past the head (ring_limit), so it never reads a record
+ * twice in one pass nor zeroes more than the ring.
+ */
+bool ring_tail_sane(const struct ring *r, uint64_t head, uint64_t tail);
+/* How far the consumer may read: the tail, or head + size if it is not
+ * sane. */
+uint64_t ring_limit(const struct ring *r);
+/* Looks at the record at position `pos` (head <= pos <= ring_limit()). */
 enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
                          struct ring_view *v);
 /* Turns a claimed record at `pos` whose writer died into padding. */
@@ -87,8 +98,17 @@ bool ring_abandon(struct ring *r, uint64_t pos, int32_t claimed_word);
  */
 #define RING_UNBLOCK_MS 1000
 uint32_t ring_unblock(struct ring *r, uint64_t pos);
-/* Zeroes [head, new_head) and moves the head there. */
+/* Zeroes [head, new_head) (at most the whole ring once) and moves the
+ * head there. */
 void ring_consume(struct ring *r, uint64_t new_head);
+/*
+ * Skips everything the ring holds, for its consumer or, when the consumer
+ * is dead, for the supervisor: zeroes it and moves the head to the tail;
+ * a tail that is not sane is put back to the head instead.  Claims still
+ * being written are lost with the rest.  Returns the bytes skipped (the
+ * ring's size for a tail that was not sane).
+ */
+uint64_t ring_skip(struct ring *r);
 /* For a consumer taking over from one that died: skips what its
  * predecessor finished (its `drained` mark, or `done` if that is further,
  * e.g. the end of the last record found in its batches), completing the

@@ -6,7 +6,9 @@
  * free space).  The concurrent and dead-writer tests fork real writer
  * processes on a MAP_SHARED mapping, as clients would.  The corrupt-input
  * tests write garbage where records should be and check that ring_peek()
- * never reports a length beyond the tail or the end of the ring.
+ * never reports a length beyond the tail or the end of the ring; the
+ * hostile-position tests do the same for head and tail words a client
+ * scribbled on.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -165,18 +167,24 @@ static void assert_free_zero(const struct ring *r)
 }
 
 /* What ring_peek() may ever report at `pos`: a length that stays within the
- * tail and the end of the ring, exactly RING_ALIGN when corrupt. */
+ * tail (as far as the consumer believes it, ring_limit()) and the end of
+ * the ring, exactly RING_ALIGN when corrupt. */
 static void assert_view_sane(const struct ring *r, uint64_t pos,
                              enum ring_peek k, const struct ring_view *v)
 {
-    uint64_t tail = ring_tail(r);
+    uint64_t tail = ring_limit(r);
     uint32_t room = r->size - (uint32_t)(pos & r->mask);
 
     if (k == RING_EMPTY) {
-        assert_true(pos >= tail);
+        assert_true(tail - pos == 0 || tail - pos > r->size);
         return;
     }
-    assert_true(pos < tail);
+    assert_true(tail - pos > 0 && tail - pos <= r->size);
+    if (pos % RING_ALIGN) { /* a head a client wrote: to the next word */
+        assert_int_equal(k, RING_CORRUPT);
+        assert_int_equal(v->len, RING_ALIGN - pos % RING_ALIGN);
+        return;
+    }
     assert_true(v->len >= RING_ALIGN);
     assert_int_equal(v->len % RING_ALIGN, 0);
     assert_true(v->len <= room);
@@ -962,6 +970,224 @@ static void test_ring_corrupt_random(void **state)
     tring_close(&t);
 }
 
+/* ---- 7. hostile positions ------------------------------------------------
+ * The control block is in memory clients can write: a tail no claim makes
+ * (more than a ring past the head, behind it, unaligned) must never make
+ * the consumer read a record twice in a pass or touch memory outside the
+ * ring.  The ring here has a guard after its data that must stay intact. */
+
+#define H_SIZE  4096
+#define H_GUARD 4096
+#define H_BASE  ((1ULL << 40) + 8 * 4096 + 512)
+
+struct hring {
+    uint8_t *mem;
+    struct ring r;
+};
+
+static void hring_open(struct hring *h)
+{
+    h->mem = malloc(sizeof(struct ring_ctl) + H_SIZE + H_GUARD);
+    assert_non_null(h->mem);
+    memset(h->mem + sizeof(struct ring_ctl) + H_SIZE, 0x5a, H_GUARD);
+    ring_attach(&h->r, h->mem, H_SIZE);
+    ring_format(&h->r);
+}
+
+static void hring_check_guard(const struct hring *h)
+{
+    const uint8_t *g = h->mem + sizeof(struct ring_ctl) + H_SIZE;
+
+    for (uint32_t i = 0; i < H_GUARD; i++)
+        if (g[i] != 0x5a)
+            fail_msg("byte %u past the ring's end was written", i);
+}
+
+static void hring_check_zero(const struct hring *h)
+{
+    for (uint32_t i = 0; i < H_SIZE; i++)
+        if (h->r.data[i])
+            fail_msg("ring byte %u is 0x%02x after a skip", i, h->r.data[i]);
+}
+
+static const struct {
+    const char *name;
+    uint64_t head;
+    uint64_t tail_off; /* tail = head + tail_off, modulo 2^64 */
+    bool sane;
+} hostile_vec[] = {
+    {"full ring", H_BASE, H_SIZE, true},
+    {"three records", H_BASE, 3 * 64, true},
+    {"a ring and 8 past head", H_BASE, H_SIZE + 8, false},
+    {"2^32 past head", H_BASE, 1ULL << 32, false},
+    {"2^40 past head", H_BASE, 1ULL << 40, false},
+    {"2^62 past head", H_BASE, 1ULL << 62, false},
+    {"8 behind head", H_BASE, (uint64_t)-8, false},
+    {"unaligned", H_BASE, 3 * 64 + 4, false},
+    {"wraps past 2^64", UINT64_MAX - 63, 3 * 64, true},
+    {"all ones", H_BASE, UINT64_MAX - H_BASE, false},
+};
+
+/* Walks the ring from its head as a worker does: returns the records
+ * read in order, and the position the walk ended at. */
+static uint32_t hostile_walk(struct ring *r, uint64_t *end)
+{
+    uint64_t head = ring_head(r), pos = head;
+    uint32_t records = 0, steps = 0;
+    struct ring_view v;
+
+    for (; pos - head < r->size; steps++) {
+        enum ring_peek k = ring_peek(r, pos, &v);
+        assert_true(steps < r->size / RING_ALIGN);
+        assert_view_sane(r, pos, k, &v);
+        if (k == RING_EMPTY || k == RING_PENDING)
+            break;
+        if (k == RING_RECORD) {
+            assert_true(rec_intact(v.rec, 9, records, 64 - HDR));
+            records++;
+        }
+        pos += v.len;
+    }
+    *end = pos;
+    return records;
+}
+
+static void test_ring_hostile_tail(void **state)
+{
+    struct hring h;
+
+    (void)state;
+    hring_open(&h);
+    for (size_t i = 0; i < ARRAY_LEN(hostile_vec); i++) {
+        uint64_t head = hostile_vec[i].head, end;
+        uint64_t tail = head + hostile_vec[i].tail_off;
+
+        ring_format(&h.r);
+        atomic_store(&h.r.ctl->head, head);
+        atomic_store(&h.r.ctl->tail, head);
+        for (uint32_t n = 0; n < 3; n++)
+            put(&h.r, 1, 9, n, 64 - HDR);
+        if (!hostile_vec[i].sane || hostile_vec[i].tail_off >= 256) {
+            /* A claim still being written after them: the walk stops
+             * there, and the skip must zero it and what follows. */
+            struct ring_rec *rec =
+                (struct ring_rec *)(h.r.data + ((head + 192) & h.r.mask));
+            rec->pid = 4242;
+            memset(rec + 1, 0x33, 64 - HDR);
+            atomic_store(&rec->len, -64);
+        }
+        atomic_store(&h.r.ctl->tail, tail);
+        if (ring_tail_sane(&h.r, head, tail) != hostile_vec[i].sane)
+            fail_msg("%s: sane is %d", hostile_vec[i].name,
+                     !hostile_vec[i].sane);
+        assert_true(ring_limit(&h.r) ==
+                    (hostile_vec[i].sane ? tail : head + H_SIZE));
+        /* The committed records come first, whatever the tail says. */
+        assert_int_equal(hostile_walk(&h.r, &end), 3);
+        assert_true(end - head <= H_SIZE);
+        ring_consume(&h.r, end);
+        assert_true(ring_head(&h.r) == end);
+        /* Skipping the rest leaves an empty ring a claim can use.  A tail
+         * within a ring of the new head reads as sane now. */
+        bool sane = ring_tail_sane(&h.r, end, tail);
+        uint64_t skipped = ring_skip(&h.r);
+        if (skipped != (sane ? tail - end : H_SIZE))
+            fail_msg("%s: skipped %llu", hostile_vec[i].name,
+                     (unsigned long long)skipped);
+        assert_true(ring_tail(&h.r) == ring_head(&h.r));
+        assert_true(ring_head(&h.r) == (sane ? tail : end));
+        hring_check_zero(&h);
+        put(&h.r, 1, 9, 0, 64 - HDR);
+        assert_int_equal(hostile_walk(&h.r, &end), 1);
+        hring_check_guard(&h);
+    }
+    free(h.mem);
+}
+
+/* A head and a new head far apart (a client moved one): the ring is
+ * zeroed once, nothing past it. */
+static void test_ring_consume_bounded(void **state)
+{
+    static const uint64_t gaps[] = {H_SIZE, H_SIZE + 8, 1ULL << 40,
+                                    1ULL << 62, (uint64_t)-8};
+    struct hring h;
+
+    (void)state;
+    hring_open(&h);
+    for (size_t i = 0; i < ARRAY_LEN(gaps); i++) {
+        memset(h.r.data, 0x77, H_SIZE);
+        atomic_store(&h.r.ctl->head, H_BASE);
+        ring_consume(&h.r, H_BASE + gaps[i]);
+        assert_true(ring_head(&h.r) == H_BASE + gaps[i]);
+        hring_check_zero(&h);
+        hring_check_guard(&h);
+    }
+    free(h.mem);
+}
+
+/* A successor resumes at the furthest of `done` and `drained` that lies
+ * between the head and the tail (as far as it may believe it). */
+static const struct {
+    const char *name;
+    uint64_t tail_off, done_off, drained_off, want_off;
+} resume_vec[] = {
+    {"drained ahead", 1024, 256, 512, 512},
+    {"done ahead", 1024, 512, 256, 512},
+    {"drained past the tail", 1024, 256, 2048, 256},
+    {"drained 2^40 ahead", 1024, 256, 1ULL << 40, 256},
+    {"drained behind the head", 1024, 256, (uint64_t)-64, 256},
+    {"done past the tail", 1024, 2048, 0, 0},
+    {"tail 2^40 ahead, drained in a ring", 1ULL << 40, 0, 2048, 2048},
+    {"tail 2^40 ahead, done 2^40 ahead", 1ULL << 40, 1ULL << 40, 0, 0},
+};
+
+static void test_ring_resume_hostile(void **state)
+{
+    struct hring h;
+
+    (void)state;
+    hring_open(&h);
+    for (size_t i = 0; i < ARRAY_LEN(resume_vec); i++) {
+        ring_format(&h.r);
+        atomic_store(&h.r.ctl->head, H_BASE);
+        atomic_store(&h.r.ctl->tail, H_BASE + resume_vec[i].tail_off);
+        atomic_store(&h.r.ctl->drained, H_BASE + resume_vec[i].drained_off);
+        uint64_t got = ring_resume(&h.r, H_BASE + resume_vec[i].done_off);
+        if (got != H_BASE + resume_vec[i].want_off)
+            fail_msg("%s: resumed at head + %lld", resume_vec[i].name,
+                     (long long)(got - H_BASE));
+        assert_true(ring_head(&h.r) == got);
+        hring_check_guard(&h);
+    }
+    free(h.mem);
+}
+
+/* A head a client made unaligned: the reader realigns, never reading a
+ * word across the ring's end. */
+static void test_ring_unaligned_head(void **state)
+{
+    static const uint32_t index[] = {4, H_SIZE - 4, H_SIZE - 1, 1};
+    struct hring h;
+    struct ring_view v;
+
+    (void)state;
+    hring_open(&h);
+    for (size_t i = 0; i < ARRAY_LEN(index); i++) {
+        uint64_t head = H_BASE - (H_BASE & (H_SIZE - 1)) + index[i], end;
+        ring_format(&h.r);
+        atomic_store(&h.r.ctl->head, head);
+        atomic_store(&h.r.ctl->tail, head + 1024);
+        assert_int_equal(ring_peek(&h.r, head, &v), RING_CORRUPT);
+        assert_int_equal((head + v.len) % RING_ALIGN, 0);
+        hostile_walk(&h.r, &end);
+        assert_true(end - head <= H_SIZE);
+        assert_int_equal(ring_unblock(&h.r, head), 0);
+        ring_consume(&h.r, end);
+        hring_check_guard(&h);
+    }
+    free(h.mem);
+}
+
 /* An optional argument picks the tests to run by name ("*wrap*"). */
 int main(int argc, char **argv)
 {
@@ -977,6 +1203,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ring_abandon_raced),
         cmocka_unit_test(test_ring_corrupt_words),
         cmocka_unit_test(test_ring_corrupt_random),
+        cmocka_unit_test(test_ring_hostile_tail),
+        cmocka_unit_test(test_ring_consume_bounded),
+        cmocka_unit_test(test_ring_resume_hostile),
+        cmocka_unit_test(test_ring_unaligned_head),
     };
     if (argc > 1)
         cmocka_set_test_filter(argv[1]);

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DRAIN_BUDGET 4096          /* records per slot per pass */
+#define DRAIN_BUDGET 4096          /* steps per slot per pass */
 #define DEAD_WRITER_CHECK_MS 200   /* how long a claim may sit uncommitted
                                       before we ask whether its writer lives */
 
@@ -173,16 +173,76 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
     return true;
 }
 
-/* Drains up to DRAIN_BUDGET records of one slot; returns records read. */
+/* One committed record: checked, then appended (or rejected, or failed
+ * in place).  False when it must wait: no free chunk, or a full batch
+ * that cannot be sealed before the slot has a producer id. */
+static bool take_record(struct wrk *w, uint32_t slot, uint64_t pos,
+                        const struct ring_view *v)
+{
+    struct wpart *p = check_record(w, slot, v);
+    enum append_result ar;
+
+    if (!p) {
+        reject(w, slot, v->rec);
+        return true;
+    }
+    ar = append(w, p, v->rec, pos, pos + v->len);
+    if (ar == APPENDED) {
+        atomic_fetch_add_explicit(&w->stats->records_sent, 1,
+                                  memory_order_relaxed);
+        return true;
+    }
+    if (ar == NO_CHUNK && expire_unbatched(w, v->rec))
+        return true; /* failed in place, as its batch would have */
+    /* Wait for a free chunk (seal everything so some frees) or for the
+     * producer id; the tick looks again. */
+    w->pool_starved |= ar == NO_CHUNK;
+    return false;
+}
+
+/* A tail no claim made (a client wrote it): the records committed before
+ * the first unwritten word are taken, then the rest of the ring is
+ * skipped as corrupt and the tail put back, so that claims work again.
+ * Returns the new head. */
+static uint64_t repair_tail(struct wrk *w, uint32_t slot, uint64_t pos)
+{
+    static int64_t logged_ms;
+    struct ring *r = &w->rings[slot];
+    uint64_t tail = ring_tail(r), skipped;
+    int64_t now = mono_ms();
+
+    ring_consume(r, pos);
+    skipped = ring_skip(r);
+    atomic_fetch_add(&r->ctl->corrupt, skipped);
+    if (now - logged_ms < 1000)
+        return ring_head(r);
+    logged_ms = now;
+    log_error("slot %u: the ring's tail (%llu) is not one a claim makes "
+              "(head %llu, ring %u bytes): skipped the rest of the ring as "
+              "corrupt and put the tail back",
+              slot, (unsigned long long)tail, (unsigned long long)pos,
+              r->size);
+    return ring_head(r);
+}
+
+/* Drains one slot for up to DRAIN_BUDGET steps: records, padding, corrupt
+ * words and unblocked claims all count, so that no ring content keeps the
+ * worker from its loop.  Returns the steps taken. */
 static unsigned drain_slot(struct wrk *w, uint32_t slot)
 {
     struct ring *r = &w->rings[slot];
-    uint64_t pos = ring_head(r);
+    uint64_t start = ring_head(r), pos = start;
+    bool bad_tail = !ring_tail_sane(r, start, ring_tail(r));
     unsigned n = 0;
     struct ring_view v;
 
-    while (n < DRAIN_BUDGET) {
+    for (; n < DRAIN_BUDGET && pos - start < r->size; n++) {
         enum ring_peek k = ring_peek(r, pos, &v);
+        if (bad_tail && (k == RING_EMPTY || (k == RING_PENDING && !v.rec))) {
+            pos = repair_tail(w, slot, pos);
+            n++;
+            break;
+        }
         if (k == RING_EMPTY)
             break;
         if (k == RING_PENDING) {
@@ -194,27 +254,10 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
             w->pending_since_ms[slot] = 0;
             atomic_store(&r->ctl->blocked_by, 0);
         }
-        if (k == RING_CORRUPT) {
+        if (k == RING_CORRUPT)
             atomic_fetch_add(&r->ctl->corrupt, v.len);
-        } else if (k == RING_RECORD) {
-            struct wpart *p = check_record(w, slot, &v);
-            enum append_result ar = p ? append(w, p, v.rec, pos, pos + v.len)
-                                      : APPENDED;
-            if (!p) {
-                reject(w, slot, v.rec);
-            } else if (ar == NO_CHUNK && expire_unbatched(w, v.rec)) {
-                ; /* failed in place, as its batch would have */
-            } else if (ar != APPENDED) {
-                /* Wait for a free chunk (seal everything so some frees) or
-                 * for the producer id; the tick looks again. */
-                w->pool_starved |= ar == NO_CHUNK;
-                break;
-            } else {
-                atomic_fetch_add_explicit(&w->stats->records_sent, 1,
-                                          memory_order_relaxed);
-            }
-            n++;
-        }
+        else if (k == RING_RECORD && !take_record(w, slot, pos, &v))
+            break;
         pos += v.len;
     }
     ring_consume(r, pos);

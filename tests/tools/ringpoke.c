@@ -13,6 +13,9 @@
  *   ringpoke -n NAME -t TOPIC -p PARTITION garbage N  write N random bytes
  *       as committed records' contents: lengths that make sense, bodies
  *       that do not (a corrupt client)
+ *   ringpoke -n NAME -t TOPIC -p PARTITION tail BITS  move the ring's tail
+ *       2^BITS bytes past its head, a position no claim makes (a hostile
+ *       client); prints the head and the tail it wrote
  */
 #include "proto/record.h"
 #include "chute/chute.h"
@@ -31,7 +34,7 @@
 static void usage(void)
 {
     fprintf(stderr, "usage: ringpoke -n NAME -t TOPIC -p PARTITION "
-                    "die|unwritten|stop|garbage N\n");
+                    "die|unwritten|stop|garbage N|tail BITS\n");
     exit(2);
 }
 
@@ -111,6 +114,14 @@ int main(int argc, char **argv)
                   &r);
     if (strcmp(mode, "garbage") == 0) {
         garbage(&r, optind + 1 < argc ? atol(argv[optind + 1]) : 4096);
+        return 0;
+    }
+    if (strcmp(mode, "tail") == 0) {
+        int bits = optind + 1 < argc ? atoi(argv[optind + 1]) : 40;
+        uint64_t head = ring_head(&r), tail = head + (1ULL << (bits & 63));
+        atomic_store(&r.ctl->tail, tail);
+        printf("head %llu tail %llu\n", (unsigned long long)head,
+               (unsigned long long)tail);
         return 0;
     }
     if (strcmp(mode, "unwritten") == 0) {
