@@ -291,7 +291,8 @@ static_assert(sizeof(struct state_live) == 8 + 8 * LIVE_MAX,
     X(LINGER_MS, linger_ms, int32_t)                                          \
     X(BATCH_SIZE, batch_size, uint32_t)                                       \
     X(BATCH_NUM_MESSAGES, batch_num_messages, uint32_t)                       \
-    X(CODEC, codec, int16_t) /* BATCH_CODEC_* */
+    X(CODEC, codec, int16_t) /* BATCH_CODEC_* */                              \
+    X(LEVEL, level, int16_t) /* compression.level, -1: the codec's default */
 
 #define TOPIC_SET_ID(id, field, type) TOPIC_SET_##id,
 enum topic_setting {

@@ -29,6 +29,7 @@
 #include "common/err.h"
 #include "common/name.h"
 #include "proto/batch.h"
+#include "proto/codec.h"
 #include "shm/layout.h"
 
 /* Whether SIGHUP applies a changed value, and who does. */
@@ -106,7 +107,15 @@ static int config_check_name(const char *text, const union config_value *v)
 /* compression.codec -> the codec the workers write (proto/batch.h). */
 static int64_t config_live_codec(int64_t v)
 {
-    return v == CONFIG_COMPRESSION_LZ4 ? BATCH_CODEC_LZ4 : BATCH_CODEC_NONE;
+    static const int16_t codecs[] = {
+        [CONFIG_COMPRESSION_NONE] = BATCH_CODEC_NONE,
+        [CONFIG_COMPRESSION_GZIP] = BATCH_CODEC_GZIP,
+        [CONFIG_COMPRESSION_SNAPPY] = BATCH_CODEC_SNAPPY,
+        [CONFIG_COMPRESSION_LZ4] = BATCH_CODEC_LZ4,
+        [CONFIG_COMPRESSION_ZSTD] = BATCH_CODEC_ZSTD,
+    };
+
+    return codecs[v];
 }
 
 /* 0, "no limit", -> the longest time the workers' int holds. */
@@ -116,7 +125,9 @@ static int64_t config_live_no_limit(int64_t v)
 }
 
 static const struct config_enum config_compressions[] = {
-    {"none", CONFIG_COMPRESSION_NONE}, {"lz4", CONFIG_COMPRESSION_LZ4}, {0}};
+    {"none", CONFIG_COMPRESSION_NONE}, {"gzip", CONFIG_COMPRESSION_GZIP},
+    {"snappy", CONFIG_COMPRESSION_SNAPPY}, {"lz4", CONFIG_COMPRESSION_LZ4},
+    {"zstd", CONFIG_COMPRESSION_ZSTD}, {0}};
 static const struct config_enum config_acks[] = {
     {"all", -1}, {"-1", -1}, {"0", 0}, {"1", 1}, {0}};
 static const struct config_enum config_queue_full_policies[] = {
@@ -177,7 +188,20 @@ static const struct config_prop config_props[] = {
      .reload = RELOAD_TOPIC,
      .topic = TOPIC_SET_CODEC,
      .to_live = config_live_codec,
-     .doc = "Compression of record batches (alias compression.type)."},
+     .doc = "Compression of record batches (alias compression.type), as the "
+            "Java producer writes it; a batch that compression does not "
+            "make smaller is sent uncompressed."},
+    {.name = "compression.level",
+     .type = CONFIG_INT,
+     .off = OFF(compression_level),
+     .def = "-1",
+     .min = -1,
+     .max = 22,
+     .reload = RELOAD_TOPIC,
+     .topic = TOPIC_SET_LEVEL,
+     .doc = "Compression level, as librdkafka has it: -1 is the codec's "
+            "default (gzip 6, lz4 0, zstd 3); gzip takes 0-9, lz4 0-12, "
+            "zstd 0-22, snappy and none only 0."},
     {.name = "acks",
      .type = CONFIG_ENUM,
      .off = OFF(acks),
@@ -726,8 +750,47 @@ static int config_set_topic(struct config *cfg, const char *key,
     return config_topic_put(cfg, pattern, p->topic, v.i);
 }
 
-void config_topic_values(const struct config *cfg, const char *topic,
-                         int64_t values[TOPIC_SET_MAX])
+/* The key that gives topic `topic` its value of `id`: "topic.NAME.PROP"
+ * or the property's own name, in buf. */
+static const char *config_topic_key(const struct config *cfg,
+                                    enum topic_setting id, const char *topic,
+                                    char *buf, size_t size)
+{
+    const struct config_prop *p = config_topic_prop(id);
+    const struct config_topic *t = config_topic_match(cfg, id, topic);
+
+    if (!t)
+        return p->name;
+    snprintf(buf, size, CONFIG_TOPIC_PREFIX "%s.%s", t->pattern, p->name);
+    return buf;
+}
+
+/* Whether the topic's codec takes its level; when not, the message names
+ * the settings that gave them, and the level is the codec's default. */
+static int config_topic_check_level(const struct config *cfg,
+                                    const char *topic,
+                                    int64_t values[TOPIC_SET_MAX])
+{
+    int codec = (int)values[TOPIC_SET_CODEC];
+    int level = (int)values[TOPIC_SET_LEVEL];
+    char level_key[320], codec_key[320];
+    int rc = codec_check_level(codec, level);
+
+    if (rc == 0)
+        return 0;
+    values[TOPIC_SET_LEVEL] = CODEC_LEVEL_DEFAULT;
+    return err_prefix(
+        rc, "topic \"%s\": \"%s\" (%d) does not suit \"%s\" (%s)", topic,
+        config_topic_key(cfg, TOPIC_SET_LEVEL, topic, level_key,
+                         sizeof(level_key)),
+        level,
+        config_topic_key(cfg, TOPIC_SET_CODEC, topic, codec_key,
+                         sizeof(codec_key)),
+        codec_name(codec));
+}
+
+int config_topic_values(const struct config *cfg, const char *topic,
+                        int64_t values[TOPIC_SET_MAX])
 {
     memset(values, 0, sizeof(int64_t) * TOPIC_SET_MAX);
     for (size_t i = 0; i < CONFIG_NPROPS; i++) {
@@ -741,6 +804,7 @@ void config_topic_values(const struct config *cfg, const char *topic,
         v = t ? t->value : config_number(cfg, p);
         values[p->topic] = p->to_live ? p->to_live(v) : v;
     }
+    return config_topic_check_level(cfg, topic, values);
 }
 
 void config_batch_limits(const struct config *cfg, uint32_t *batch_size,
@@ -933,6 +997,31 @@ static int config_validate_topics(const struct config *cfg)
     return 0;
 }
 
+/* compression.level suits compression.codec: the global pair, and for
+ * each topic.NAME. setting of either, the pair a topic named NAME gets.
+ * Two settings of unrelated globs may still meet in a topic: the
+ * supervisor then gives it the codec's default level (topics.c). */
+static int config_validate_levels(const struct config *cfg)
+{
+    int64_t values[TOPIC_SET_MAX];
+    int codec = (int)config_live_codec(cfg->compression);
+    int rc = codec_check_level(codec, cfg->compression_level);
+
+    if (rc < 0)
+        return err_prefix(rc,
+                          "\"compression.level\" (%d) does not suit "
+                          "\"compression.codec\" (%s)",
+                          cfg->compression_level, codec_name(codec));
+    for (size_t i = 0; i < cfg->topic_count; i++) {
+        const struct config_topic *t = &cfg->topics[i];
+
+        if ((t->setting == TOPIC_SET_CODEC || t->setting == TOPIC_SET_LEVEL) &&
+            (rc = config_topic_values(cfg, t->pattern, values)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 int config_validate(const struct config *cfg)
 {
     struct bootstrap servers;
@@ -970,7 +1059,8 @@ int config_validate(const struct config *cfg)
                        "\"message.timeout.ms\" (%d) must be larger than "
                        "\"linger.ms\" (%d)",
                        cfg->message_timeout_ms, cfg->linger_ms);
-    if ((rc = config_validate_topics(cfg)) < 0)
+    if ((rc = config_validate_topics(cfg)) < 0 ||
+        (rc = config_validate_levels(cfg)) < 0)
         return rc;
     return config_validate_idempotence(cfg);
 }
@@ -1187,6 +1277,14 @@ static void config_write_doc_topics(FILE *out)
           "    topic.*.compression.codec=lz4\n\n"
           "`logs.audit` waits 0 ms, `logs.web` 100 ms and `events` 5 ms, and "
           "all three are\ncompressed with lz4.\n\n"
+          "A `compression.level` must suit the topic's codec. chuted checks "
+          "the global pair\nand, for every `topic.NAME.` setting of either, "
+          "the pair a topic named NAME\ngets, and refuses a configuration "
+          "where one does not suit. Two unrelated globs\ncan still meet in a "
+          "topic's name, one giving the level and the other the codec\n"
+          "(`topic.a*.compression.level=9` and "
+          "`topic.*b.compression.codec=snappy` for\n`ab`): such a topic gets "
+          "the codec's default level, and chuted logs a warning.\n\n"
           "chuted works out a topic's settings when a client first names it "
           "and again on\nevery SIGHUP; `chutectl topics` shows what each "
           "topic has. A reload reaches\nthe batches sealed from then on, those "

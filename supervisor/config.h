@@ -29,7 +29,13 @@
 #include "common/log.h"
 #include "shm/layout.h"
 
-enum config_compression { CONFIG_COMPRESSION_NONE, CONFIG_COMPRESSION_LZ4 };
+enum config_compression {
+    CONFIG_COMPRESSION_NONE,
+    CONFIG_COMPRESSION_GZIP,
+    CONFIG_COMPRESSION_SNAPPY,
+    CONFIG_COMPRESSION_LZ4,
+    CONFIG_COMPRESSION_ZSTD,
+};
 enum config_queue_full { CONFIG_QUEUE_FULL_BLOCK, CONFIG_QUEUE_FULL_FAIL };
 
 /* One topic.NAME.PROPERTY setting (config_topic.c). */
@@ -47,6 +53,7 @@ struct config {
     int batch_size; /* bytes */
     int batch_num_messages;
     enum config_compression compression;
+    int compression_level; /* -1: the codec's default (proto/codec.h) */
     int acks; /* -1 (all), 0 or 1 */
     int message_max_bytes;
     bool enable_idempotence;
@@ -141,9 +148,12 @@ void config_live_values(const struct config *cfg, int64_t values[LIVE_MAX]);
  * property, the most specific topic.NAME.PROPERTY whose NAME matches (an
  * exact name beats every glob; of two globs, the one with more literal
  * characters; of two as literal, the one set last), else the property's
- * own value.  values[TOPIC_SET_NONE] and the unused rest are 0. */
-void config_topic_values(const struct config *cfg, const char *topic,
-                         int64_t values[TOPIC_SET_MAX]);
+ * own value.  values[TOPIC_SET_NONE] and the unused rest are 0.  Returns
+ * 0, or CHUTE_ERR_INVALID when the topic's compression.level does not
+ * suit its codec (two settings of unrelated NAMEs gave them; the message
+ * names both): the level is then the codec's default. */
+int config_topic_values(const struct config *cfg, const char *topic,
+                        int64_t values[TOPIC_SET_MAX]);
 
 /* The largest batch.size and batch.num.messages any topic may have: what
  * a pool chunk must hold. */

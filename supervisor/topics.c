@@ -34,7 +34,8 @@ static void publish_one(struct sup *s, uint32_t id, const char *name)
     struct state_topic_settings *t = &s->in.state->topics.topic[id];
     int64_t values[TOPIC_SET_MAX];
 
-    config_topic_values(&s->cfg, name, values);
+    if (config_topic_values(&s->cfg, name, values) < 0)
+        log_warn("%s; it takes the codec's default level", chute_errmsg());
     for (int i = 0; i < TOPIC_SET_MAX; i++)
         atomic_store_explicit(&t->values[i], (int32_t)values[i],
                               memory_order_relaxed);
@@ -295,6 +296,7 @@ static void describe_settings(struct sup *s, uint32_t id,
     out->batch_size = (int32_t)set.batch_size;
     out->batch_num_messages = (int32_t)set.batch_num_messages;
     out->compression_codec = (char *)(codec ? codec : "?");
+    out->compression_level = set.level;
 }
 
 static void describe_finish(struct sup_describe *d)

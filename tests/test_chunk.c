@@ -1,8 +1,9 @@
 /*
  * test_chunk.c: unit tests of worker/chunk.c, the life cycle of a batch in
- * a pool chunk: take, open, append, seal (maybe into a compressed copy),
- * restamp, send, unsend, free; what each move stores, and what a sealed
- * batch holds (header fields, CRC-32C, records, origins).
+ * a pool chunk: take, open, append, seal (maybe into a compressed copy,
+ * with each codec at several levels), restamp, send, unsend, free; what
+ * each move stores, and what a sealed batch holds (header fields,
+ * CRC-32C, records, origins).
  *
  * The pool lives in private memory (worker_fixture.h); the worker under
  * test is worker 1 of 2, so its first chunk_take() starts at chunk 4.
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 // clang-format on
 
+#include "proto/codec.h"
 #include "proto/lz4frame.h"
 #include "tests/worker_fixture.h"
 
@@ -255,15 +257,16 @@ static void check_header(struct pool_chunk *ch, int16_t codec, uint32_t n)
     assert_int_equal(ch->codec, codec);
 }
 
-/* Seals chunk idx, n records of value(), with `codec`: it must stay in
- * place, uncompressed. */
+/* Seals chunk idx, n records of value(), with `codec` at `level`: it
+ * must stay in place, uncompressed. */
 static struct pool_chunk *
-sealed_in_place(struct wf_one *f, int32_t idx, int16_t codec, uint32_t n,
+sealed_in_place(struct wf_one *f, int32_t idx, int16_t codec, int16_t level,
+                uint32_t n,
                 void (*value)(uint32_t i, uint8_t *buf, int32_t *len))
 {
     struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
 
-    assert_int_equal(chunk_seal(&f->w.pool, idx, codec, &pr), idx);
+    assert_int_equal(chunk_seal(&f->w.pool, idx, codec, level, &pr), idx);
     assert_int_equal(chunk_state(ch), CHUNK_SEALED);
     assert_int_equal(ch->wire_len, BATCH_HEADER_SIZE + ch->used);
     assert_int_equal(ch->source, -1);
@@ -276,7 +279,8 @@ static void test_seal_uncompressed(void **state)
 {
     struct wf_one *f = *state;
     struct pool_chunk *ch = sealed_in_place(f, filled(f, 4, text_value),
-                                            BATCH_CODEC_NONE, 4, text_value);
+                                            BATCH_CODEC_NONE, -1, 4,
+                                            text_value);
 
     assert_int_equal(ch->producer_id, pr.id);
     assert_int_equal(ch->producer_epoch, pr.epoch);
@@ -293,7 +297,7 @@ static void test_seal_lz4_into_copy(void **state)
     struct pool_chunk *ch = chunk_at(&f->w.pool, idx), *copy;
     uint8_t out[CAP];
     uint32_t used = ch->used;
-    int32_t sealed = chunk_seal(&f->w.pool, idx, BATCH_CODEC_LZ4, &pr);
+    int32_t sealed = chunk_seal(&f->w.pool, idx, BATCH_CODEC_LZ4, -1, &pr);
 
     assert_int_not_equal(sealed, idx);
     copy = chunk_at(&f->w.pool, sealed);
@@ -324,7 +328,7 @@ static void test_seal_lz4_incompressible_in_place(void **state)
     struct wf_one *f = *state;
     int32_t idx = filled(f, 8, random_value);
 
-    sealed_in_place(f, idx, BATCH_CODEC_LZ4, 8, random_value);
+    sealed_in_place(f, idx, BATCH_CODEC_LZ4, -1, 8, random_value);
     for (int32_t i = 0; i < WF_CHUNKS; i++) /* no copy left taken */
         if (i != idx)
             assert_int_equal(chunk_state(chunk_at(&f->w.pool, i)),
@@ -338,7 +342,84 @@ static void test_seal_lz4_no_free_chunk_in_place(void **state)
 
     while (chunk_take(&f->w.pool) != CHUNK_NONE)
         ;
-    sealed_in_place(f, idx, BATCH_CODEC_LZ4, 10, text_value);
+    sealed_in_place(f, idx, BATCH_CODEC_LZ4, -1, 10, text_value);
+}
+
+/* ---- seal with each codec ------------------------------------------------ */
+
+/* A seal with `codec` at `level` of 10 records of text (compressible) or
+ * 8 of random bytes (not). */
+struct codec_case {
+    const char *name;
+    int16_t codec, level;
+    bool compressible;
+};
+
+static const struct codec_case codec_cases[] = {
+    {"seal: gzip at its default level", BATCH_CODEC_GZIP, -1, true},
+    {"seal: gzip at level 1", BATCH_CODEC_GZIP, 1, true},
+    {"seal: gzip at level 9", BATCH_CODEC_GZIP, 9, true},
+    {"seal: gzip at level 0 (stored)", BATCH_CODEC_GZIP, 0, false},
+    {"seal: snappy", BATCH_CODEC_SNAPPY, -1, true},
+    {"seal: snappy at level 0", BATCH_CODEC_SNAPPY, 0, true},
+    {"seal: lz4 at its default level", BATCH_CODEC_LZ4, -1, true},
+    {"seal: lz4 at level 12 (high compression)", BATCH_CODEC_LZ4, 12, true},
+    {"seal: zstd at its default level", BATCH_CODEC_ZSTD, -1, true},
+    {"seal: zstd at level 1", BATCH_CODEC_ZSTD, 1, true},
+    {"seal: zstd at level 19", BATCH_CODEC_ZSTD, 19, true},
+    {"seal: gzip, incompressible", BATCH_CODEC_GZIP, -1, false},
+    {"seal: snappy, incompressible", BATCH_CODEC_SNAPPY, -1, false},
+    {"seal: lz4, incompressible", BATCH_CODEC_LZ4, -1, false},
+    {"seal: zstd, incompressible", BATCH_CODEC_ZSTD, 3, false},
+};
+
+/* Compressed: into a copy that names its source, its payload exactly what
+ * the codec makes of the records at that level, which decompress to
+ * them; the original freed.  Else in place, uncompressed. */
+static void test_seal_codec(void **state)
+{
+    struct wf_one *f = *state;
+    const struct codec_case *c = f->row;
+    void (*value)(uint32_t, uint8_t *, int32_t *) =
+        c->compressible || c->level == 0 ? text_value : random_value;
+    uint32_t n = value == text_value ? 10 : 8;
+    int32_t idx = filled(f, n, value), sealed;
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx), *copy;
+    static uint8_t want[2 * CAP], out[CAP];
+    uint32_t used = ch->used;
+    ssize_t w, got;
+
+    if (!c->compressible) {
+        sealed_in_place(f, idx, c->codec, c->level, n, value);
+        return;
+    }
+    w = codec_compress(c->codec, c->level, chunk_data(ch) + BATCH_HEADER_SIZE,
+                       used, want, sizeof(want));
+    assert_true(w > 0 && (size_t)w < used);
+    sealed = chunk_seal(&f->w.pool, idx, c->codec, c->level, &pr);
+    assert_int_not_equal(sealed, idx);
+    copy = chunk_at(&f->w.pool, sealed);
+    assert_int_equal(chunk_state(copy), CHUNK_SEALED);
+    assert_int_equal(copy->source, idx);
+    assert_int_equal(copy->used, used);
+    assert_int_equal(copy->wire_len, BATCH_HEADER_SIZE + (size_t)w);
+    assert_memory_equal(chunk_data(copy) + BATCH_HEADER_SIZE, want, (size_t)w);
+    check_header(copy, c->codec, n);
+    check_origins(f, copy, n);
+    got = codec_decompress(c->codec, chunk_data(copy) + BATCH_HEADER_SIZE,
+                           (size_t)w, out, sizeof(out));
+    assert_int_equal(got, used);
+    check_records(out, (size_t)got, n, value);
+    assert_int_equal(chunk_state(ch), CHUNK_FREE);
+}
+
+/* The scratch buffer holds what the worst codec makes of a full chunk. */
+static void test_scratch_holds_every_codec(void **state)
+{
+    struct wf_one *f = *state;
+
+    for (int codec = BATCH_CODEC_NONE; codec <= BATCH_CODEC_ZSTD; codec++)
+        assert_true(f->w.pool.scratch_cap >= codec_bound(codec, CAP));
 }
 
 /* ---- restamp, send, unsend, free ----------------------------------------- */
@@ -347,7 +428,7 @@ static void test_restamp(void **state)
 {
     struct wf_one *f = *state;
     int32_t idx = chunk_seal(&f->w.pool, filled(f, 10, text_value),
-                             BATCH_CODEC_LZ4, &pr);
+                             BATCH_CODEC_LZ4, -1, &pr);
     struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
     uint8_t before[CAP];
     uint32_t len = ch->wire_len;
@@ -373,7 +454,7 @@ static void test_send_unsend_byte_identical(void **state)
 {
     struct wf_one *f = *state;
     int32_t idx = chunk_seal(&f->w.pool, filled(f, 3, text_value),
-                             BATCH_CODEC_NONE, &pr);
+                             BATCH_CODEC_NONE, -1, &pr);
     struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
     uint8_t before[CAP];
 
@@ -416,7 +497,7 @@ static void test_take_exhausts_pool_free_takes_again(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest plain[] = {
         TEST(test_take_stores_taker),
         TEST(test_open_stores_batch_fields),
         TEST(test_append_records_and_origins),
@@ -425,10 +506,17 @@ int main(void)
         TEST(test_seal_lz4_into_copy),
         TEST(test_seal_lz4_incompressible_in_place),
         TEST(test_seal_lz4_no_free_chunk_in_place),
+        TEST(test_scratch_holds_every_codec),
         TEST(test_restamp),
         TEST(test_send_unsend_byte_identical),
         TEST(test_take_exhausts_pool_free_takes_again),
     };
+    struct CMUnitTest tests[WF_ROWS(plain) + WF_ROWS(codec_cases)];
+    size_t n = WF_ROWS(plain);
 
+    memcpy(tests, plain, sizeof(plain));
+    wf_add_rows(tests, &n, codec_cases, WF_ROWS(codec_cases),
+                sizeof(codec_cases[0]), test_seal_codec, setup, wf_one_free);
+    assert_int_equal(n, WF_ROWS(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

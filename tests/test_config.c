@@ -75,6 +75,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.batch_size, 1000000);
     assert_int_equal(cfg.batch_num_messages, 10000);
     assert_int_equal(cfg.compression, CONFIG_COMPRESSION_NONE);
+    assert_int_equal(cfg.compression_level, -1);
     assert_int_equal(cfg.acks, -1);
     assert_int_equal(cfg.message_max_bytes, 1000000);
     assert_true(cfg.enable_idempotence);
@@ -118,6 +119,15 @@ static const struct good_case {
     {"message.max.bytes=1000", "message.max.bytes", "1000"},
     {"compression.codec=lz4", "compression.codec", "lz4"},
     {"compression.type=lz4", "compression.codec", "lz4"},
+    {"compression.codec=gzip", "compression.codec", "gzip"},
+    {"compression.codec=snappy", "compression.codec", "snappy"},
+    {"compression.type=zstd", "compression.codec", "zstd"},
+    {"compression.codec=none", "compression.codec", "none"},
+    {"compression.level=-1", "compression.level", "-1"},
+    {"compression.level=0", "compression.level", "0"},
+    {"compression.level=22", "compression.level", "22"},
+    {"topic.x.compression.level=9", "topic.x.compression.level", "9"},
+    {"topic.x.compression.codec=zstd", "topic.x.compression.codec", "zstd"},
     {"acks=all", "acks", "all"},
     {"acks=-1", "acks", "all"},
     {"acks=0", "acks", "0"},
@@ -198,7 +208,10 @@ static void test_good_lines(void **state)
 #define NOT_PATTERN                                                            \
     " is not a topic name or glob (1 to 249 of A-Z a-z 0-9 . _ -, and the "    \
     "globs * ? [...])"
-#define PER_TOPIC "linger.ms, batch.size, batch.num.messages, compression.codec"
+#define PER_TOPIC                                                              \
+    "linger.ms, batch.size, batch.num.messages, compression.codec, "           \
+    "compression.level"
+#define CODECS "none, gzip, snappy, lz4, zstd"
 #define NAME250 /* one past Kafka's longest topic name */                     \
     NAME65 NAME65 NAME65 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
     "a"
@@ -254,12 +267,22 @@ static const struct bad_case {
      "1000000"},
     {"slots=12", "\"slots\": \"12\" is not a power of two"},
     {"slots=512", "\"slots\": \"512\" is not between 1 and 256"},
-    {"compression.codec=gzip",
-     "\"compression.codec\": \"gzip\" is not one of none, lz4"},
-    {"compression.type=zstd",
-     "\"compression.type\": \"zstd\" is not one of none, lz4"},
+    {"compression.codec=brotli",
+     "\"compression.codec\": \"brotli\" is not one of " CODECS},
+    {"compression.type=lzma",
+     "\"compression.type\": \"lzma\" is not one of " CODECS},
     {"compression.codec=LZ4",
-     "\"compression.codec\": \"LZ4\" is not one of none, lz4"},
+     "\"compression.codec\": \"LZ4\" is not one of " CODECS},
+    {"compression.codec=producer",
+     "\"compression.codec\": \"producer\" is not one of " CODECS},
+    {"compression.level=23",
+     "\"compression.level\": \"23\" is not between -1 and 22"},
+    {"compression.level=-2",
+     "\"compression.level\": \"-2\" is not between -1 and 22"},
+    {"compression.level=high",
+     "\"compression.level\": \"high\" is not an integer"},
+    {"topic.x.compression.level=23",
+     "\"topic.x.compression.level\": \"23\" is not between -1 and 22"},
     {"acks=2", "\"acks\": \"2\" is not one of all, -1, 0, 1"},
     {"queue.full.policy=drop",
      "\"queue.full.policy\": \"drop\" is not one of block, fail"},
@@ -317,9 +340,9 @@ static const struct bad_case {
      "\"topic.x.batch.num.messages\": \"1000001\" is not between 1 and "
      "1000000"},
     {"topic.x.compression.codec=brotli",
-     "\"topic.x.compression.codec\": \"brotli\" is not one of none, lz4"},
+     "\"topic.x.compression.codec\": \"brotli\" is not one of " CODECS},
     {"topic.x.compression.type=LZ4",
-     "\"topic.x.compression.type\": \"LZ4\" is not one of none, lz4"},
+     "\"topic.x.compression.type\": \"LZ4\" is not one of " CODECS},
 };
 
 static void test_bad_lines(void **state)
@@ -486,6 +509,26 @@ static const struct topic_case {
      TOPIC_SET_CODEC, BATCH_CODEC_NONE},
     {"the global codec", {"compression.codec=lz4"}, "t", TOPIC_SET_CODEC,
      BATCH_CODEC_LZ4},
+    {"gzip", {"topic.t.compression.codec=gzip"}, "t", TOPIC_SET_CODEC,
+     BATCH_CODEC_GZIP},
+    {"snappy", {"topic.t.compression.codec=snappy"}, "t", TOPIC_SET_CODEC,
+     BATCH_CODEC_SNAPPY},
+    {"zstd", {"topic.t.compression.type=zstd"}, "t", TOPIC_SET_CODEC,
+     BATCH_CODEC_ZSTD},
+    {"the default level", {"compression.codec=zstd"}, "t", TOPIC_SET_LEVEL,
+     -1},
+    {"the global level", {"compression.codec=zstd", "compression.level=5"},
+     "t", TOPIC_SET_LEVEL, 5},
+    {"a topic's level",
+     {"compression.codec=zstd", "topic.t.compression.level=19"}, "t",
+     TOPIC_SET_LEVEL, 19},
+    {"a topic's level with its codec",
+     {"topic.t.compression.codec=gzip", "topic.t.compression.level=9"}, "t",
+     TOPIC_SET_LEVEL, 9},
+    {"unrelated globs apart", {"topic.a*.compression.level=9",
+                               "topic.*b.compression.codec=snappy",
+                               "compression.codec=gzip"},
+     "ax", TOPIC_SET_LEVEL, 9},
 };
 
 static void test_topic_values(void **state)
@@ -502,7 +545,8 @@ static void test_topic_values(void **state)
         for (size_t j = 0; j < 4 && c->lines[j]; j++)
             if (config_set_arg(&cfg, c->lines[j]) < 0)
                 fail_msg("%s: %s: %s", c->what, c->lines[j], chute_errmsg());
-        config_topic_values(&cfg, c->topic, values);
+        if (config_topic_values(&cfg, c->topic, values) < 0)
+            fail_msg("%s: %s", c->what, chute_errmsg());
         if (values[c->id] != c->want)
             fail_msg("%s: topic \"%s\" gets %lld for value %d, want %lld",
                      c->what, c->topic, (long long)values[c->id], c->id,
@@ -514,6 +558,36 @@ static void test_topic_values(void **state)
     for (int id = TOPIC_SET_NONE + 1; id < TOPIC_SET_COUNT; id++)
         if (!seen[id])
             fail_msg("topic value %d has no row in topic_cases[]", id);
+}
+
+/* A level its codec does not take, from two unrelated globs (config_
+ * validate cannot see that they meet): the message names both settings,
+ * the codec stays and the level is the codec's default. */
+static void test_topic_level_message(void **state)
+{
+    int64_t values[TOPIC_SET_MAX];
+    struct config cfg;
+
+    (void)state;
+    config_init(&cfg);
+    assert_int_equal(config_set_arg(&cfg, "compression.codec=gzip"), 0);
+    assert_int_equal(config_set_arg(&cfg, "topic.a*.compression.level=9"), 0);
+    assert_int_equal(
+        config_set_arg(&cfg, "topic.*b.compression.codec=snappy"), 0);
+    assert_int_equal(config_validate(&cfg), CHUTE_ERR_INVALID); /* no servers */
+    assert_int_equal(config_set_arg(&cfg, "bootstrap.servers=k:1"), 0);
+    assert_int_equal(config_validate(&cfg), 0); /* no NAME meets both */
+    assert_int_equal(config_topic_values(&cfg, "ab", values),
+                     CHUTE_ERR_INVALID);
+    assert_string_equal(chute_errmsg(),
+                        "topic \"ab\": \"topic.a*.compression.level\" (9) "
+                        "does not suit \"topic.*b.compression.codec\" "
+                        "(snappy): 'snappy' has no compression level (use -1 "
+                        "or 0, not 9)");
+    assert_int_equal(values[TOPIC_SET_CODEC], BATCH_CODEC_SNAPPY);
+    assert_int_equal(values[TOPIC_SET_LEVEL], -1);
+    assert_int_equal(values[TOPIC_SET_LINGER_MS], 5);
+    config_release(&cfg);
 }
 
 /* The pool's chunks hold the largest batch of any topic. */
@@ -558,6 +632,32 @@ static const struct validate_case {
      "\"enable.idempotence\"=true needs "
      "\"max.in.flight.requests.per.connection\" <= 5"},
     {{"retries=0"}, "\"enable.idempotence\"=true needs \"retries\" > 0"},
+    {{"compression.codec=snappy", "compression.level=1"},
+     "\"compression.level\" (1) does not suit \"compression.codec\" "
+     "(snappy): 'snappy' has no compression level (use -1 or 0, not 1)"},
+    {{"compression.level=3"},
+     "\"compression.level\" (3) does not suit \"compression.codec\" "
+     "(none): 'none' has no compression level (use -1 or 0, not 3)"},
+    {{"compression.codec=gzip", "compression.level=10"},
+     "\"compression.level\" (10) does not suit \"compression.codec\" "
+     "(gzip): compression level 10 is not valid for 'gzip' (use -1 or 0..9)"},
+    {{"compression.codec=lz4", "compression.level=13"},
+     "\"compression.level\" (13) does not suit \"compression.codec\" "
+     "(lz4): compression level 13 is not valid for 'lz4' (use -1 or 0..12)"},
+    {{"compression.codec=zstd", "compression.level=15",
+      "topic.legacy.compression.codec=gzip"},
+     "topic \"legacy\": \"compression.level\" (15) does not suit "
+     "\"topic.legacy.compression.codec\" (gzip): compression level 15 is "
+     "not valid for 'gzip' (use -1 or 0..9)"},
+    {{"compression.codec=gzip", "topic.logs.*.compression.level=12"},
+     "topic \"logs.*\": \"topic.logs.*.compression.level\" (12) does not "
+     "suit \"compression.codec\" (gzip): compression level 12 is not valid "
+     "for 'gzip' (use -1 or 0..9)"},
+    {{"compression.codec=gzip", "topic.logs.*.compression.level=9",
+      "topic.logs.app.compression.codec=snappy"},
+     "topic \"logs.app\": \"topic.logs.*.compression.level\" (9) does not "
+     "suit \"topic.logs.app.compression.codec\" (snappy): 'snappy' has no "
+     "compression level (use -1 or 0, not 9)"},
     {{"control.connections.max=16", "control.connections.per.user=5"},
      "\"control.connections.per.user\" (5) is more than half of "
      "\"control.connections.max\" (16) minus the 8 kept for admins"},
@@ -576,6 +676,23 @@ static const struct validate_case {
     {{"buffer.memory=1m", "batch.size=1048576"}, NULL},
     {{"retry.backoff.ms=1000"}, NULL},
     {{"linger.ms=1000", "message.timeout.ms=0"}, NULL},
+    {{"compression.codec=zstd", "compression.level=22"}, NULL},
+    {{"compression.codec=lz4", "compression.level=12"}, NULL},
+    {{"compression.codec=snappy", "compression.level=0"}, NULL},
+    {{"compression.codec=gzip", "compression.level=-1"}, NULL},
+    {{"compression.codec=gzip", "compression.level=9",
+      "topic.logs.*.compression.codec=zstd"},
+     NULL},
+    {{"topic.logs.*.compression.level=9",
+      "topic.logs.*.compression.codec=gzip"},
+     NULL},
+    {{"compression.codec=gzip", "topic.a*.compression.level=9",
+      "topic.*b.compression.codec=snappy"},
+     NULL},
+    {{"topic.logs.*.compression.level=9"},
+     "topic \"logs.*\": \"topic.logs.*.compression.level\" (9) does not "
+     "suit \"compression.codec\" (none): 'none' has no compression level "
+     "(use -1 or 0, not 9)"},
     {{"message.timeout.ms=1001", "topic.logs.*.linger.ms=1000"}, NULL},
     {{"message.timeout.ms=0", "topic.logs.*.linger.ms=900000"}, NULL},
     {{"buffer.memory=1m", "topic.big.batch.size=1048576"}, NULL},
@@ -879,6 +996,7 @@ int main(void)
         cmocka_unit_test(test_file_names_its_line),
         cmocka_unit_test(test_overrides_win),
         cmocka_unit_test(test_topic_values),
+        cmocka_unit_test(test_topic_level_message),
         cmocka_unit_test(test_batch_limits),
         cmocka_unit_test(test_validate),
         cmocka_unit_test(test_dump_round_trip),

@@ -98,6 +98,7 @@ static void test_topic_read(void **state)
         {TOPIC_SET_BATCH_SIZE, t.batch_size},
         {TOPIC_SET_BATCH_NUM_MESSAGES, t.batch_num_messages},
         {TOPIC_SET_CODEC, t.codec},
+        {TOPIC_SET_LEVEL, t.level},
     };
     size_t n = sizeof(lands) / sizeof(lands[0]);
 

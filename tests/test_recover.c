@@ -130,7 +130,7 @@ static void copy_sealed(struct fixture *f, struct wpart *p, int32_t *c)
     c[0] = wf_open_batch(&f->dead, p, COPY_RECORDS, 0);
     memcpy(before, chunk(f, c[0]), WF_CHUNK_SIZE);
     pr = producer_next(&f->dead, p);
-    c[1] = chunk_seal(&f->dead.pool, c[0], BATCH_CODEC_LZ4, &pr);
+    c[1] = chunk_seal(&f->dead.pool, c[0], BATCH_CODEC_LZ4, -1, &pr);
     assert_int_not_equal(c[1], c[0]); /* it compressed */
     memcpy((void *)chunk(f, c[0]), before, WF_CHUNK_SIZE);
 }
@@ -151,7 +151,7 @@ static void sealed_before_next_seq(struct fixture *f, struct wpart *p,
     c[0] = wf_sealed_batch(&f->dead, p, 3, 0);
     wf_open_batch(&f->dead, p, 2, 3 * WF_REC_STEP);
     pr = producer_next(&f->dead, p);
-    c[1] = chunk_seal(&f->dead.pool, p->open, BATCH_CODEC_NONE, &pr);
+    c[1] = chunk_seal(&f->dead.pool, p->open, BATCH_CODEC_NONE, -1, &pr);
 }
 
 /* An epoch bump stored the slot's new epoch, then died before it

@@ -6,7 +6,7 @@
  * (worker/part.c, worker/live.c: when it first sees a topic, and again
  * once the generation moved) and what the accumulator does with it
  * (worker/accum.c: the batch limits at append, linger per open batch,
- * the codec at seal).
+ * the codec and level at seal, the compression-ratio histogram).
  *
  * A supervisor without a loop (struct sup holding only a configuration
  * and the instance) over a worker fixture's instance in private memory
@@ -73,6 +73,7 @@ static const char *const settings[] = {
     "linger.ms=7",
     "topic.logs.*.linger.ms=100",
     "topic.logs.app.compression.codec=lz4",
+    "topic.logs.app.compression.level=12",
     "topic.*.batch.num.messages=3",
     NULL,
 };
@@ -109,6 +110,8 @@ static void test_add_publishes(void **state)
     assert_int_equal(published(f, app, TOPIC_SET_CODEC), BATCH_CODEC_LZ4);
     assert_int_equal(published(f, app, TOPIC_SET_BATCH_NUM_MESSAGES), 3);
     assert_int_equal(published(f, app, TOPIC_SET_BATCH_SIZE), 1000000);
+    assert_int_equal(published(f, app, TOPIC_SET_LEVEL), 12);
+    assert_int_equal(published(f, web, TOPIC_SET_LEVEL), -1);
     assert_int_equal(published(f, web, TOPIC_SET_LINGER_MS), 7);
     assert_int_equal(published(f, web, TOPIC_SET_CODEC), BATCH_CODEC_NONE);
     assert_int_equal(published(f, web, TOPIC_SET_BATCH_NUM_MESSAGES), 3);
@@ -146,6 +149,26 @@ static void test_reload_republishes(void **state)
     assert_int_equal(published(f, 3, TOPIC_SET_LINGER_MS), 0);
 }
 
+/* Two unrelated globs that meet in a topic's name give a level its codec
+ * does not take: the codec's default level is published (and a warning
+ * logged), not a level the workers could not use. */
+static void test_level_fallback(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const lines[] = {
+        "compression.codec=gzip", "topic.a*.compression.level=9",
+        "topic.*b.compression.codec=snappy", NULL};
+    int ab, ax;
+
+    configure(f, lines);
+    ab = topics_add(&f->sup, "ab", 1);
+    ax = topics_add(&f->sup, "ax", 1);
+    assert_int_equal(published(f, ab, TOPIC_SET_CODEC), BATCH_CODEC_SNAPPY);
+    assert_int_equal(published(f, ab, TOPIC_SET_LEVEL), -1);
+    assert_int_equal(published(f, ax, TOPIC_SET_CODEC), BATCH_CODEC_GZIP);
+    assert_int_equal(published(f, ax, TOPIC_SET_LEVEL), 9);
+}
+
 /* ---- what a worker reads ---------------------------------------------- */
 
 /* A worker reads a topic's settings when it first sees the topic, and
@@ -167,6 +190,7 @@ static void test_worker_reads_per_generation(void **state)
     assert_int_equal(w->topics[id].set.codec, BATCH_CODEC_LZ4);
     assert_int_equal(w->topics[id].set.batch_num_messages, 3);
     assert_int_equal(w->topics[id].set.batch_size, live_batch_cap(w->in));
+    assert_int_equal(w->topics[id].set.level, 12);
     /* Rewritten without a new generation: not read. */
     configure(f, reloaded);
     atomic_store(&f->sup.in.state->topics.topic[id].values[TOPIC_SET_LINGER_MS],
@@ -185,31 +209,51 @@ static void test_worker_reads_per_generation(void **state)
 /* ---- what the accumulator does with them ------------------------------ */
 
 /* 200 bytes of the same text: compresses well. */
-static void text_value(uint8_t *buf)
+static void text_value(uint8_t *buf, uint32_t i)
 {
+    (void)i;
     for (int k = 0; k < 200; k++)
         buf[k] = (uint8_t)"chute batch "[k % 12];
 }
 
+/* 200 pseudo-random bytes, other ones for each i: does not compress. */
+static void random_value(uint8_t *buf, uint32_t i)
+{
+    uint32_t x = 2463534242u + i * 7919u;
+
+    for (int k = 0; k < 200; k++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        buf[k] = (uint8_t)x;
+    }
+}
+
 /* Writes record i for (topic, partition) into its slot's ring, as a
- * client does. */
-static void put(struct wrk *w, uint32_t topic, int32_t partition, uint32_t i)
+ * client does, its value from value(). */
+static void put_value(struct wrk *w, uint32_t topic, int32_t partition,
+                      uint32_t i, void (*value)(uint8_t *, uint32_t))
 {
     struct ring *r = &w->rings[layout_slot_of(topic, partition, WF_SLOTS)];
     struct ring_rec *rec;
     struct wf_rec in;
-    uint8_t value[200];
+    uint8_t buf[200];
     uint64_t end;
     uint32_t len;
 
-    text_value(value);
-    wf_rec(&in, partition, 1000 + i, i, value, sizeof(value));
+    value(buf, i);
+    wf_rec(&in, partition, 1000 + i, i, buf, sizeof(buf));
     in.h.topic = topic;
     len = ring_align((uint32_t)sizeof(in.h) + in.h.tail_len);
     rec = ring_claim(r, len, getpid(), &end);
     assert_non_null(rec);
     memcpy((uint8_t *)rec + 8, (uint8_t *)&in + 8, len - 8);
     ring_commit(rec, len);
+}
+
+static void put(struct wrk *w, uint32_t topic, int32_t partition, uint32_t i)
+{
+    put_value(w, topic, partition, i, text_value);
 }
 
 /* The records of a partition's sealed batches, oldest first, into
@@ -305,6 +349,49 @@ static void test_reload_reaches_open_batch(void **state)
     assert_int_equal(chunk_records(chunk_at(&w->pool, p->open)), 1);
 }
 
+/* The codec and level at seal; a batch they do not make smaller goes
+ * uncompressed, and every batch counts in the compression-ratio
+ * histogram (raw / wire x 100: 100 for an uncompressed one). */
+static void test_seal_codec_level_and_ratio(void **state)
+{
+    struct fixture *f = *state;
+    struct wrk *w = &f->one->w;
+    struct metrics_hist *ratio = &w->metrics->compression;
+    static const char *const lines[] = {
+        "linger.ms=60000", "compression.codec=zstd",
+        "topic.gz.compression.codec=gzip", "topic.gz.compression.level=0",
+        NULL};
+    uint32_t counts[8];
+    size_t n;
+    int zs, gz;
+
+    configure(f, lines);
+    zs = topics_add(&f->sup, "zs", 1);
+    gz = topics_add(&f->sup, "gz", 1);
+    for (uint32_t i = 0; i < 4; i++) {
+        put_value(w, (uint32_t)zs, 0, i, random_value);
+        put(w, (uint32_t)gz, 0, i); /* gzip level 0 stores: no smaller */
+    }
+    assert_true(accum_drain(w));
+    assert_int_equal(accum_seal_due(w, true), -1);
+    queued(w, part_get(w, (uint32_t)zs, 0), BATCH_CODEC_NONE, counts, &n);
+    assert_int_equal(n, 1);
+    queued(w, part_get(w, (uint32_t)gz, 0), BATCH_CODEC_NONE, counts, &n);
+    assert_int_equal(n, 1);
+    assert_int_equal(atomic_load(&ratio->count), 2);
+    assert_int_equal(atomic_load(&ratio->bucket[0]), 2);
+    assert_int_equal(atomic_load(&ratio->sum), 200);
+    /* Text under zstd: compressed, and counted above 1. */
+    for (uint32_t i = 4; i < 8; i++)
+        put(w, (uint32_t)zs, 0, i);
+    assert_true(accum_drain(w));
+    accum_seal_due(w, true);
+    assert_int_equal(atomic_load(&ratio->count), 3);
+    assert_true(atomic_load(&ratio->sum) > 200 + 300);
+    struct wpart *p = part_get(w, (uint32_t)zs, 0);
+    assert_int_equal(chunk_at(&w->pool, p->q_tail)->codec, BATCH_CODEC_ZSTD);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -312,9 +399,11 @@ int main(void)
     const struct CMUnitTest tests[] = {
         TEST(test_add_publishes),
         TEST(test_reload_republishes),
+        TEST(test_level_fallback),
         TEST(test_worker_reads_per_generation),
         TEST(test_accum_uses_topic_settings),
         TEST(test_reload_reaches_open_batch),
+        TEST(test_seal_codec_level_and_ratio),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

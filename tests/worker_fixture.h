@@ -61,9 +61,9 @@ static inline void wf_layout(struct instance *in)
 }
 
 /* Publishes a topic's settings as the supervisor does (topics.c): the
- * fixture's batch limits, no linger, `codec`. */
+ * fixture's batch limits, no linger, `codec` at `level`. */
 static inline void wf_topic_settings(struct instance *in, uint32_t topic,
-                                     int16_t codec)
+                                     int16_t codec, int16_t level)
 {
     _Atomic int32_t *v = in->state->topics.topic[topic].values;
 
@@ -71,6 +71,7 @@ static inline void wf_topic_settings(struct instance *in, uint32_t topic,
     atomic_store(&v[TOPIC_SET_BATCH_SIZE], WF_BATCH_SIZE);
     atomic_store(&v[TOPIC_SET_BATCH_NUM_MESSAGES], WF_BATCH_RECORDS);
     atomic_store(&v[TOPIC_SET_CODEC], codec);
+    atomic_store(&v[TOPIC_SET_LEVEL], level);
 }
 
 static inline void wf_instance_init(struct instance *in)
@@ -84,7 +85,7 @@ static inline void wf_instance_init(struct instance *in)
     in->state = calloc(1, in->state_size);
     assert_non_null(in->intake);
     assert_non_null(in->state);
-    wf_topic_settings(in, WF_TOPIC, BATCH_CODEC_NONE);
+    wf_topic_settings(in, WF_TOPIC, BATCH_CODEC_NONE, -1);
     t = instance_topic(in, WF_TOPIC);
     strcpy(t->name, "t");
     atomic_store(&t->partitions, WF_PARTITIONS);

@@ -562,6 +562,7 @@ static void topics_json(const Chute__Ctl__TopicsReply *tr)
             json_i64("batch.size", t->settings->batch_size);
             json_i64("batch.num.messages", t->settings->batch_num_messages);
             json_str("compression.codec", t->settings->compression_codec);
+            json_i64("compression.level", t->settings->compression_level);
             json_obj_end();
         }
         json_arr("partitions");
@@ -591,18 +592,19 @@ static void topics_json(const Chute__Ctl__TopicsReply *tr)
 
 static void topics_table(const Chute__Ctl__TopicsReply *tr)
 {
-    printf("%-30s %-4s %-6s %-9s %-10s %-8s %-6s %s\n", "TOPIC", "ID",
-           "PARTS", "LINGER_MS", "BATCH_SIZE", "RECORDS", "CODEC",
+    printf("%-30s %-4s %-6s %-9s %-10s %-8s %-6s %-5s %s\n", "TOPIC", "ID",
+           "PARTS", "LINGER_MS", "BATCH_SIZE", "RECORDS", "CODEC", "LEVEL",
            "LEADERS (partition:broker)");
     for (size_t i = 0; i < tr->n_topics; i++) {
         const Chute__Ctl__TopicsReply__Topic *t = tr->topics[i];
         const Chute__Ctl__TopicsReply__Settings *st = t->settings;
         printf("%-30s %-4d %-6d ", t->name, t->topic_id, t->partition_count);
         if (st)
-            printf("%-9d %-10d %-8d %-6s ", st->linger_ms, st->batch_size,
-                   st->batch_num_messages, st->compression_codec);
+            printf("%-9d %-10d %-8d %-6s %-5d ", st->linger_ms, st->batch_size,
+                   st->batch_num_messages, st->compression_codec,
+                   st->compression_level);
         else
-            printf("%-9s %-10s %-8s %-6s ", "-", "-", "-", "-");
+            printf("%-9s %-10s %-8s %-6s %-5s ", "-", "-", "-", "-", "-");
         if (t->error_code)
             printf("error: %s", t->error_message);
         for (size_t p = 0; p < t->n_partitions; p++)

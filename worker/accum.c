@@ -26,6 +26,7 @@
  * its sequence is given here. */
 bool accum_seal(struct wrk *w, struct wpart *p)
 {
+    const struct topic_settings *set = &w->topics[p->topic].set;
     struct chunk_producer pr;
     int32_t sealed;
     struct pool_chunk *ch;
@@ -33,8 +34,7 @@ bool accum_seal(struct wrk *w, struct wpart *p)
     if (!producer_ready(w, p->slot))
         return false;
     pr = producer_next(w, p);
-    sealed = chunk_seal(&w->pool, p->open, w->topics[p->topic].set.codec,
-                        &pr);
+    sealed = chunk_seal(&w->pool, p->open, set->codec, set->level, &pr);
     ch = chunk_at(&w->pool, sealed);
     metrics_batch(w->metrics, ch->count, BATCH_HEADER_SIZE + ch->used,
                   ch->wire_len);

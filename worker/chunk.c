@@ -7,13 +7,25 @@
 #include "common/err.h"
 #include "common/proc.h"
 #include "proto/batch.h"
-#include "proto/lz4frame.h"
+#include "proto/codec.h"
 #include "proto/record.h"
 #include "worker/worker.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The most any codec can make of a chunk's records: what the scratch
+ * buffer holds. */
+static size_t scratch_size(size_t cap)
+{
+    size_t most = 0;
+
+    for (int codec = BATCH_CODEC_GZIP; codec <= BATCH_CODEC_ZSTD; codec++)
+        if (codec_bound(codec, cap) > most)
+            most = codec_bound(codec, cap);
+    return most;
+}
 
 int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
                     int32_t worker, uint32_t workers)
@@ -24,7 +36,7 @@ int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
     pool->cap = in->chunk_size - sizeof(struct pool_chunk);
     pool->worker = worker;
     pool->hint = (uint32_t)worker * (pool->count / (workers ? workers : 1));
-    pool->scratch_cap = lz4frame_bound(pool->cap);
+    pool->scratch_cap = scratch_size(pool->cap);
     pool->scratch = malloc(pool->scratch_cap);
     if (!pool->scratch)
         return err_set(CHUTE_ERR_SYSTEM,
@@ -175,13 +187,16 @@ static void set_producer(struct pool_chunk *ch, const struct chunk_producer *pr)
 }
 
 /* The compressed form of open chunk `src` in a new chunk, or CHUNK_NONE
- * when compressing does not pay or no chunk is free.  The copy names its
- * source, so a replacement that finds both knows which one counts. */
-static int32_t compressed_copy(struct chunk_pool *pool, int32_t src)
+ * when compressing does not make it smaller (or fails: the batch goes as
+ * it is) or no chunk is free.  The copy names its source, so a
+ * replacement that finds both knows which one counts. */
+static int32_t compressed_copy(struct chunk_pool *pool, int32_t src,
+                               int16_t codec, int16_t level)
 {
     struct pool_chunk *from = chunk_at(pool, src), *to;
-    ssize_t n = lz4frame_compress(chunk_data(from) + BATCH_HEADER_SIZE,
-                                  from->used, pool->scratch, pool->scratch_cap);
+    const uint8_t *records = chunk_data(from) + BATCH_HEADER_SIZE;
+    ssize_t n = codec_compress(codec, level, records, from->used,
+                               pool->scratch, pool->scratch_cap);
     int32_t dst;
 
     if (n <= 0 || (size_t)n >= from->used || (dst = chunk_take(pool)) < 0)
@@ -199,7 +214,7 @@ static int32_t compressed_copy(struct chunk_pool *pool, int32_t src)
     to->ring_first = from->ring_first;
     to->opened_ns = from->opened_ns;
     to->accepted_ns = from->accepted_ns;
-    to->codec = BATCH_CODEC_LZ4;
+    to->codec = codec;
     to->wire_len = (uint32_t)(BATCH_HEADER_SIZE + (size_t)n);
     to->source = src;
     to->reported = 0;
@@ -208,10 +223,11 @@ static int32_t compressed_copy(struct chunk_pool *pool, int32_t src)
 }
 
 int32_t chunk_seal(struct chunk_pool *pool, int32_t idx, int16_t codec,
-                   const struct chunk_producer *pr)
+                   int16_t level, const struct chunk_producer *pr)
 {
-    int32_t copy = codec == BATCH_CODEC_LZ4 ? compressed_copy(pool, idx)
-                                            : CHUNK_NONE;
+    int32_t copy = codec != BATCH_CODEC_NONE
+                       ? compressed_copy(pool, idx, codec, level)
+                       : CHUNK_NONE;
     int32_t sealed = copy != CHUNK_NONE ? copy : idx;
     struct pool_chunk *ch = chunk_at(pool, sealed);
 

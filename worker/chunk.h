@@ -36,7 +36,8 @@ struct chunk_pool {
     size_t cap;               /* data bytes per chunk */
     int32_t worker;           /* this worker's index, recorded as taker */
     uint32_t hint;            /* where chunk_take() starts looking */
-    uint8_t *scratch;         /* compression output */
+    uint8_t *scratch;         /* compression output: codec_bound() of a
+                                 chunk's records, for every codec */
     size_t scratch_cap;
 };
 
@@ -114,12 +115,13 @@ bool chunk_fits(struct chunk_pool *pool, int32_t idx, size_t rsize,
  * that commits it is the chunk's fill word. */
 void chunk_append(struct chunk_pool *pool, int32_t idx,
                   const struct ring_rec *rec, uint64_t end);
-/* OPEN -> SEALED: compresses with `codec` when that makes the batch
- * smaller (into a copy: the open original stays intact until the copy is
- * SEALED, then is freed), writes header and CRC.  Returns the sealed
- * chunk: idx, or the copy. */
+/* OPEN -> SEALED: compresses with `codec` (BATCH_CODEC_*) at `level`
+ * (compression.level, proto/codec.h) when that makes the batch smaller
+ * (into a copy: the open original stays intact until the copy is
+ * SEALED, then is freed), else leaves it uncompressed; writes header and
+ * CRC.  Returns the sealed chunk: idx, or the copy. */
 int32_t chunk_seal(struct chunk_pool *pool, int32_t idx, int16_t codec,
-                   const struct chunk_producer *pr);
+                   int16_t level, const struct chunk_producer *pr);
 /* Gives a SEALED batch a new producer id, epoch and sequence (an epoch
  * bump or a new producer id): header and CRC again. */
 void chunk_restamp(struct chunk_pool *pool, int32_t idx,

@@ -82,7 +82,7 @@ for name, w in want.items():
 print("topic settings: chutectl topics shows both topics' own settings")
 EOF
     fail "chutectl topics shows other settings"
-"$BUILD/bin/chutectl" -n "$name" topics | grep -Eq "^$b +[0-9]+ +$PARTS +300 +20000 +1000 +lz4 " ||
+"$BUILD/bin/chutectl" -n "$name" topics | grep -Eq "^$b +[0-9]+ +$PARTS +300 +20000 +1000 +lz4 +-1 " ||
     fail "the topics table has no settings for $b"
 
 for t in "$a" "$b"; do
