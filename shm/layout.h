@@ -29,7 +29,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 4
+#define LAYOUT_VERSION 5
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -230,6 +230,13 @@ struct state_worker {
             _Atomic uint64_t bytes_sent;
             _Atomic uint64_t requests_sent;
             _Atomic uint64_t records_invalid;
+            /* Where the worker's drain is, for the supervisor to tell a
+             * slot whose data kills workers (supervisor/health.c): the
+             * ring position of the record at hand, and the slot + 1 while
+             * draining it (0 otherwise). */
+            _Atomic uint64_t drain_pos;
+            _Atomic uint32_t drain_slot;
+            uint32_t pad0;
         };
         uint8_t padded[128];
     };
@@ -237,6 +244,8 @@ struct state_worker {
 static_assert(sizeof(struct state_worker) == 128, "state worker size");
 static_assert(offsetof(struct state_worker, records_invalid) == 72,
               "state worker counters");
+static_assert(offsetof(struct state_worker, drain_slot) == 88,
+              "state worker drain position");
 
 /*
  * The settings workers take while running (a reload changes them): one

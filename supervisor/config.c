@@ -98,6 +98,16 @@ static int config_check_pow2(const char *text, const union config_value *v)
     return 0;
 }
 
+/* worker.heartbeat.timeout.ms: 0 (never), or well above the workers'
+ * 100 ms tick. */
+static int config_check_heartbeat(const char *text, const union config_value *v)
+{
+    if (v->i != 0 && v->i < 500)
+        return err_set(CHUTE_ERR_INVALID, "\"%s\" is neither 0 nor at least "
+                       "500", text);
+    return 0;
+}
+
 static int config_check_name(const char *text, const union config_value *v)
 {
     (void)text;
@@ -328,6 +338,17 @@ static const struct config_prop config_props[] = {
      .max = 64,
      .reload = RELOAD_SUPERVISOR,
      .doc = "Worker processes; at most slots."},
+    {.name = "worker.heartbeat.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(worker_heartbeat_timeout_ms),
+     .def = "5000",
+     .min = 0,
+     .max = 3600000,
+     .check = config_check_heartbeat,
+     .rule = "0 (never) or at least 500",
+     .reload = RELOAD_SUPERVISOR,
+     .doc = "A worker whose loop has not run for this long (its heartbeat, "
+            "every 100 ms) is killed and replaced; 0 never kills one."},
     {.name = "slots",
      .type = CONFIG_INT,
      .off = OFF(slots),

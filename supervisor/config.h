@@ -70,6 +70,7 @@ struct config {
     /* chute's own properties. */
     char *name; /* instance name, see common/name.h */
     int workers;
+    int worker_heartbeat_timeout_ms; /* 0: never kill a worker */
     int slots;              /* a power of two */
     uint64_t ring_size;     /* bytes, a power of two */
     uint64_t buffer_memory; /* bytes */

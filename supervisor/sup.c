@@ -161,6 +161,7 @@ static int spawn(struct sup *s, uint32_t index)
     sigset_t blocked, old;
     pid_t pid;
 
+    health_worker_started(s, index);
     stop_signals(&blocked);
     sigprocmask(SIG_BLOCK, &blocked, &old);
     pid = fork();
@@ -232,6 +233,7 @@ static void child_cb(struct ev_loop *loop, ev_child *c, int revents)
         log_error("worker %u (pid %d) exited with %d; restarting", w->index,
                   c->rpid, WEXITSTATUS(st));
     atomic_fetch_add(&instance_worker(&s->in, w->index)->restarts, 1);
+    health_worker_died(s, w->index);
     if ((uint64_t)mono_ms() -
             atomic_load(&instance_worker(&s->in, w->index)->started_ms) >
         RESTART_STABLE_MS)
@@ -360,6 +362,7 @@ int sup_run(struct sup *s)
     }
     sup_publish_live(s);
     start_signals(s);
+    health_start(s);
     if (s->reattached)
         stop_orphans(s);
     if (start_workers(s) < 0) {

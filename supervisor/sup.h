@@ -22,6 +22,7 @@
 struct sup_worker {
     pid_t pid;
     bool retiring;            /* told to go after scaling down */
+    bool killed;              /* for a heartbeat too old (health.c) */
     ev_child child;
     ev_timer restart;
     double backoff_s;
@@ -38,6 +39,12 @@ struct sup_ctl_client {
     char *resolving_name;
     bool broken;               /* a reply could not be sent: close it */
     bool starting;             /* inside topics_resolve() */
+};
+
+/* Deaths of workers draining one slot at one ring position in a row. */
+struct health_suspect {
+    uint64_t pos;
+    uint32_t deaths;
 };
 
 struct sup_refresh {
@@ -57,6 +64,7 @@ struct sup {
     ev_signal sigterm, sigint, sighup;
     ev_timer refresh;         /* metadata.max.age.ms: partition counts */
     ev_timer shard_timer;     /* while slots move between workers */
+    ev_timer health;          /* worker heartbeats (health.c) */
     bool stopping;
     bool reattached;          /* took over a dead supervisor's memory */
     int exit_code;
@@ -67,6 +75,7 @@ struct sup {
     ev_io listen_io;
     struct sup_ctl_client *clients[SUP_CTL_CLIENTS_MAX];
     struct sup_refresh refreshes[TOPIC_MAX];
+    struct health_suspect suspects[SLOT_MAX];
 };
 
 /* The group clients share the intake object and the control socket with
@@ -102,6 +111,25 @@ void shard_assign(struct sup *s);
 void shard_stop(struct sup *s);
 /* Forks worker i and watches it. */
 int sup_start_worker(struct sup *s, uint32_t i);
+
+/* health.c: kills a worker whose heartbeat is older than
+ * worker.heartbeat.timeout.ms, and quarantines a slot's ring content when
+ * workers die twice in a row at the same record of it. */
+void health_start(struct sup *s);
+/* Before worker `index` is forked again: forgets its predecessor's drain
+ * position. */
+void health_worker_started(struct sup *s, uint32_t index);
+/* After worker `index` died unasked, before its replacement starts. */
+void health_worker_died(struct sup *s, uint32_t index);
+/* One death at ring position `pos` of a slot: true when it is the
+ * HEALTH_DEATHS-th in a row there (the count starts again). */
+bool health_suspect(struct health_suspect *h, uint64_t pos);
+/* Skips what ring r holds (from the head to the tail seen now; a tail no
+ * claim makes is put back), charging each record to the client that
+ * wrote it as failed; *records gets how many.  Returns the bytes skipped.
+ * The ring's consumer must be dead. */
+uint64_t health_quarantine_ring(const struct instance *in, struct ring *r,
+                                uint64_t *records);
 
 /* ctlserver.c */
 int ctlserver_start(struct sup *s);

@@ -41,6 +41,7 @@ static const struct {
     {2, 0x9866c3b2aada954b},
     {3, 0x5fc5f97b7e858155},
     {4, 0x67171e13ed33a287},
+    {5, 0x3348ce1ce99b8b0d},
 };
 
 struct member {
@@ -142,6 +143,9 @@ static const struct member members[] = {
     FIELD(struct state_worker, bytes_sent),
     FIELD(struct state_worker, requests_sent),
     FIELD(struct state_worker, records_invalid),
+    FIELD(struct state_worker, drain_pos),
+    FIELD(struct state_worker, drain_slot),
+    FIELD(struct state_worker, pad0),
     FIELD(struct state_worker, padded),
 
     SIZE(struct state_live),

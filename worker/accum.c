@@ -14,8 +14,10 @@
 #include "proto/record.h"
 #include "worker/wrk.h"
 
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DRAIN_BUDGET 4096          /* steps per slot per pass */
 #define DEAD_WRITER_CHECK_MS 200   /* how long a claim may sit uncommitted
@@ -173,6 +175,21 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
     return true;
 }
 
+/* Tests only (CHUTE_TEST_POISON, worker.c): a record whose tail holds the
+ * text crashes or hangs the worker here. */
+static void test_poison(const struct wrk *w, const struct ring_view *v)
+{
+    const char *text = w->test_poison;
+
+    if (!text || !memmem(v->rec + 1, v->len - sizeof(*v->rec), text,
+                         strlen(text)))
+        return;
+    if (w->test_poison_hang)
+        for (;;)
+            pause();
+    raise(SIGSEGV);
+}
+
 /* One committed record: checked, then appended (or rejected, or failed
  * in place).  False when it must wait: no free chunk, or a full batch
  * that cannot be sealed before the slot has a producer id. */
@@ -186,6 +203,7 @@ static bool take_record(struct wrk *w, uint32_t slot, uint64_t pos,
         reject(w, slot, v->rec);
         return true;
     }
+    test_poison(w, v);
     ar = append(w, p, v->rec, pos, pos + v->len);
     if (ar == APPENDED) {
         atomic_fetch_add_explicit(&w->stats->records_sent, 1,
@@ -236,7 +254,12 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
     unsigned n = 0;
     struct ring_view v;
 
+    /* Where we are, for the supervisor to find a slot whose data keeps
+     * killing workers (supervisor/health.c). */
+    atomic_store_explicit(&w->stats->drain_slot, slot + 1,
+                          memory_order_relaxed);
     for (; n < DRAIN_BUDGET && pos - start < r->size; n++) {
+        atomic_store_explicit(&w->stats->drain_pos, pos, memory_order_relaxed);
         enum ring_peek k = ring_peek(r, pos, &v);
         if (bad_tail && (k == RING_EMPTY || (k == RING_PENDING && !v.rec))) {
             pos = repair_tail(w, slot, pos);
@@ -261,6 +284,7 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
         pos += v.len;
     }
     ring_consume(r, pos);
+    atomic_store_explicit(&w->stats->drain_slot, 0, memory_order_relaxed);
     resolve_publish(w, slot);
     return n;
 }

@@ -131,6 +131,20 @@ static void check_stop(struct wrk *w)
         ev_break(w->loop, EVBREAK_ALL);
 }
 
+/* Tests only: CHUTE_TEST_POISON=crash:TEXT (or hang:TEXT) makes a record
+ * whose tail holds TEXT crash (or hang) this worker as it drains it, so
+ * that tests can show a slot whose data kills workers being quarantined
+ * (supervisor/health.c). */
+static void test_poison(struct wrk *w, const char *spec)
+{
+    if (spec && strncmp(spec, "crash:", 6) == 0 && spec[6])
+        w->test_poison = spec + 6;
+    if (spec && strncmp(spec, "hang:", 5) == 0 && spec[5]) {
+        w->test_poison = spec + 5;
+        w->test_poison_hang = true;
+    }
+}
+
 static struct wrk_settings settings; /* this worker's, changed by reloads */
 static uint32_t live_seen;
 
@@ -238,6 +252,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     /* Tests only: break the sequence bookkeeping on purpose (accum.c). */
     const char *skew = getenv("CHUTE_TEST_SEQUENCE_SKEW");
     w.test_seq_skew = skew && strcmp(skew, "1") == 0;
+    test_poison(&w, getenv("CHUTE_TEST_POISON"));
     w.stats = instance_worker(in, index);
     w.metrics = instance_metrics(in, index);
     w.loop = ev_loop_new(EVFLAG_AUTO);

@@ -111,6 +111,8 @@ struct wrk {
     bool pump_wanted;         /* something may be sendable: sender_pump */
     bool drain_wanted;        /* records may wait (a producer id came) */
     bool test_seq_skew;       /* CHUTE_TEST_SEQUENCE_SKEW=1 (tests only) */
+    const char *test_poison;  /* CHUTE_TEST_POISON=crash:TEXT or hang:TEXT */
+    bool test_poison_hang;    /* (tests only): see accum.c */
 
     struct wtopic topics[TOPIC_MAX];
     uint32_t topics_seen;     /* generation of the topic settings read */
