@@ -25,6 +25,24 @@ static void object_name(char *buf, size_t size, const char *name,
     snprintf(buf, size, "/chute.%s.%s", name, kind);
 }
 
+/* Allocates every page of the object now: a full /dev/shm (or a memory
+ * limit) is then an error at start, never a SIGBUS in a client or a
+ * worker touching a page later.  0, or CHUTE_ERR_SYSTEM saying so. */
+static int allocate(int fd, size_t size, const char *path)
+{
+    int rc;
+
+    do
+        rc = posix_fallocate(fd, 0, (off_t)size);
+    while (rc == EINTR);
+    if (rc == 0)
+        return 0;
+    errno = rc;
+    return err_sys("cannot allocate %zu bytes of shared memory for \"%s\" "
+                   "(is /dev/shm full? see df /dev/shm)",
+                   size, path);
+}
+
 static void *map_object(const char *path, size_t size, int mode, int gid)
 {
     void *p;
@@ -38,6 +56,12 @@ static void *map_object(const char *path, size_t size, int mode, int gid)
         ftruncate(fd, (off_t)size) < 0) {
         err_sys("cannot size shared memory \"%s\"", path);
         close(fd);
+        shm_unlink(path);
+        return NULL;
+    }
+    if (allocate(fd, size, path) < 0) {
+        close(fd);
+        shm_unlink(path);
         return NULL;
     }
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -136,12 +160,14 @@ int instance_create(struct instance *in, const struct instance_params *p)
     in->state = map_object(path, in->state_size, 0600, -1);
     if (!in->state) {
         instance_detach(in);
+        object_name(path, sizeof(path), p->name, "intake");
+        shm_unlink(path); /* nothing half made stays in /dev/shm */
         return CHUTE_ERR_SYSTEM;
     }
     format_state(in);
     format_intake(in, p);
-    /* A fresh mapping is zero-filled: rings, tables and chunks start empty
-     * (CHUNK_FREE, TOPIC_FREE, pid 0) without touching every page. */
+    /* A fresh object is zero-filled: rings, tables and chunks start empty
+     * (CHUNK_FREE, TOPIC_FREE, pid 0) without writing every page. */
     atomic_store_explicit(&in->intake->ready, 1, memory_order_release);
     return 0;
 }
@@ -165,6 +191,11 @@ static void *map_existing(const char *path, size_t size, int *err)
         err_set(CHUTE_ERR_LAYOUT, "\"%s\" has another size than this "
                 "configuration makes (%lld, not %zu bytes)", path,
                 (long long)st.st_size, size);
+        return NULL;
+    }
+    if (allocate(fd, size, path) < 0) { /* pages it never touched */
+        close(fd);
+        *err = ENOSPC;
         return NULL;
     }
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
