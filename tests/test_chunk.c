@@ -257,6 +257,18 @@ static void check_header(struct pool_chunk *ch, int16_t codec, uint32_t n)
     assert_int_equal(ch->codec, codec);
 }
 
+/* Chunk idx is the worker's spare: OPEN, empty, still this worker's. */
+static void check_spare(struct wf_one *f, int32_t idx)
+{
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
+
+    assert_int_equal(f->w.pool.spare, idx);
+    assert_int_equal(chunk_state(ch), CHUNK_OPEN);
+    assert_int_equal(chunk_records(ch), 0);
+    assert_int_equal(ch->used, 0);
+    assert_int_equal(ch->worker, ME + 1);
+}
+
 /* Seals chunk idx, n records of value(), with `codec` at `level`: it
  * must stay in place, uncompressed. */
 static struct pool_chunk *
@@ -288,8 +300,8 @@ static void test_seal_uncompressed(void **state)
     check_origins(f, ch, 4);
 }
 
-/* Compressible records go into a copy that names its source; the open
- * original is freed once the copy is SEALED. */
+/* Compressible records go into a copy that names its source; once the
+ * copy is SEALED the original is emptied into the worker's spare. */
 static void test_seal_lz4_into_copy(void **state)
 {
     struct wf_one *f = *state;
@@ -318,9 +330,7 @@ static void test_seal_lz4_into_copy(void **state)
                                     sizeof(out));
     assert_int_equal(n, used);
     check_records(out, (size_t)n, 10, text_value);
-    assert_int_equal(chunk_state(ch), CHUNK_FREE);
-    assert_int_equal(chunk_records(ch), 0);
-    assert_int_equal(ch->worker, 0);
+    check_spare(f, idx);
 }
 
 static void test_seal_lz4_incompressible_in_place(void **state)
@@ -343,6 +353,61 @@ static void test_seal_lz4_no_free_chunk_in_place(void **state)
     while (chunk_take(&f->w.pool) != CHUNK_NONE)
         ;
     sealed_in_place(f, idx, BATCH_CODEC_LZ4, -1, 10, text_value);
+}
+
+/* ---- the spare ------------------------------------------------------------ */
+
+/* The next copy goes into the spare, and its original becomes the spare:
+ * compressing keeps one chunk aside, not one per batch. */
+static void test_seal_copies_into_spare(void **state)
+{
+    struct wf_one *f = *state;
+    int32_t a = filled(f, 10, text_value), b, sealed_a, sealed_b;
+
+    assert_int_equal(f->w.pool.spare, CHUNK_NONE);
+    sealed_a = chunk_seal(&f->w.pool, a, BATCH_CODEC_LZ4, -1, &pr);
+    check_spare(f, a);
+    b = filled(f, 10, text_value);
+    sealed_b = chunk_seal(&f->w.pool, b, BATCH_CODEC_ZSTD, -1, &pr);
+    assert_int_equal(sealed_b, a); /* into the spare */
+    check_spare(f, b);
+    check_header(chunk_at(&f->w.pool, sealed_a), BATCH_CODEC_LZ4, 10);
+    check_header(chunk_at(&f->w.pool, sealed_b), BATCH_CODEC_ZSTD, 10);
+    assert_int_equal(chunk_at(&f->w.pool, sealed_b)->source, b);
+    check_origins(f, chunk_at(&f->w.pool, sealed_b), 10);
+}
+
+/* With the pool empty a batch still compresses, into the spare. */
+static void test_seal_pool_empty_uses_spare(void **state)
+{
+    struct wf_one *f = *state;
+    int32_t a = filled(f, 10, text_value), b, sealed;
+
+    chunk_seal(&f->w.pool, a, BATCH_CODEC_GZIP, -1, &pr);
+    b = filled(f, 10, text_value);
+    while (chunk_take(&f->w.pool) != CHUNK_NONE)
+        ;
+    sealed = chunk_seal(&f->w.pool, b, BATCH_CODEC_SNAPPY, -1, &pr);
+    assert_int_equal(sealed, a);
+    check_header(chunk_at(&f->w.pool, sealed), BATCH_CODEC_SNAPPY, 10);
+    check_spare(f, b);
+}
+
+/* An uncompressed seal leaves the spare alone; releasing the pool gives
+ * it back. */
+static void test_release_frees_spare(void **state)
+{
+    struct wf_one *f = *state;
+    int32_t a = filled(f, 10, text_value);
+
+    chunk_seal(&f->w.pool, a, BATCH_CODEC_LZ4, -1, &pr);
+    sealed_in_place(f, filled(f, 8, random_value), BATCH_CODEC_LZ4, -1, 8,
+                    random_value);
+    check_spare(f, a);
+    chunk_pool_release(&f->w.pool);
+    assert_int_equal(chunk_state(chunk_at(&f->w.pool, a)), CHUNK_FREE);
+    assert_int_equal(chunk_at(&f->w.pool, a)->worker, 0);
+    assert_int_equal(f->w.pool.spare, CHUNK_NONE);
 }
 
 /* ---- seal with each codec ------------------------------------------------ */
@@ -410,7 +475,7 @@ static void test_seal_codec(void **state)
                            (size_t)w, out, sizeof(out));
     assert_int_equal(got, used);
     check_records(out, (size_t)got, n, value);
-    assert_int_equal(chunk_state(ch), CHUNK_FREE);
+    check_spare(f, idx);
 }
 
 /* The scratch buffer holds what the worst codec makes of a full chunk. */
@@ -506,6 +571,9 @@ int main(void)
         TEST(test_seal_lz4_into_copy),
         TEST(test_seal_lz4_incompressible_in_place),
         TEST(test_seal_lz4_no_free_chunk_in_place),
+        TEST(test_seal_copies_into_spare),
+        TEST(test_seal_pool_empty_uses_spare),
+        TEST(test_release_frees_spare),
         TEST(test_scratch_holds_every_codec),
         TEST(test_restamp),
         TEST(test_send_unsend_byte_identical),

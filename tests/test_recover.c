@@ -142,6 +142,18 @@ static void copy_unsealed(struct fixture *f, struct wpart *p, int32_t *c)
     atomic_store(&chunk(f, c[1])->state, CHUNK_OPEN);
 }
 
+/* chunk_seal() with LZ4 all the way: the copy SEALED, the original emptied
+ * into the worker's spare.  c[0] the spare, c[1] the copy. */
+static void spare_kept(struct fixture *f, struct wpart *p, int32_t *c)
+{
+    struct chunk_producer pr;
+
+    c[0] = wf_open_batch(&f->dead, p, COPY_RECORDS, 0);
+    pr = producer_next(&f->dead, p);
+    c[1] = chunk_seal(&f->dead.pool, c[0], BATCH_CODEC_LZ4, -1, &pr);
+    assert_int_equal(f->dead.pool.spare, c[0]);
+}
+
 /* The second batch SEALED, the partition's next_seq not yet moved. */
 static void sealed_before_next_seq(struct fixture *f, struct wpart *p,
                                    int32_t *c)
@@ -293,6 +305,10 @@ static const struct recover_case cases[] = {
      .crash = copy_sealed, .after = {FREED, QUEUED(COPY_RECORDS)},
      .queue = "B", .resume = COPY_RECORDS * WF_REC_STEP,
      .next_seq = COPY_RECORDS},
+    {.died = "died keeping a spare chunk after a compressed seal",
+     .crash = spare_kept, .after = {FREED, QUEUED(COPY_RECORDS)},
+     .queue = "B", .resume = COPY_RECORDS * WF_REC_STEP,
+     .next_seq = COPY_RECORDS},
     {.died = "died after SEALED, before next_seq moved",
      .crash = sealed_before_next_seq, .after = {QUEUED(3), QUEUED(2)},
      .queue = "AB", .resume = 5 * WF_REC_STEP, .next_seq = 5},
@@ -369,6 +385,28 @@ static void test_recover(void **state)
 }
 
 /* ---- beyond the table -------------------------------------------------- */
+
+/* A running worker takes slots over too (shard.c): its own spare, an
+ * empty OPEN chunk its index took, is not a predecessor's to free. */
+static void test_own_spare_survives_taking_slots(void **state)
+{
+    struct fixture *f = *state;
+    int32_t part = wf_partition_in(3, 0); /* another of ME's slots */
+    struct wpart *p = part_get(&f->w, WF_TOPIC, part);
+    bool slot1[WF_SLOTS] = {false, true, false, false};
+    struct chunk_producer pr;
+    int32_t orig = wf_open_batch(&f->w, p, COPY_RECORDS, 0), copy;
+
+    pr = producer_next(&f->w, p);
+    copy = chunk_seal(&f->w.pool, orig, BATCH_CODEC_LZ4, -1, &pr);
+    assert_int_not_equal(copy, orig);
+    assert_int_equal(f->w.pool.spare, orig);
+    assert_int_equal(recover_slots(&f->w, slot1), 0);
+    assert_int_equal(f->w.pool.spare, orig);
+    assert_int_equal(chunk_state(chunk(f, orig)), CHUNK_OPEN);
+    assert_int_equal(chunk(f, orig)->worker, ME + 1);
+    assert_int_equal(chunk_state(chunk(f, copy)), CHUNK_SEALED);
+}
 
 /* Sealed, in flight and open batches of a partition come back in ring
  * order, which is their sequence order; the one in flight goes again
@@ -449,7 +487,7 @@ static void test_resolved_batch_counted_once(void **state)
 
 int main(void)
 {
-    struct CMUnitTest tests[WF_ROWS(cases) + 3];
+    struct CMUnitTest tests[WF_ROWS(cases) + 4];
     size_t n = 0;
 
     wf_add_rows(tests, &n, cases, WF_ROWS(cases), sizeof(cases[0]),
@@ -457,6 +495,7 @@ int main(void)
     tests[n++] = TEST(test_batches_come_back_in_ring_order);
     tests[n++] = TEST(test_resolution_goes_on_where_it_stopped);
     tests[n++] = TEST(test_resolved_batch_counted_once);
+    tests[n++] = TEST(test_own_spare_survives_taking_slots);
     assert_int_equal(n, WF_ROWS(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -37,6 +37,7 @@ int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
     pool->worker = worker;
     pool->hint = (uint32_t)worker * (pool->count / (workers ? workers : 1));
     pool->scratch_cap = scratch_size(pool->cap);
+    pool->spare = CHUNK_NONE;
     pool->scratch = malloc(pool->scratch_cap);
     if (!pool->scratch)
         return err_set(CHUTE_ERR_SYSTEM,
@@ -49,6 +50,9 @@ void chunk_pool_release(struct chunk_pool *pool)
 {
     free(pool->scratch);
     pool->scratch = NULL;
+    if (pool->spare != CHUNK_NONE)
+        chunk_free(pool, pool->spare);
+    pool->spare = CHUNK_NONE;
 }
 
 /* Publishes count and used together (see union chunk_fill). */
@@ -186,10 +190,35 @@ static void set_producer(struct pool_chunk *ch, const struct chunk_producer *pr)
     ch->base_sequence = pr->base_sequence;
 }
 
-/* The compressed form of open chunk `src` in a new chunk, or CHUNK_NONE
+/* The chunk a compressed copy goes into: the spare, else a free one (or
+ * CHUNK_NONE).  Both are OPEN, empty and this worker's. */
+static int32_t copy_target(struct chunk_pool *pool)
+{
+    int32_t dst = pool->spare;
+
+    if (dst == CHUNK_NONE)
+        return chunk_take(pool);
+    pool->spare = CHUNK_NONE;
+    return dst;
+}
+
+/* The original of a SEALED copy becomes the spare (the copy went into
+ * the old one, or into a free chunk when there was none): emptied, it is
+ * an OPEN chunk without records that this worker took, which is what a
+ * replacement frees (chunk_find_left).  Its other fields are the old
+ * batch's, which no sealed copy counts on: a copy's source counts only
+ * while it holds records. */
+static void retire_original(struct chunk_pool *pool, int32_t idx)
+{
+    assert(pool->spare == CHUNK_NONE); /* copy_target took it */
+    set_fill(chunk_at(pool, idx), 0, 0);
+    pool->spare = idx;
+}
+
+/* The compressed form of open chunk `src` in another chunk, or CHUNK_NONE
  * when compressing does not make it smaller (or fails: the batch goes as
- * it is) or no chunk is free.  The copy names its source, so a
- * replacement that finds both knows which one counts. */
+ * it is) or neither a spare nor a free chunk is there.  The copy names
+ * its source, so a replacement that finds both knows which one counts. */
 static int32_t compressed_copy(struct chunk_pool *pool, int32_t src,
                                int16_t codec, int16_t level)
 {
@@ -199,7 +228,7 @@ static int32_t compressed_copy(struct chunk_pool *pool, int32_t src,
                                pool->scratch, pool->scratch_cap);
     int32_t dst;
 
-    if (n <= 0 || (size_t)n >= from->used || (dst = chunk_take(pool)) < 0)
+    if (n <= 0 || (size_t)n >= from->used || (dst = copy_target(pool)) < 0)
         return CHUNK_NONE;
     to = chunk_at(pool, dst);
     memcpy(chunk_data(to) + BATCH_HEADER_SIZE, pool->scratch, (size_t)n);
@@ -243,7 +272,7 @@ int32_t chunk_seal(struct chunk_pool *pool, int32_t idx, int16_t codec,
     /* Only now may the original go: until the copy is SEALED a
      * replacement takes the original and frees the copy. */
     if (copy != CHUNK_NONE)
-        chunk_free(pool, idx);
+        retire_original(pool, idx);
     return sealed;
 }
 
@@ -325,9 +354,11 @@ static int by_ring_position(const void *a, const void *b, void *ctx)
  * worker has just taken (its slot still names the batch it held before),
  * a chunk of another slot is its owner's.  Two kinds of empty chunk are
  * freed: an OPEN one this worker's index took (its taker was our
- * predecessor, which died before the first record), and a SEALED or
- * IN_FLIGHT one of our slots (its worker died inside chunk_free(), between
- * the fill and the state stores; only a slot's owner seals its chunks).
+ * predecessor, which died before the first record, or whose spare it
+ * was), and a SEALED or IN_FLIGHT one of our slots (its worker died
+ * inside chunk_free(), between the fill and the state stores; only a
+ * slot's owner seals its chunks).  This worker's own spare (a running
+ * worker takes slots over too) is none of these.
  */
 static uint32_t collect(struct chunk_pool *pool, const bool *slots,
                         uint32_t slot_count, int32_t *out)
@@ -338,7 +369,7 @@ static uint32_t collect(struct chunk_pool *pool, const bool *slots,
         struct pool_chunk *ch = chunk_at(pool, (int32_t)i);
         uint32_t st = chunk_state(ch);
 
-        if (st == CHUNK_FREE)
+        if (st == CHUNK_FREE || (int32_t)i == pool->spare)
             continue;
         if (!chunk_records(ch)) {
             if (st == CHUNK_OPEN ? taker_of(ch) == pool->worker

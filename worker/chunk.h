@@ -39,6 +39,8 @@ struct chunk_pool {
     uint8_t *scratch;         /* compression output: codec_bound() of a
                                  chunk's records, for every codec */
     size_t scratch_cap;
+    int32_t spare;            /* an empty OPEN chunk kept to compress into,
+                                 or CHUNK_NONE (see chunk_seal) */
 };
 
 /* What a batch carries for idempotence (-1 everywhere without). */
@@ -59,6 +61,7 @@ struct chunk_dest {
  * starts taking chunks at its own place).  0 or CHUTE_ERR_SYSTEM. */
 int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
                     int32_t worker, uint32_t workers);
+/* Frees the scratch buffer and gives the spare chunk back to the pool. */
 void chunk_pool_release(struct chunk_pool *pool);
 
 static inline struct pool_chunk *chunk_at(const struct chunk_pool *pool,
@@ -118,8 +121,14 @@ void chunk_append(struct chunk_pool *pool, int32_t idx,
 /* OPEN -> SEALED: compresses with `codec` (BATCH_CODEC_*) at `level`
  * (compression.level, proto/codec.h) when that makes the batch smaller
  * (into a copy: the open original stays intact until the copy is
- * SEALED, then is freed), else leaves it uncompressed; writes header and
- * CRC.  Returns the sealed chunk: idx, or the copy. */
+ * SEALED), else leaves it uncompressed; writes header and CRC.  Returns
+ * the sealed chunk: idx, or the copy.  The copy goes into the pool's
+ * spare when it has one, else into a free chunk; the original then
+ * becomes the spare (emptied, still OPEN and this worker's), or is freed
+ * when there is a spare already.  So once a worker has compressed a
+ * batch, it can compress every later one even while the pool is empty
+ * (when the sender holds every other chunk, and seals what is open so
+ * that answers free some). */
 int32_t chunk_seal(struct chunk_pool *pool, int32_t idx, int16_t codec,
                    int16_t level, const struct chunk_producer *pr);
 /* Gives a SEALED batch a new producer id, epoch and sequence (an epoch
