@@ -24,6 +24,7 @@
 
 #include "common/err.h"
 #include "supervisor/sup.h"
+#include "tests/fill.h"
 #include "tests/worker_fixture.h"
 
 struct fixture {
@@ -208,25 +209,20 @@ static void test_worker_reads_per_generation(void **state)
 
 /* ---- what the accumulator does with them ------------------------------ */
 
-/* 200 bytes of the same text: compresses well. */
+/* 200 bytes of repeated text: compresses well. */
 static void text_value(uint8_t *buf, uint32_t i)
 {
     (void)i;
-    for (int k = 0; k < 200; k++)
-        buf[k] = (uint8_t)"chute batch "[k % 12];
+    for (size_t k = 0; k < 200; k++)
+        buf[k] = fill_byte(k, FILL_TEXT);
 }
 
-/* 200 pseudo-random bytes, other ones for each i: does not compress. */
+/* 200 random bytes: do not compress. */
 static void random_value(uint8_t *buf, uint32_t i)
 {
-    uint32_t x = 2463534242u + i * 7919u;
-
-    for (int k = 0; k < 200; k++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        buf[k] = (uint8_t)x;
-    }
+    (void)i;
+    for (size_t k = 0; k < 200; k++)
+        buf[k] = fill_byte(k, FILL_RANDOM);
 }
 
 /* Writes record i for (topic, partition) into its slot's ring, as a

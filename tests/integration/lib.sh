@@ -27,6 +27,11 @@
 #   check_sent TOPIC N PER PARTS         kverify reads the topic back, then
 #                                        check_topic.py: every record of
 #                                        send_clients once, in key order
+#   check_codecs TOPIC ARGS...           batchdump.py --batches reads the
+#                                        topic's batch headers (into
+#                                        $TEST_TMP/TOPIC.batches), then
+#                                        check_codecs.py ARGS checks their
+#                                        codecs (--want C, --switch A B)
 #
 # Real Apache Kafka (scripts/kafka.sh):
 #   use_kafka                            the run's cluster: the one in
@@ -196,6 +201,16 @@ check_sent() {
     /usr/bin/python3 "$LIB_TOP/tests/integration/check_topic.py" \
         "$TEST_TMP/$topic.dump" --clients "$n" --count "$per" --keys 500 \
         --maxpad 64 --partitions "$parts" || fail "topic check failed (topic $topic)"
+}
+
+check_codecs() {
+    local topic=$1
+    shift
+    timeout 60 /usr/bin/python3 "$LIB_TOP/tests/integration/batchdump.py" \
+        -b "$BOOTSTRAP" -t "$topic" --batches -o "$TEST_TMP/$topic.batches" ||
+        fail "batchdump failed (topic $topic)"
+    /usr/bin/python3 "$LIB_TOP/tests/integration/check_codecs.py" \
+        "$TEST_TMP/$topic.batches" "$@"
 }
 
 # ---- watchdog ---------------------------------------------------------------
