@@ -73,6 +73,7 @@ const char *chute_err_name(int err)
     case CHUTE_ERR_CLOSED: return "CHUTE_ERR_CLOSED";
     case CHUTE_ERR_PROTOCOL: return "CHUTE_ERR_PROTOCOL";
     case CHUTE_ERR_TOO_MANY: return "CHUTE_ERR_TOO_MANY";
+    case CHUTE_ERR_DENIED: return "CHUTE_ERR_DENIED";
     }
     return "CHUTE_ERR_UNKNOWN";
 }

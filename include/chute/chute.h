@@ -37,6 +37,7 @@ typedef enum chute_err {
     CHUTE_ERR_CLOSED = -10,      /* the service stopped accepting records */
     CHUTE_ERR_PROTOCOL = -11,    /* malformed reply from the service */
     CHUTE_ERR_TOO_MANY = -12,    /* a fixed table (topics, clients) is full */
+    CHUTE_ERR_DENIED = -13,      /* not allowed for this user */
 } chute_err;
 
 /* The name of an error code, e.g. "CHUTE_ERR_TOO_LARGE". */
