@@ -33,7 +33,6 @@ struct sticky {
 
 struct chute {
     struct instance in;
-    int ctl_fd;
     int wake_fd;
     int32_t pid;
     uint32_t client_idx;
@@ -85,9 +84,14 @@ static int open_steps(chute_t *c, const char *name)
                        "no chute service named \"%s\" is running "
                        "(its supervisor, pid %d, is gone)",
                        name, c->in.intake->supervisor_pid);
-    c->ctl_fd = ctlclient_connect(name, CTL_TIMEOUT_MS);
-    if (c->ctl_fd < 0)
-        return c->ctl_fd;
+    /* Hello, so that a service that does not answer fails chute_open.
+     * The connection is not kept: chuted caps connections per user
+     * (control.connections.per.user) and closes idle ones; chute_topic
+     * opens its own. */
+    rc = ctlclient_connect(name, CTL_TIMEOUT_MS);
+    if (rc < 0)
+        return rc;
+    close(rc);
     c->wake_fd = wake_socket();
     if (c->wake_fd < 0)
         return c->wake_fd;
@@ -117,7 +121,6 @@ int chute_open(const char *name, chute_t **out)
     c = calloc(1, sizeof(*c));
     if (!c)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
-    c->ctl_fd = -1;
     c->wake_fd = -1;
     c->pid = getpid();
     c->rng = (uint64_t)clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)c->pid << 32);
@@ -144,8 +147,6 @@ void chute_close(chute_t *c)
         atomic_store(&c->entry->report_ring, -1);
         atomic_store(&c->entry->pid, 0);
     }
-    if (c->ctl_fd >= 0)
-        close(c->ctl_fd);
     if (c->wake_fd >= 0)
         close(c->wake_fd);
     instance_detach(&c->in);
@@ -230,24 +231,22 @@ static struct intake_topic *topic_entry(chute_t *c, chute_topic_t topic)
 
 int chute_topic(chute_t *c, const char *name)
 {
-    int id;
+    int id, fd;
 
     if (!c || !name || !*name || strlen(name) > TOPIC_NAME_MAX)
         return err_set(CHUTE_ERR_INVALID, "invalid topic name");
     id = instance_find_topic(&c->in, name);
     if (id >= 0)
         return id;
-    id = ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);
-    if (id == CHUTE_ERR_SYSTEM || id == CHUTE_ERR_PROTOCOL) {
-        /* The supervisor we said hello to may have been replaced: the
-         * shared memory is the same, only the socket is new. */
-        int fd = ctlclient_connect(c->in.name, CTL_TIMEOUT_MS);
-        if (fd < 0)
-            return fd;
-        close(c->ctl_fd);
-        c->ctl_fd = fd;
-        id = ctlclient_resolve(c->ctl_fd, name, CTL_TIMEOUT_MS);
-    }
+    /* A connection of its own each time: the supervisor may have been
+     * replaced since chute_open (the shared memory is the same, only the
+     * socket is new), and look-ups are rare (the topic table caches
+     * them). */
+    fd = ctlclient_connect(c->in.name, CTL_TIMEOUT_MS);
+    if (fd < 0)
+        return fd;
+    id = ctlclient_resolve(fd, name, CTL_TIMEOUT_MS);
+    close(fd);
     return id;
 }
 

@@ -4,9 +4,12 @@
 #include "shm/ctlclient.h"
 
 #include "common/err.h"
+#include "common/proc.h"
 #include "proto/ctlmsg.h"
 
 #include <unistd.h>
+
+#define CONNECT_RETRY_MS 20
 
 /* Sends one request and waits for its reply; the caller frees it. */
 static int roundtrip(int fd, const Chute__Ctl__Request *q,
@@ -25,7 +28,8 @@ static int roundtrip(int fd, const Chute__Ctl__Request *q,
     return rc;
 }
 
-int ctlclient_connect(const char *name, int timeout_ms)
+/* One connection and its hello. */
+static int connect_once(const char *name, int timeout_ms)
 {
     Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
     Chute__Ctl__Hello hello = CHUTE__CTL__HELLO__INIT;
@@ -47,6 +51,22 @@ int ctlclient_connect(const char *name, int timeout_ms)
         return rc;
     }
     return fd;
+}
+
+int ctlclient_connect(const char *name, int timeout_ms)
+{
+    int64_t deadline = mono_ms() + timeout_ms;
+    int rc = connect_once(name, timeout_ms);
+
+    /* The service refuses a connection with CHUTE_ERR_TOO_MANY while this
+     * user has control.connections.per.user open, or the table is full:
+     * connections are short, so wait for room. */
+    while (rc == CHUTE_ERR_TOO_MANY && timeout_ms >= 0 &&
+           mono_ms() + 2 * CONNECT_RETRY_MS < deadline) {
+        usleep(CONNECT_RETRY_MS * 1000);
+        rc = connect_once(name, (int)(deadline - mono_ms()));
+    }
+    return rc;
 }
 
 int ctlclient_resolve(int fd, const char *topic, int timeout_ms)
