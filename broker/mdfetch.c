@@ -12,6 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shm/layout.h"
+
+static_assert(KAFKA_PARTITIONS_MAX <= PARTITION_MAX,
+              "no topic takes more partitions than the instance has "
+              "sequence states for");
+
 #define MDFETCH_RETRY_S 0.2
 
 struct mdfetch {
@@ -62,6 +68,14 @@ static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
         if (!t->name || strcmp(t->name, f->topic) != 0)
             continue;
         f->last_error = t->error;
+        if (t->partitions_over) {
+            conclude(f, err_set(CHUTE_ERR_UNKNOWN_TOPIC,
+                                "topic \"%s\" has %zu partitions, more than "
+                                "chute takes (%d)",
+                                f->topic, t->partitions_over,
+                                KAFKA_PARTITIONS_MAX));
+            break;
+        }
         if (t->error == 0 && t->partition_count > 0) {
             f->md = md; /* kept for md_cb, freed with f */
             f->md_topic = i;

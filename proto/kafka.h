@@ -126,12 +126,19 @@ struct kafka_partition {
     int32_t leader_epoch; /* -1 below v7 */
 };
 
+/* The most partitions of one topic the parser keeps: the instance's
+ * table of partition sequence states holds as many (PARTITION_MAX). */
+#define KAFKA_PARTITIONS_MAX 16384
+
 struct kafka_topic {
     int16_t error;
     char *name;
     bool is_internal;
     size_t partition_count;
     struct kafka_partition *partitions; /* sorted by index */
+    /* A topic said to have more than KAFKA_PARTITIONS_MAX partitions: how
+     * many (its partitions were read past, none kept); 0 otherwise. */
+    size_t partitions_over;
 };
 
 struct kafka_metadata {

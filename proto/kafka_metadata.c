@@ -4,7 +4,8 @@
  * The parser copies what a producer needs out of the untrusted body:
  * brokers (id, host, port) and topics with their partitions' leaders.
  * Array counts are bounded by kr_array_len() (never more elements than
- * bytes left), so a hostile count cannot make it allocate much.
+ * bytes left), so a hostile count cannot make it allocate much, and a
+ * topic of more than KAFKA_PARTITIONS_MAX partitions keeps none.
  */
 #include "proto/kafka.h"
 
@@ -124,6 +125,17 @@ static int md_partition_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* A topic of more partitions than chute keeps: read past them all. */
+static void md_skip_partitions(struct kreader *r, int16_t ver,
+                               struct kafka_topic *t, int32_t n)
+{
+    struct kafka_partition skipped;
+
+    t->partitions_over = (size_t)n;
+    for (int32_t i = 0; i < n && !r->err; i++)
+        md_partition(r, ver, &skipped);
+}
+
 static void md_topic(struct kreader *r, int16_t ver, struct kafka_topic *t,
                      int *oom)
 {
@@ -134,6 +146,10 @@ static void md_topic(struct kreader *r, int16_t ver, struct kafka_topic *t,
     t->name = md_str(r, false, oom);
     t->is_internal = ver >= 1 && kr_i8(r) != 0;
     n = kr_array_len(r);
+    if (n > KAFKA_PARTITIONS_MAX) {
+        md_skip_partitions(r, ver, t, n);
+        n = 0;
+    }
     t->partitions = md_array(r, n, sizeof(*t->partitions), oom);
     t->partition_count = t->partitions ? (size_t)n : 0;
     for (i = 0; i < t->partition_count && !r->err; i++)

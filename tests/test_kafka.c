@@ -361,7 +361,7 @@ static void test_kafka_metadata_parse(void **state)
 static void test_kafka_topic_partition_sparse(void **state)
 {
     struct kafka_partition p[] = {{0, 1, 1, -1}, {0, 4, 1, -1}, {0, 9, 1, -1}};
-    struct kafka_topic t = {0, "t", false, 3, p};
+    struct kafka_topic t = {0, "t", false, 3, p, 0};
 
     (void)state;
     assert_ptr_equal(kafka_topic_partition(&t, 1), &p[0]);
@@ -370,6 +370,60 @@ static void test_kafka_topic_partition_sparse(void **state)
     assert_null(kafka_topic_partition(&t, 0));
     assert_null(kafka_topic_partition(&t, 5));
     assert_null(kafka_topic_partition(&t, -1));
+}
+
+/* A topic of n partitions 0..n-1, all led by broker 1. */
+static void build_md_big_topic(struct kbuf *b, int16_t ver, const char *name,
+                               int32_t n)
+{
+    kbuf_i16(b, 0);
+    kbuf_str(b, name);
+    kbuf_i8(b, 0);
+    kbuf_i32(b, n);
+    for (int32_t i = 0; i < n; i++)
+        build_md_partition(b, ver, i, 1);
+    if (ver >= 8)
+        kbuf_i32(b, INT32_MIN);
+}
+
+/* Partition counts are capped: a topic of more than KAFKA_PARTITIONS_MAX
+ * keeps none and says how many it had; the topics around it parse. */
+static void test_kafka_metadata_partition_cap(void **state)
+{
+    static const int32_t counts[] = {KAFKA_PARTITIONS_MAX,
+                                     KAFKA_PARTITIONS_MAX + 1, 100000};
+    struct kafka_metadata md;
+    struct kbuf b;
+
+    (void)state;
+    kbuf_init(&b);
+    for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+        bool over = counts[i] > KAFKA_PARTITIONS_MAX;
+
+        kbuf_reset(&b);
+        kbuf_i32(&b, 0); /* throttle */
+        kbuf_i32(&b, 0); /* no brokers */
+        kbuf_str(&b, NULL);
+        kbuf_i32(&b, 1);
+        kbuf_i32(&b, 3);
+        build_md_big_topic(&b, 8, "big", counts[i]);
+        build_md_topic(&b, 8, 0, "t1", 3);
+        build_md_big_topic(&b, 8, "after", 2);
+        kbuf_i32(&b, INT32_MIN);
+        assert_int_equal(kafka_metadata_parse(b.data, b.len, 8, &md), 0);
+        assert_int_equal(md.topic_count, 3);
+        assert_int_equal(md.topics[0].partition_count,
+                         over ? 0 : (size_t)counts[i]);
+        assert_int_equal(md.topics[0].partitions_over,
+                         over ? (size_t)counts[i] : 0);
+        assert_true(over == (md.topics[0].partitions == NULL));
+        assert_int_equal(md.topics[1].partition_count, 3);
+        assert_int_equal(md.topics[1].partitions_over, 0);
+        assert_string_equal(md.topics[2].name, "after");
+        assert_int_equal(md.topics[2].partition_count, 2);
+        kafka_metadata_free(&md);
+    }
+    kbuf_release(&b);
 }
 
 static const struct {
@@ -575,6 +629,7 @@ int main(void)
         cmocka_unit_test(test_kafka_pick_produce),
         cmocka_unit_test(test_kafka_versions_pick),
         cmocka_unit_test(test_kafka_metadata_parse),
+        cmocka_unit_test(test_kafka_metadata_partition_cap),
         cmocka_unit_test(test_kafka_topic_partition_sparse),
         cmocka_unit_test(test_kafka_metadata_rejects),
         cmocka_unit_test(test_kafka_produce_parse),

@@ -106,6 +106,17 @@ static void apply_topic(struct wrk *w, const struct kafka_topic *kt)
 
     if (!t)
         return;
+    if (kt->partitions_over) {
+        /* Its leaders stay as they were: log it, now and then. */
+        if (mono_ms() - t->over_logged_ms >= 60000) {
+            log_error("topic \"%s\": the cluster says it has %zu "
+                      "partitions, more than chute takes (%d); its leaders "
+                      "are not updated", t->name, kt->partitions_over,
+                      KAFKA_PARTITIONS_MAX);
+            t->over_logged_ms = mono_ms();
+        }
+        return;
+    }
     if (kt->error && t->md_error != kt->error)
         log_warn("topic \"%s\": metadata error %s", t->name,
                  kafka_err_name(kt->error));

@@ -68,6 +68,7 @@ struct wtopic {
     int32_t nparts;           /* size of parts[] */
     struct wpart **parts;
     int16_t md_error;         /* last metadata error for the topic */
+    int64_t over_logged_ms;   /* too many partitions, last said (cluster.c) */
 };
 
 struct broker {
