@@ -17,10 +17,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define CONN_BACKOFF_MIN_MS 100
-#define CONN_BACKOFF_MAX_MS 10000
 #define CONN_READ_CHUNK 65536
-#define CONN_FRAME_MAX (256 * 1024 * 1024)
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
@@ -28,7 +25,7 @@ static void send_apiversions(struct conn *c);
 
 void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
                const char *host, int port, const char *client_id,
-               const int *request_timeout_ms, const int *socket_timeout_ms,
+               const struct conn_settings *set,
                const struct conn_owner *owner)
 {
     memset(c, 0, sizeof(*c));
@@ -38,9 +35,11 @@ void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
     snprintf(c->host, sizeof(c->host), "%s", host);
     c->port = port;
     c->client_id = client_id;
-    c->request_timeout_ms = request_timeout_ms;
-    c->socket_timeout_ms = socket_timeout_ms;
+    c->set = *set;
     c->owner = *owner;
+    /* Workers forked at one moment must not reconnect in step. */
+    c->rng = (uint64_t)clock_ns(CLOCK_MONOTONIC) ^ (uint64_t)getpid() << 32 ^
+             (uintptr_t)c;
     c->next_corr = 1;
     c->apiversions_ver = 2;
     kbuf_init(&c->out);
@@ -48,6 +47,47 @@ void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
     c->io.data = c;
     ev_init(&c->timer, conn_timer_cb);
     c->timer.data = c;
+}
+
+void conn_retarget(struct conn *c, const char *host, int port)
+{
+    snprintf(c->host, sizeof(c->host), "%s", host);
+    c->port = port;
+}
+
+static int setting(const int *p, int def)
+{
+    return p ? *p : def;
+}
+
+/* xorshift64*: the jitter needs nothing better. */
+static uint32_t next_random(struct conn *c)
+{
+    c->rng ^= c->rng >> 12;
+    c->rng ^= c->rng << 25;
+    c->rng ^= c->rng >> 27;
+    return (uint32_t)((c->rng * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+/* A failure is logged unless one was less than CONN_WARN_EVERY_MS ago;
+ * the next one logged says how many were not. */
+static void log_failure(struct conn *c, const char *why)
+{
+    int64_t now = mono_ms();
+
+    if (c->logged_ms && now - c->logged_ms < CONN_WARN_EVERY_MS) {
+        c->unlogged++;
+        log_debug("broker %d (%s:%d): %s", c->node_id, c->host, c->port, why);
+        return;
+    }
+    if (c->unlogged)
+        log_warn("broker %d (%s:%d): %s (%u more failures since the last "
+                 "warning; reconnecting with backoff)",
+                 c->node_id, c->host, c->port, why, c->unlogged);
+    else
+        log_warn("broker %d (%s:%d): %s", c->node_id, c->host, c->port, why);
+    c->logged_ms = now;
+    c->unlogged = 0;
 }
 
 static struct conn_pending *pending_at(struct conn *c, unsigned i)
@@ -75,16 +115,14 @@ static void conn_close(struct conn *c, int err, const char *why)
         c->fd = -1;
     }
     ev_timer_stop(c->loop, &c->timer);
+    if (was_up)
+        c->failures++;
     if (was_up && why)
-        log_warn("broker %d (%s:%d): %s", c->node_id, c->host, c->port, why);
+        log_failure(c, why);
     c->state = CONN_DOWN;
     kbuf_reset(&c->out);
     c->out_off = 0;
     c->in_len = 0;
-    c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : CONN_BACKOFF_MIN_MS;
-    if (c->backoff_ms > CONN_BACKOFF_MAX_MS)
-        c->backoff_ms = CONN_BACKOFF_MAX_MS;
-    c->retry_at_ms = mono_ms() + c->backoff_ms;
     while (c->pending_count) {
         struct conn_pending p = pending_pop(c);
         if (p.cb)
@@ -162,8 +200,15 @@ static void arm_timer(struct conn *c)
 
 void conn_want(struct conn *c)
 {
-    if (c->state != CONN_DOWN || mono_ms() < c->retry_at_ms)
+    int64_t now = mono_ms();
+
+    if (c->state != CONN_DOWN || now < c->retry_at_ms)
         return;
+    c->retry_at_ms = backoff_attempt(
+        &c->backoff, now,
+        setting(c->set.reconnect_backoff_ms, BACKOFF_DEFAULT_MS),
+        setting(c->set.reconnect_backoff_max_ms, BACKOFF_DEFAULT_MAX_MS),
+        next_random(c));
     c->fd = open_socket(c);
     if (c->fd < 0) {
         c->state = CONN_CONNECTING; /* so conn_close reports and backs off */
@@ -171,7 +216,7 @@ void conn_want(struct conn *c)
         return;
     }
     c->state = CONN_CONNECTING;
-    c->ready_by_ms = mono_ms() + *c->socket_timeout_ms;
+    c->ready_by_ms = now + *c->set.socket_timeout_ms;
     ev_io_set(&c->io, c->fd, EV_READ | EV_WRITE);
     ev_io_start(c->loop, &c->io);
     arm_timer(c);
@@ -212,8 +257,8 @@ static int64_t request_deadline(const struct conn *c, int16_t api)
 {
     if (c->state != CONN_READY)
         return c->ready_by_ms;
-    return mono_ms() + (api == KAFKA_API_PRODUCE ? *c->request_timeout_ms
-                                                 : *c->socket_timeout_ms);
+    return mono_ms() + (api == KAFKA_API_PRODUCE ? *c->set.request_timeout_ms
+                                                 : *c->set.socket_timeout_ms);
 }
 
 void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
@@ -328,26 +373,40 @@ static bool grow_input(struct conn *c, size_t need)
     return true;
 }
 
-static void parse_frames(struct conn *c)
+bool conn_frame_ok(uint32_t size)
+{
+    return size >= 4 && size <= CONN_FRAME_MAX;
+}
+
+/* Dispatches every whole frame read; checks the length of the next one
+ * as soon as it is in, so the buffer never holds more than one frame of
+ * at most CONN_FRAME_MAX and a read.  False if the connection closed. */
+static bool parse_frames(struct conn *c)
 {
     size_t off = 0;
+    char why[96];
 
     while (c->in_len - off >= 4) {
         const uint8_t *p = c->in + off;
         uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
                         (uint32_t)p[2] << 8 | p[3];
-        if (size < 4 || size > CONN_FRAME_MAX) {
-            conn_close(c, CONN_ERR_TRANSPORT, "bad response frame size");
-            return;
+        if (!conn_frame_ok(size)) {
+            snprintf(why, sizeof(why), "response frame of %u bytes (at most "
+                     "%u): closing the connection", size, CONN_FRAME_MAX);
+            log_error("broker %d (%s:%d): %s", c->node_id, c->host, c->port,
+                      why);
+            conn_close(c, CONN_ERR_TRANSPORT, NULL);
+            return false;
         }
         if (c->in_len - off - 4 < size)
             break;
         if (!dispatch(c, p + 4, size))
-            return;
+            return false;
         off += 4 + (size_t)size;
     }
     memmove(c->in, c->in + off, c->in_len - off);
     c->in_len -= off;
+    return true;
 }
 
 static void on_readable(struct conn *c)
@@ -369,10 +428,9 @@ static void on_readable(struct conn *c)
             return;
         }
         c->in_len += (size_t)n;
-        if ((size_t)n < CONN_READ_CHUNK)
+        if (!parse_frames(c) || (size_t)n < CONN_READ_CHUNK)
             break;
     }
-    parse_frames(c);
 }
 
 static void on_connected(struct conn *c)
@@ -472,8 +530,13 @@ static void on_apiversions(struct conn *c, void *arg, int err,
         return;
     }
     c->state = CONN_READY;
-    c->backoff_ms = 0;
-    log_debug("broker %d (%s:%d) ready", c->node_id, c->host, c->port);
+    if (c->failures > 1)
+        log_info("broker %d (%s:%d): connected again after %u failed "
+                 "attempts", c->node_id, c->host, c->port, c->failures);
+    else
+        log_debug("broker %d (%s:%d) ready", c->node_id, c->host, c->port);
+    c->failures = 0;
+    c->unlogged = 0;
     if (c->owner.ready)
         c->owner.ready(c, c->owner.ctx);
 }

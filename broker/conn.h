@@ -14,12 +14,20 @@
  * request.timeout.ms (which the caller also sends to the broker as the
  * acks timeout); the TCP connect and ApiVersions handshake together, and
  * every other request (Metadata, InitProducerId), have socket.timeout.ms.
- * The connection reads both through pointers each time it starts a
- * deadline, so that a reload reaches connections already open.
+ * Reconnects follow reconnect.backoff.ms and reconnect.backoff.max.ms with
+ * jitter (backoff.h).  The connection reads all four through pointers
+ * each time it uses one, so that a reload reaches connections already
+ * open.  A failure (connect, handshake, transport, time limit) is logged,
+ * unless one was less than CONN_WARN_EVERY_MS ago: the next one logged
+ * then says how many were not.
+ *
+ * A response frame longer than CONN_FRAME_MAX closes the connection as
+ * soon as its length arrives: a broker cannot make it buffer more.
  */
 #ifndef CHUTE_BROKER_CONN_H
 #define CHUTE_BROKER_CONN_H
 
+#include "broker/backoff.h"
 #include "proto/kafka.h"
 #include "proto/kbuf.h"
 
@@ -28,6 +36,10 @@
 #include <stdint.h>
 
 #define CONN_PENDING_MAX 64
+/* The largest response chute takes: it fetches nothing, and a Metadata
+ * answer for a million partitions is about 50 MB. */
+#define CONN_FRAME_MAX (64 * 1024 * 1024)
+#define CONN_WARN_EVERY_MS 5000
 
 enum conn_state {
     CONN_DOWN,       /* not connected; may be waiting for backoff */
@@ -57,6 +69,15 @@ struct conn_pending {
     void *arg;
 };
 
+/* The owner's settings, read at each use; NULL backoff pointers take
+ * librdkafka's defaults (BACKOFF_DEFAULT_MS, BACKOFF_DEFAULT_MAX_MS). */
+struct conn_settings {
+    const int *request_timeout_ms;       /* Produce */
+    const int *socket_timeout_ms;        /* connect + handshake, the rest */
+    const int *reconnect_backoff_ms;     /* first wait between attempts */
+    const int *reconnect_backoff_max_ms; /* longest */
+};
+
 struct conn_owner {
     void (*ready)(struct conn *c, void *ctx);
     void (*down)(struct conn *c, void *ctx);
@@ -73,8 +94,7 @@ struct conn {
     char host[256];
     int port;
     const char *client_id;
-    const int *request_timeout_ms; /* Produce */
-    const int *socket_timeout_ms;  /* connect + handshake, other requests */
+    struct conn_settings set;
     int64_t ready_by_ms;           /* connect + handshake deadline */
     struct conn_owner owner;
 
@@ -89,16 +109,24 @@ struct conn {
 
     struct kafka_versions versions;
     int16_t apiversions_ver;
-    int64_t backoff_ms, retry_at_ms;
+    struct backoff backoff;
+    int64_t retry_at_ms;    /* no attempt before (backoff_attempt) */
+    uint64_t rng;           /* the jitter's */
+    uint32_t failures;      /* since the connection was last ready */
+    uint32_t unlogged;      /* failures since the last one logged */
+    int64_t logged_ms;      /* when a failure was last logged */
     uint64_t requests, bytes_out;
 };
 
-/* client_id and both timeouts are the owner's and must outlive c; the
- * timeouts are read again at each connect and request. */
+/* client_id and what set points to are the owner's and must outlive c;
+ * the settings are read again at each connect and request. */
 void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
                const char *host, int port, const char *client_id,
-               const int *request_timeout_ms, const int *socket_timeout_ms,
+               const struct conn_settings *set,
                const struct conn_owner *owner);
+/* Points a connection that is down at another address (the next
+ * bootstrap server), keeping its reconnect schedule and log state. */
+void conn_retarget(struct conn *c, const char *host, int port);
 /* Stops and frees everything; fails pending requests. */
 void conn_release(struct conn *c);
 /* Connects now if down and the backoff allows it. */
@@ -115,6 +143,9 @@ void conn_push(struct conn *c, int32_t corr, int16_t api, int16_t ver,
 /* Closes the connection as if its requests timed out: every pending
  * request fails with CONN_ERR_TIMEOUT. */
 void conn_abort(struct conn *c, const char *why);
+/* Whether a response frame may be `size` bytes long: at least its
+ * correlation id, at most CONN_FRAME_MAX. */
+bool conn_frame_ok(uint32_t size);
 /* Highest common version of `api` within [min, max], or -1. */
 int16_t conn_version(const struct conn *c, int16_t api, int16_t min,
                      int16_t max);

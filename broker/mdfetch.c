@@ -113,8 +113,13 @@ static void connect_next(struct mdfetch *f)
     const struct bootstrap_server *bs = bootstrap_next(&f->servers);
     struct conn_owner owner = {send_request, NULL, f};
 
-    conn_init(&f->conn, f->loop, -1, bs->host, bs->port, f->client_id,
-              &f->timeout_ms, &f->socket_timeout_ms, &owner);
+    /* A look-up lasts seconds and retries on its own: librdkafka's
+     * default reconnect schedule. */
+    struct conn_settings set = {&f->timeout_ms, &f->socket_timeout_ms, NULL,
+                                NULL};
+
+    conn_init(&f->conn, f->loop, -1, bs->host, bs->port, f->client_id, &set,
+              &owner);
 }
 
 /* Every MDFETCH_RETRY_S: ask again (a topic being created has no leader

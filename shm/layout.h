@@ -266,7 +266,9 @@ static_assert(offsetof(struct state_worker, drain_slot) == 88,
     X(RETRIES, retries, int) /* resends of a batch before it fails */         \
     X(METADATA_MAX_AGE_MS, metadata_max_age_ms, int)                          \
     X(LOG_LEVEL, log_level, int) /* enum log_level */                         \
-    X(SOCKET_TIMEOUT_MS, socket_timeout_ms, int) /* all but Produce */
+    X(SOCKET_TIMEOUT_MS, socket_timeout_ms, int) /* all but Produce */      \
+    X(RECONNECT_BACKOFF_MS, reconnect_backoff_ms, int)                        \
+    X(RECONNECT_BACKOFF_MAX_MS, reconnect_backoff_max_ms, int)
 
 #define LIVE_ID(id, field, type) LIVE_##id,
 enum live_setting {

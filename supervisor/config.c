@@ -307,6 +307,27 @@ static const struct config_prop config_props[] = {
      .doc = "Time limit of a broker connection's connect and ApiVersions "
             "handshake, and of each request other than Produce (Metadata, "
             "InitProducerId)."},
+    {.name = "reconnect.backoff.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(reconnect_backoff_ms),
+     .def = "100",
+     .min = 0,
+     .max = 3600000,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_RECONNECT_BACKOFF_MS,
+     .doc = "First wait before a worker reconnects to a broker, counted "
+            "from the start of the attempt before; it doubles up to "
+            "reconnect.backoff.max.ms, with -25 % to +50 % jitter; 0 "
+            "reconnects at once."},
+    {.name = "reconnect.backoff.max.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(reconnect_backoff_max_ms),
+     .def = "10000",
+     .min = 0,
+     .max = 3600000,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_RECONNECT_BACKOFF_MAX_MS,
+     .doc = "Longest wait between a worker's attempts to reach a broker."},
     {.name = "queue.full.policy",
      .type = CONFIG_ENUM,
      .off = OFF(queue_full_policy),
@@ -1074,6 +1095,11 @@ int config_validate(const struct config *cfg)
                        "\"retry.backoff.ms\" (%d) is larger than "
                        "\"retry.backoff.max.ms\" (%d)",
                        cfg->retry_backoff_ms, cfg->retry_backoff_max_ms);
+    if (cfg->reconnect_backoff_ms > cfg->reconnect_backoff_max_ms)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"reconnect.backoff.ms\" (%d) is larger than "
+                       "\"reconnect.backoff.max.ms\" (%d)",
+                       cfg->reconnect_backoff_ms, cfg->reconnect_backoff_max_ms);
     if (cfg->message_timeout_ms != 0 &&
         cfg->message_timeout_ms <= cfg->linger_ms)
         return err_set(CHUTE_ERR_INVALID,

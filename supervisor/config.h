@@ -65,6 +65,8 @@ struct config {
     int max_in_flight; /* max.in.flight.requests.per.connection */
     int metadata_max_age_ms;
     int socket_timeout_ms;
+    int reconnect_backoff_ms;
+    int reconnect_backoff_max_ms;
     enum config_queue_full queue_full_policy;
     int max_block_ms;
     /* chute's own properties. */

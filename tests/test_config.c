@@ -266,6 +266,11 @@ static const struct bad_case {
      "\"max.in.flight.requests.per.connection\": \"0\" is not between 1 and "
      "1000000"},
     {"slots=12", "\"slots\": \"12\" is not a power of two"},
+    {"worker.heartbeat.timeout.ms=499",
+     "\"worker.heartbeat.timeout.ms\": \"499\" is neither 0 nor at least "
+     "500"},
+    {"reconnect.backoff.ms=-1",
+     "\"reconnect.backoff.ms\": \"-1\" is not between 0 and 3600000"},
     {"slots=512", "\"slots\": \"512\" is not between 1 and 256"},
     {"compression.codec=brotli",
      "\"compression.codec\": \"brotli\" is not one of " CODECS},
@@ -625,6 +630,9 @@ static const struct validate_case {
     {{"retry.backoff.ms=2000"},
      "\"retry.backoff.ms\" (2000) is larger than \"retry.backoff.max.ms\" "
      "(1000)"},
+    {{"reconnect.backoff.ms=10001"},
+     "\"reconnect.backoff.ms\" (10001) is larger than "
+     "\"reconnect.backoff.max.ms\" (10000)"},
     {{"linger.ms=1000", "message.timeout.ms=1000"},
      "\"message.timeout.ms\" (1000) must be larger than \"linger.ms\" (1000)"},
     {{"acks=1"}, "\"enable.idempotence\"=true needs \"acks\"=all"},
@@ -675,6 +683,8 @@ static const struct validate_case {
     {{"ring.size=1m", "message.max.bytes=524224"}, NULL},
     {{"buffer.memory=1m", "batch.size=1048576"}, NULL},
     {{"retry.backoff.ms=1000"}, NULL},
+    {{"reconnect.backoff.ms=0", "reconnect.backoff.max.ms=0"}, NULL},
+    {{"reconnect.backoff.ms=10000"}, NULL},
     {{"linger.ms=1000", "message.timeout.ms=0"}, NULL},
     {{"compression.codec=zstd", "compression.level=22"}, NULL},
     {{"compression.codec=lz4", "compression.level=12"}, NULL},
@@ -813,6 +823,8 @@ static const struct live_case {
     {"metadata.max.age.ms=5000", LIVE_METADATA_MAX_AGE_MS, 5000},
     {"log.level=debug", LIVE_LOG_LEVEL, LOG_DEBUG},
     {"socket.timeout.ms=777", LIVE_SOCKET_TIMEOUT_MS, 777},
+    {"reconnect.backoff.ms=33", LIVE_RECONNECT_BACKOFF_MS, 33},
+    {"reconnect.backoff.max.ms=4444", LIVE_RECONNECT_BACKOFF_MAX_MS, 4444},
 };
 
 static void test_live_values(void **state)

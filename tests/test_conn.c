@@ -5,6 +5,13 @@
  * that answers ApiVersions and then nothing.  One table row per case: the
  * two limits, the broker, the requests pushed once the connection is
  * ready, and when the first failure must come.
+ *
+ * Then the limits on what a broker can make it do: a response frame
+ * longer than CONN_FRAME_MAX (a table of lengths, and a broker that claims
+ * 2 GB and streams junk: the connection closes after one read, its buffer
+ * never grows past a read's worth), and the reconnect schedule against a
+ * port that refuses (reconnect.backoff.ms and .max.ms with jitter, and one
+ * warning logged however often it fails).
  */
 /* cmocka needs these before it, in this order */
 // clang-format off
@@ -34,6 +41,7 @@ enum broker_kind {
     BLACKHOLE,         /* SYN dropped: the connect never completes */
     SILENT,            /* accepts, reads, never writes */
     HANDSHAKE_ONLY,    /* answers ApiVersions, nothing else */
+    OVERSIZE,          /* answers ApiVersions, then a frame of 2 GB */
 };
 
 struct fake_broker {
@@ -138,6 +146,23 @@ static void answer_apiversions(struct fake_broker *b, int32_t corr, int16_t ver)
     kbuf_release(&k);
 }
 
+/* A frame that claims 2 GB, then 1 MiB of it at once. */
+static void answer_oversize(struct fake_broker *b)
+{
+    static uint8_t junk[1 << 20];
+    size_t off = 0;
+
+    memset(junk, 0x41, sizeof(junk));
+    junk[0] = 0x7f, junk[1] = junk[2] = junk[3] = 0xff;
+    while (off < sizeof(junk)) {
+        ssize_t n = send(b->client_fd, junk + off, sizeof(junk) - off,
+                         MSG_NOSIGNAL);
+        if (n <= 0)
+            break; /* the socket's buffers are full: enough */
+        off += (size_t)n;
+    }
+}
+
 /* Reads request frames; answers ApiVersions if the broker does. */
 static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -159,8 +184,10 @@ static void client_cb(struct ev_loop *loop, ev_io *w, int revents)
             return;
         int16_t api = kr_i16(&r), ver = kr_i16(&r);
         int32_t corr = kr_i32(&r);
-        if (api == KAFKA_API_API_VERSIONS && b->kind == HANDSHAKE_ONLY)
+        if (api == KAFKA_API_API_VERSIONS && b->kind != SILENT)
             answer_apiversions(b, corr, ver);
+        else if (b->kind == OVERSIZE)
+            answer_oversize(b);
         memmove(b->in, b->in + 4 + size, b->in_len - 4 - (size_t)size);
         b->in_len -= 4 + (size_t)size;
     }
@@ -250,6 +277,16 @@ static void push(struct probe *p, int16_t api)
 
 static const struct conn_case *running;
 
+/* The oversize broker's request: one Metadata once ready. */
+static void on_ready_metadata(struct conn *c, void *ctx)
+{
+    struct probe *p = ctx;
+
+    (void)c;
+    p->start_ms = mono_ms();
+    push(p, KAFKA_API_METADATA);
+}
+
 static void on_ready(struct conn *c, void *ctx)
 {
     struct probe *p = ctx;
@@ -290,8 +327,9 @@ static void run_case(const struct conn_case *cc)
     running = cc;
     p.loop = ev_loop_new(EVFLAG_AUTO);
     fake_start(&b, p.loop, cc->kind);
-    conn_init(&p.conn, p.loop, 1, "127.0.0.1", b.port, "test", &request_ms,
-              &socket_ms, &owner);
+    struct conn_settings set = {&request_ms, &socket_ms, NULL, NULL};
+
+    conn_init(&p.conn, p.loop, 1, "127.0.0.1", b.port, "test", &set, &owner);
     /* Set after conn_init: the limits are read at each use (a reload). */
     request_ms = cc->request_ms;
     socket_ms = cc->socket_ms;
@@ -321,14 +359,195 @@ static void test_conn_case(void **state)
     run_case(*state);
 }
 
+/* ---- frame lengths ---------------------------------------------------- */
+
+static const struct {
+    uint32_t size;
+    bool ok;
+} frame_sizes[] = {
+    {0, false},         {3, false},
+    {4, true},          {65536, true},
+    {CONN_FRAME_MAX, true}, {CONN_FRAME_MAX + 1, false},
+    {0x7fffffff, false}, {UINT32_MAX, false},
+};
+
+static void test_conn_frame_ok(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(frame_sizes) / sizeof(frame_sizes[0]); i++)
+        if (conn_frame_ok(frame_sizes[i].size) != frame_sizes[i].ok)
+            fail_msg("a frame of %u bytes: %s", frame_sizes[i].size,
+                     frame_sizes[i].ok ? "refused" : "taken");
+}
+
+/* The broker claims 2 GB for its answer and sends 1 MiB at once: the
+ * request fails as a transport error, and the input buffer stays within
+ * two reads (64 KiB each): it was never grown for the claim or the junk. */
+static void test_conn_oversize(void **state)
+{
+    static const int limit_ms = 3000;
+    struct fake_broker b;
+    struct probe p = {.fail_ms = -1};
+    struct conn_owner owner = {NULL, NULL, &p};
+    struct conn_settings set = {&limit_ms, &limit_ms, NULL, NULL};
+    ev_timer guard;
+    size_t cap;
+
+    (void)state;
+    p.loop = ev_loop_new(EVFLAG_AUTO);
+    fake_start(&b, p.loop, OVERSIZE);
+    conn_init(&p.conn, p.loop, 1, "127.0.0.1", b.port, "test", &set, &owner);
+    p.conn.owner.ready = on_ready_metadata;
+    ev_timer_init(&guard, guard_cb, GUARD_S, 0);
+    ev_timer_start(p.loop, &guard);
+    p.start_ms = mono_ms();
+    conn_want(&p.conn);
+    ev_run(p.loop, 0);
+    ev_timer_stop(p.loop, &guard);
+    cap = p.conn.in_cap;
+    conn_release(&p.conn);
+    fake_stop(&b, p.loop);
+    ev_loop_destroy(p.loop);
+    if (p.fail_ms < 0 || p.err != CONN_ERR_TRANSPORT || p.fail_ms > 1500)
+        fail_msg("the 2 GB frame failed with %d after %lld ms, want %d "
+                 "at once", p.err, (long long)p.fail_ms, CONN_ERR_TRANSPORT);
+    if (cap > 2 * 65536)
+        fail_msg("the input buffer grew to %zu bytes", cap);
+    printf("  2 GB frame refused after %lld ms, buffer %zu bytes\n",
+           (long long)p.fail_ms, cap);
+}
+
+/* ---- reconnects ------------------------------------------------------- */
+
+struct refused {
+    struct ev_loop *loop;
+    struct conn conn;
+    int64_t at[64];    /* when each attempt failed */
+    int attempts;
+};
+
+static void on_refused(struct conn *c, void *ctx)
+{
+    struct refused *r = ctx;
+
+    (void)c;
+    if (r->attempts < 64)
+        r->at[r->attempts] = mono_ms();
+    r->attempts++;
+}
+
+/* As an owner does: wants the connection every 5 ms. */
+static void want_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct refused *r = t->data;
+
+    (void)loop;
+    (void)revents;
+    conn_want(&r->conn);
+}
+
+/* A loopback port nobody listens on. */
+static int closed_port(void)
+{
+    int port, fd = listen_loopback(1, &port);
+
+    close(fd);
+    return port;
+}
+
+/* Reads what went to stderr (fd 2) while fn ran. */
+static char *capture_stderr(void (*fn)(void *), void *arg)
+{
+    static char text[16384];
+    FILE *tmp = tmpfile();
+    int saved = dup(2);
+    size_t n;
+
+    assert_non_null(tmp);
+    fflush(stderr);
+    dup2(fileno(tmp), 2);
+    fn(arg);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    rewind(tmp);
+    n = fread(text, 1, sizeof(text) - 1, tmp);
+    text[n] = '\0';
+    fclose(tmp);
+    return text;
+}
+
+static void refuse_for_2s(void *arg)
+{
+    struct refused *r = arg;
+    ev_timer want, guard;
+
+    ev_timer_init(&want, want_cb, 0.005, 0.005);
+    want.data = r;
+    ev_timer_start(r->loop, &want);
+    ev_timer_init(&guard, guard_cb, 2.0, 0);
+    ev_timer_start(r->loop, &guard);
+    ev_run(r->loop, 0);
+    ev_timer_stop(r->loop, &want);
+    ev_timer_stop(r->loop, &guard);
+}
+
+/* reconnect.backoff.ms 50 and .max.ms 400: attempt n + 1 starts
+ * 0.75..1.5 x 50 x 2^n ms after attempt n (at most 400), give or take the
+ * owner's 5 ms polling; and two seconds of refusals log one warning. */
+static void test_conn_reconnect_backoff(void **state)
+{
+    static const int socket_ms = 1000, base = 50, max = 400;
+    struct refused r = {0};
+    struct conn_owner owner = {NULL, on_refused, &r};
+    struct conn_settings set = {&socket_ms, &socket_ms, &base, &max};
+    char *log;
+    int64_t cur = base, warns = 0;
+
+    (void)state;
+    r.loop = ev_loop_new(EVFLAG_AUTO);
+    conn_init(&r.conn, r.loop, 7, "127.0.0.1", closed_port(), "test", &set,
+              &owner);
+    log_set_level(LOG_WARN);
+    log = capture_stderr(refuse_for_2s, &r);
+    log_set_level(LOG_ERROR);
+    conn_release(&r.conn);
+    ev_loop_destroy(r.loop);
+    /* 50, 100, 200, 400, 400...: about 8 attempts in 2 s, never 2000/5. */
+    if (r.attempts < 5 || r.attempts > 14)
+        fail_msg("%d attempts in 2 s", r.attempts);
+    for (int i = 1; i < r.attempts && i < 64; i++) {
+        int64_t gap = r.at[i] - r.at[i - 1];
+        int64_t lo = cur * 3 / 4 - 5, hi = (cur * 3 / 2 < max ? cur * 3 / 2
+                                                               : max) + 25;
+        if (gap < lo || gap > hi)
+            fail_msg("attempt %d came %lld ms after the one before, want "
+                     "%lld..%lld", i + 1, (long long)gap, (long long)lo,
+                     (long long)hi);
+        cur = cur * 2 < max ? cur * 2 : max;
+    }
+    for (char *l = log; (l = strstr(l, " WARN ")); l++)
+        warns++;
+    if (warns != 1 || !strstr(log, "broker 7 (127.0.0.1:"))
+        fail_msg("%d attempts logged %lld warnings:\n%s", r.attempts,
+                 (long long)warns, log);
+    printf("  %d attempts refused in 2 s, %lld warning\n", r.attempts,
+           (long long)warns);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0])];
+    struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 3];
+    size_t n = 0;
 
     log_set_level(LOG_ERROR); /* each case's timeout is a WARN */
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-        tests[i] = (struct CMUnitTest){.name = cases[i].name,
-                                       .test_func = test_conn_case,
-                                       .initial_state = (void *)&cases[i]};
+        tests[n++] = (struct CMUnitTest){.name = cases[i].name,
+                                         .test_func = test_conn_case,
+                                         .initial_state = (void *)&cases[i]};
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_conn_frame_ok);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test(test_conn_oversize);
+    tests[n++] =
+        (struct CMUnitTest)cmocka_unit_test(test_conn_reconnect_backoff);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

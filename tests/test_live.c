@@ -52,6 +52,8 @@ static void test_live_fill(void **state)
         {LIVE_METADATA_MAX_AGE_MS, s.metadata_max_age_ms},
         {LIVE_LOG_LEVEL, s.log_level},
         {LIVE_SOCKET_TIMEOUT_MS, s.socket_timeout_ms},
+        {LIVE_RECONNECT_BACKOFF_MS, s.reconnect_backoff_ms},
+        {LIVE_RECONNECT_BACKOFF_MAX_MS, s.reconnect_backoff_max_ms},
     };
     size_t n = sizeof(lands) / sizeof(lands[0]);
 

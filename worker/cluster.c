@@ -24,15 +24,24 @@ static struct conn *ready_conn(struct wrk *w);
 static const struct conn_owner cluster_owner = {on_conn_ready, on_conn_down,
                                                 NULL};
 
+/* The worker's settings its connections read at each use (a reload). */
+static struct conn_settings conn_settings(const struct wrk *w)
+{
+    return (struct conn_settings){
+        &w->s->request_timeout_ms, &w->s->socket_timeout_ms,
+        &w->s->reconnect_backoff_ms, &w->s->reconnect_backoff_max_ms};
+}
+
 static void init_bootstrap_conn(struct wrk *w)
 {
     struct conn_owner owner = cluster_owner;
     const struct bootstrap_server *bs = bootstrap_next(&w->servers);
 
+    struct conn_settings set = conn_settings(w);
+
     owner.ctx = w;
     conn_init(&w->bootstrap, w->loop, -1, bs->host, bs->port,
-              w->s->client_id, &w->s->request_timeout_ms,
-              &w->s->socket_timeout_ms, &owner);
+              w->s->client_id, &set, &owner);
 }
 
 int cluster_init(struct wrk *w)
@@ -65,6 +74,7 @@ struct conn *cluster_conn(struct wrk *w, int32_t node_id)
 static void add_broker(struct wrk *w, const struct kafka_broker *kb)
 {
     struct conn_owner owner = cluster_owner;
+    struct conn_settings set = conn_settings(w);
     struct conn *c = cluster_conn(w, kb->node_id);
 
     owner.ctx = w;
@@ -73,8 +83,7 @@ static void add_broker(struct wrk *w, const struct kafka_broker *kb)
             return;
         conn_release(c); /* the broker moved: reconnect to its new address */
         conn_init(c, w->loop, kb->node_id, kb->host, kb->port,
-                  w->s->client_id, &w->s->request_timeout_ms,
-                  &w->s->socket_timeout_ms, &owner);
+                  w->s->client_id, &set, &owner);
         return;
     }
     for (int i = 0; i < WRK_BROKER_MAX; i++) {
@@ -84,8 +93,7 @@ static void add_broker(struct wrk *w, const struct kafka_broker *kb)
         b->used = true;
         b->id = kb->node_id;
         conn_init(&b->conn, w->loop, kb->node_id, kb->host, kb->port,
-                  w->s->client_id, &w->s->request_timeout_ms,
-                  &w->s->socket_timeout_ms, &owner);
+                  w->s->client_id, &set, &owner);
         return;
     }
     log_warn("more than %d brokers; ignoring broker %d", WRK_BROKER_MAX,
@@ -297,10 +305,10 @@ static void on_conn_down(struct conn *c, void *ctx)
     struct wrk *w = ctx;
 
     if (c == &w->bootstrap) {
-        /* Try the next bootstrap server next time. */
-        conn_release(c);
-        init_bootstrap_conn(w);
-        w->bootstrap.retry_at_ms = mono_ms() + 100;
+        /* Try the next bootstrap server next time, on the same reconnect
+         * schedule (and log throttle). */
+        const struct bootstrap_server *bs = bootstrap_next(&w->servers);
+        conn_retarget(c, bs->host, bs->port);
     }
     w->metadata_wanted = true;
 }
