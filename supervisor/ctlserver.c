@@ -5,6 +5,22 @@
  * later (resolve, flush, topics) stops reading its connection until then,
  * and never holds up another connection.  Bad input closes the
  * connection; it never reaches further than this file.
+ *
+ * No client can take the socket from the others (docs/security.md):
+ * - who a peer is comes from the kernel at accept (ctlauth.c); requests
+ *   that change the service are answered CHUTE_ERR_DENIED unless it is an
+ *   admin;
+ * - one uid holds at most control.connections.per.user connections, and
+ *   the last CONFIG_CONTROL_ADMIN_RESERVE of control.connections.max are
+ *   for admins; a connection over either limit gets an error reply and is
+ *   closed;
+ * - a connection that sends no request for control.idle.timeout.ms, or
+ *   takes longer than control.request.timeout.ms to send one whole, is
+ *   closed (its buffer with it); a request may be CTLMSG_REQUEST_MAX long;
+ * - when accept() fails for want of descriptors or memory, the listening
+ *   socket is left alone for a while (100 ms, doubling to 1 s) instead of
+ *   being polled again at once, and the log says so once.
+ * Each refusal is counted (struct sup_ctl_stats: status and /metrics).
  */
 #include "supervisor/sup.h"
 
@@ -16,6 +32,7 @@
 #include <stddef.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +43,19 @@
 
 #define FLUSH_POLL_S 0.005
 #define FLUSH_TIMEOUT_DEFAULT_MS 30000
+#define ACCEPT_PAUSE_MIN_S 0.1
+#define ACCEPT_PAUSE_MAX_S 1.0
+#define ACCEPT_BATCH 64       /* connections taken per turn of the loop */
+#define REFUSAL_LOG_MS 1000   /* at most one refusal logged per second */
 
 
 /* A connection: the table in struct sup holds &conn->c.  The state of the
  * requests that are answered later lives here. */
 struct ctl_conn {
     struct sup_ctl_client c;
+    ev_timer deadline;               /* idle or request time-out */
+    int64_t idle_since_ms;           /* last request, or its answer */
+    int64_t msg_start_ms;            /* first byte of a partial request */
     bool waiting;                    /* a reply is due later: not reading */
     struct sup_describe *describing; /* Topics: the cluster's answers */
     bool flushing;
@@ -61,6 +85,7 @@ static void client_close(struct sup_ctl_client *c)
     topics_resolve_cancel(c->resolving);
     topics_describe_cancel(k->describing);
     ev_timer_stop(s->loop, &k->flush_poll);
+    ev_timer_stop(s->loop, &k->deadline);
     free(c->resolving_name);
     ctlmsg_reader_release(&c->reader);
     free(k);
@@ -70,6 +95,74 @@ static void reply_error(Chute__Ctl__Reply *r, int err)
 {
     r->error_code = err;
     r->error_message = (char *)chute_errmsg();
+}
+
+/* Logs a refusal, at most one a second: a client that is refused in a
+ * loop must not flood the log. */
+static void log_refusal(const char *what)
+{
+    static int64_t last_ms;
+    static unsigned long quiet;
+    int64_t now = mono_ms();
+
+    if (last_ms && now - last_ms < REFUSAL_LOG_MS) {
+        quiet++;
+        return;
+    }
+    if (quiet)
+        log_warn("control socket: %s (and %lu more refusals not logged)",
+                 what, quiet);
+    else
+        log_warn("control socket: %s", what);
+    last_ms = now;
+    quiet = 0;
+}
+
+/* ---- time limits ---------------------------------------------------- */
+
+/* (Re)arms k's deadline: the end of the request it began, or of its idle
+ * time.  None while it waits for an answer: that request has its own
+ * limits (flush's timeout, the cluster's for resolve and topics). */
+static void conn_arm(struct ctl_conn *k)
+{
+    const struct config *cfg = &k->c.sup->cfg;
+    int64_t now = mono_ms(), due;
+
+    ev_timer_stop(k->c.sup->loop, &k->deadline);
+    if (k->waiting || k->c.broken)
+        return;
+    if (ctlmsg_reader_busy(&k->c.reader)) {
+        if (!k->msg_start_ms)
+            k->msg_start_ms = now;
+        due = k->msg_start_ms + cfg->control_request_timeout_ms;
+    } else {
+        k->msg_start_ms = 0;
+        due = k->idle_since_ms + cfg->control_idle_timeout_ms;
+    }
+    ev_timer_set(&k->deadline, due > now ? (double)(due - now) / 1000.0 : 0,
+                 0);
+    ev_timer_start(k->c.sup->loop, &k->deadline);
+}
+
+static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct ctl_conn *k = t->data;
+    struct sup *s = k->c.sup;
+
+    (void)loop;
+    (void)revents;
+    if (ctlmsg_reader_busy(&k->c.reader)) {
+        s->ctl_stats.closed_request_timeout++;
+        log_debug("control socket: uid %u (pid %d) did not finish a request "
+                  "within %d ms; closing", (unsigned)k->c.peer.uid,
+                  (int)k->c.peer.pid, s->cfg.control_request_timeout_ms);
+    } else {
+        s->ctl_stats.closed_idle++;
+        log_debug("control socket: closing a connection of uid %u (pid %d), "
+                  "idle for %d ms", (unsigned)k->c.peer.uid,
+                  (int)k->c.peer.pid, s->cfg.control_idle_timeout_ms);
+    }
+    client_close(&k->c);
 }
 
 static void handle_hello(struct sup *s, Chute__Ctl__Reply *r,
@@ -102,12 +195,15 @@ static void answer_later(struct sup_ctl_client *c, Chute__Ctl__Reply *r)
     bool waited = !c->starting;
 
     conn_of(c)->waiting = false;
+    conn_of(c)->idle_since_ms = mono_ms();
     if (rc < 0)
         c->broken = true;
-    if (c->broken && waited)
+    if (c->broken && waited) {
         client_close(c);
-    else if (!c->broken)
+    } else if (!c->broken) {
         ev_io_start(c->sup->loop, &c->io);
+        conn_arm(conn_of(c));
+    }
 }
 
 /* The cluster answered a client's resolve. */
@@ -356,6 +452,13 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
     Chute__Ctl__DrainReply dr = CHUTE__CTL__DRAIN_REPLY__INIT;
     Chute__Ctl__ReloadReply rr = CHUTE__CTL__RELOAD_REPLY__INIT;
 
+    conn_of(c)->idle_since_ms = mono_ms();
+    if (ctlauth_check(&c->sup->ctl_policy, &c->peer, q->body_case) < 0) {
+        c->sup->ctl_stats.refused_not_admin++;
+        log_refusal(chute_errmsg());
+        reply_error(&r, CHUTE_ERR_DENIED);
+        return send_reply(c, &r);
+    }
     switch (q->body_case) {
     case CHUTE__CTL__REQUEST__BODY_HELLO:
         handle_hello(c->sup, &r, &h);
@@ -397,45 +500,182 @@ static void client_cb(struct ev_loop *loop, ev_io *io, int revents)
     (void)revents;
     while ((rc = ctlmsg_reader_feed(&c->reader, c->fd)) == 1) {
         Chute__Ctl__Request *q = ctlmsg_reader_take(&c->reader);
+        conn_of(c)->msg_start_ms = 0;
         rc = q ? handle(c, q) : -1;
         ctlmsg_request_free(q);
         if (rc < 0 || conn_of(c)->waiting)
             break; /* closing, or a reply is due later */
     }
+    if (rc == CHUTE_ERR_TOO_LARGE)
+        c->sup->ctl_stats.closed_too_large++;
     if (rc < 0)
         client_close(c);
+    else
+        conn_arm(conn_of(c));
+}
+
+/* ---- who may connect -------------------------------------------------- */
+
+uint32_t ctlserver_connections(const struct sup *s)
+{
+    uint32_t n = 0;
+
+    for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++)
+        n += s->clients[i] != NULL;
+    return n;
+}
+
+uint32_t ctlserver_connections_of(const struct sup *s, uid_t uid)
+{
+    uint32_t n = 0;
+
+    for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++)
+        n += s->clients[i] && s->clients[i]->peer.uid == uid;
+    return n;
+}
+
+/* 0 when the table has room for p, else CHUTE_ERR_TOO_MANY, counted. */
+static int admit(struct sup *s, const struct ctlauth_peer *p)
+{
+    uint32_t per_user = (uint32_t)s->cfg.control_connections_per_user;
+    uint32_t most = (uint32_t)s->cfg.control_connections_max;
+    uint32_t open = ctlserver_connections(s);
+
+    if (ctlserver_connections_of(s, p->uid) >= per_user) {
+        s->ctl_stats.refused_user_limit++;
+        return err_set(CHUTE_ERR_TOO_MANY,
+                       "uid %u (pid %d) has %u control connections open, "
+                       "the most one user may have "
+                       "(control.connections.per.user)",
+                       (unsigned)p->uid, (int)p->pid, per_user);
+    }
+    if (!p->admin && most > CONFIG_CONTROL_ADMIN_RESERVE)
+        most -= CONFIG_CONTROL_ADMIN_RESERVE;
+    if (open >= most) {
+        s->ctl_stats.refused_full++;
+        return err_set(CHUTE_ERR_TOO_MANY,
+                       "%u control connections are open, the most chuted "
+                       "takes%s (control.connections.max); refusing uid %u "
+                       "(pid %d)",
+                       open, p->admin ? "" : " from users who are not admins",
+                       (unsigned)p->uid, (int)p->pid);
+    }
+    return 0;
+}
+
+/* Tells the peer why, then closes: the reply fits an empty socket. */
+static void refuse(int fd, int err)
+{
+    Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
+
+    log_refusal(chute_errmsg());
+    reply_error(&r, err);
+    ctlmsg_send_reply(fd, &r);
+    close(fd);
+}
+
+static void conn_open(struct sup *s, int fd, const struct ctlauth_peer *p)
+{
+    struct ctl_conn *k = calloc(1, sizeof(*k));
+    struct sup_ctl_client *c;
+    int i;
+
+    for (i = 0; i < SUP_CTL_CLIENTS_MAX && s->clients[i]; i++)
+        ;
+    if (!k || i == SUP_CTL_CLIENTS_MAX) { /* admit() keeps a slot free */
+        free(k);
+        close(fd);
+        return;
+    }
+    c = &k->c;
+    ev_timer_init(&k->flush_poll, flush_poll_cb, FLUSH_POLL_S, FLUSH_POLL_S);
+    k->flush_poll.data = k;
+    ev_timer_init(&k->deadline, deadline_cb, 0, 0);
+    k->deadline.data = k;
+    k->idle_since_ms = mono_ms();
+    c->fd = fd;
+    c->sup = s;
+    c->peer = *p;
+    ctlmsg_reader_init(&c->reader);
+    ctlmsg_reader_set_max(&c->reader, CTLMSG_REQUEST_MAX);
+    ev_io_init(&c->io, client_cb, fd, EV_READ);
+    c->io.data = c;
+    ev_io_start(s->loop, &c->io);
+    s->clients[i] = c;
+    conn_arm(k);
+}
+
+static void take(struct sup *s, int fd)
+{
+    struct ctlauth_peer p;
+    int rc = ctlauth_peer_read(fd, &s->ctl_policy, &p);
+
+    if (rc < 0) {
+        log_refusal(chute_errmsg());
+        close(fd);
+        return;
+    }
+    rc = admit(s, &p);
+    if (rc < 0)
+        refuse(fd, rc);
+    else
+        conn_open(s, fd, &p);
+}
+
+/* ---- accepting -------------------------------------------------------- */
+
+static void accept_resume_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct sup *s = t->data;
+
+    (void)revents;
+    if (s->listen_fd >= 0)
+        ev_io_start(loop, &s->listen_io);
+}
+
+/* accept() failed for want of descriptors or memory.  The socket stays
+ * readable, so polling it again would spin: leave it alone for a while,
+ * longer each time it fails again. */
+static void accept_pause(struct sup *s, int err)
+{
+    if (s->accept_backoff_s == 0) {
+        s->accept_backoff_s = ACCEPT_PAUSE_MIN_S;
+        log_warn("control socket: cannot accept connections: %s; trying "
+                 "again every %.1f to %.1f s until that passes",
+                 strerror(err), ACCEPT_PAUSE_MIN_S, ACCEPT_PAUSE_MAX_S);
+    } else if (s->accept_backoff_s < ACCEPT_PAUSE_MAX_S) {
+        s->accept_backoff_s *= 2;
+        if (s->accept_backoff_s > ACCEPT_PAUSE_MAX_S)
+            s->accept_backoff_s = ACCEPT_PAUSE_MAX_S;
+    }
+    s->ctl_stats.accept_pauses++;
+    ev_io_stop(s->loop, &s->listen_io);
+    ev_timer_set(&s->accept_pause, s->accept_backoff_s, 0);
+    ev_timer_start(s->loop, &s->accept_pause);
 }
 
 static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct sup *s = io->data;
-    int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    struct sup_ctl_client *c;
 
+    (void)loop;
     (void)revents;
-    if (fd < 0)
-        return;
-    for (int i = 0; i < SUP_CTL_CLIENTS_MAX; i++) {
-        if (s->clients[i])
+    for (int n = 0; n < ACCEPT_BATCH && s->listen_fd >= 0; n++) {
+        int fd = accept4(s->listen_fd, NULL, NULL,
+                         SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
             continue;
-        struct ctl_conn *k = calloc(1, sizeof(*k));
-        if (!k)
-            break;
-        c = &k->c;
-        ev_timer_init(&k->flush_poll, flush_poll_cb, FLUSH_POLL_S,
-                      FLUSH_POLL_S);
-        k->flush_poll.data = k;
-        c->fd = fd;
-        c->sup = s;
-        ctlmsg_reader_init(&c->reader);
-        ev_io_init(&c->io, client_cb, fd, EV_READ);
-        c->io.data = c;
-        ev_io_start(loop, &c->io);
-        s->clients[i] = c;
-        return;
+        if (fd < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                accept_pause(s, errno);
+            return;
+        }
+        if (s->accept_backoff_s != 0) {
+            log_info("control socket: accepting connections again");
+            s->accept_backoff_s = 0;
+        }
+        take(s, fd);
     }
-    log_warn("control socket: too many connections; refusing one");
-    close(fd);
 }
 
 /* Refuses to start beside a running chuted of the same name. */
@@ -453,6 +693,25 @@ static int check_not_running(struct sup *s)
     return 0;
 }
 
+/* Who is an admin: root, chuted's effective uid, admin.group. */
+static int admin_policy(struct sup *s)
+{
+    const char *name = s->cfg.admin_group;
+    const struct group *g;
+
+    s->ctl_policy.self = geteuid();
+    s->ctl_policy.admin_gid = -1;
+    s->ctl_policy.admin_group = name;
+    if (!name || !*name)
+        return 0;
+    g = getgrnam(name);
+    if (!g)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"admin.group\": no group named \"%s\"", name);
+    s->ctl_policy.admin_gid = (long)g->gr_gid;
+    return 0;
+}
+
 int ctlserver_start(struct sup *s)
 {
     struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -462,6 +721,8 @@ int ctlserver_start(struct sup *s)
                            sizeof(s->socket_path)) < 0)
         return err_set(CHUTE_ERR_INVALID, "socket path too long");
     rc = sup_intake_gid(s, &gid);
+    if (rc == 0)
+        rc = admin_policy(s);
     if (rc < 0)
         return rc;
     rc = check_not_running(s);
@@ -478,6 +739,8 @@ int ctlserver_start(struct sup *s)
         return err_sys("cannot listen on \"%s\"", s->socket_path);
     ev_io_init(&s->listen_io, accept_cb, s->listen_fd, EV_READ);
     s->listen_io.data = s;
+    ev_timer_init(&s->accept_pause, accept_resume_cb, 0, 0);
+    s->accept_pause.data = s;
     ev_io_start(s->loop, &s->listen_io);
     return 0;
 }
@@ -487,6 +750,7 @@ void ctlserver_stop(struct sup *s)
     if (s->listen_fd < 0)
         return;
     ev_io_stop(s->loop, &s->listen_io);
+    ev_timer_stop(s->loop, &s->accept_pause);
     close(s->listen_fd);
     s->listen_fd = -1;
     unlink(s->socket_path);

@@ -417,6 +417,35 @@ static void render_pool_workers(FILE *f, struct sup *s)
                     s->workers[i].pid > 0);
 }
 
+/* The control socket: the supervisor's own counters (struct
+ * sup_ctl_stats), which start from 0 with each chuted. */
+static void render_control(FILE *f, struct sup *s)
+{
+    const struct sup_ctl_stats *st = &s->ctl_stats;
+
+    single(f, "chute_control_connections", "gauge",
+           "Control-socket connections open.", ctlserver_connections(s));
+    family(f, "chute_control_refused_total", "counter",
+           "Control requests and connections refused, by reason.");
+    fprintf(f, "chute_control_refused_total{reason=\"not_admin\"} %" PRIu64
+               "\n", st->refused_not_admin);
+    fprintf(f, "chute_control_refused_total{reason=\"user_limit\"} %" PRIu64
+               "\n", st->refused_user_limit);
+    fprintf(f, "chute_control_refused_total{reason=\"full\"} %" PRIu64 "\n",
+            st->refused_full);
+    family(f, "chute_control_closed_total", "counter",
+           "Control connections chuted closed, by reason.");
+    fprintf(f, "chute_control_closed_total{reason=\"idle\"} %" PRIu64 "\n",
+            st->closed_idle);
+    fprintf(f, "chute_control_closed_total{reason=\"request_timeout\"} %"
+               PRIu64 "\n", st->closed_request_timeout);
+    fprintf(f, "chute_control_closed_total{reason=\"too_large\"} %" PRIu64
+               "\n", st->closed_too_large);
+    single(f, "chute_control_accept_pauses_total", "counter",
+           "Times accept() ran out of descriptors or memory and the control "
+           "socket was left alone for a while.", st->accept_pauses);
+}
+
 /* The exposition, malloc'ed; NULL when out of memory. */
 static char *render(struct sup *s, size_t *len)
 {
@@ -430,6 +459,7 @@ static char *render(struct sup *s, size_t *len)
     render_brokers(f, s);
     render_rings(f, s);
     render_pool_workers(f, s);
+    render_control(f, s);
     if (ferror(f) | fclose(f)) {
         free(text);
         return NULL;

@@ -154,6 +154,61 @@ static Chute__Ctl__StatusReply__TopicCounters *topic_status(struct sup *s,
     return t;
 }
 
+/* uid's entry in c->users, added if new; NULL when out of memory. */
+static Chute__Ctl__StatusReply__Control__User *
+control_user(Chute__Ctl__StatusReply__Control *c, uint32_t uid)
+{
+    Chute__Ctl__StatusReply__Control__User *u;
+
+    for (size_t k = 0; k < c->n_users; k++)
+        if (c->users[k]->uid == uid)
+            return c->users[k];
+    u = malloc(sizeof(*u));
+    if (!u)
+        return NULL;
+    chute__ctl__status_reply__control__user__init(u);
+    u->uid = uid;
+    c->users[c->n_users++] = u;
+    return u;
+}
+
+/* Each uid with a connection open, and how many it has. */
+static void control_users(struct sup *s, Chute__Ctl__StatusReply__Control *c)
+{
+    c->users = calloc(SUP_CTL_CLIENTS_MAX, sizeof(*c->users));
+    for (int i = 0; c->users && i < SUP_CTL_CLIENTS_MAX; i++) {
+        Chute__Ctl__StatusReply__Control__User *u;
+
+        if (!s->clients[i])
+            continue;
+        u = control_user(c, (uint32_t)s->clients[i]->peer.uid);
+        if (u)
+            u->connections++;
+    }
+}
+
+static Chute__Ctl__StatusReply__Control *control_status(struct sup *s)
+{
+    Chute__Ctl__StatusReply__Control *c = malloc(sizeof(*c));
+    const struct sup_ctl_stats *st = &s->ctl_stats;
+
+    if (!c)
+        return NULL;
+    chute__ctl__status_reply__control__init(c);
+    c->connections = ctlserver_connections(s);
+    c->connections_max = (uint32_t)s->cfg.control_connections_max;
+    c->per_user_max = (uint32_t)s->cfg.control_connections_per_user;
+    c->refused_not_admin = st->refused_not_admin;
+    c->refused_user_limit = st->refused_user_limit;
+    c->refused_full = st->refused_full;
+    c->closed_idle = st->closed_idle;
+    c->closed_request_timeout = st->closed_request_timeout;
+    c->closed_too_large = st->closed_too_large;
+    c->accept_pauses = st->accept_pauses;
+    control_users(s, c);
+    return c;
+}
+
 int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
 {
     Chute__Ctl__StatusReply *st = malloc(sizeof(*st));
@@ -187,6 +242,7 @@ int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
             (st->topics[topics] = topic_status(s, id)))
             topics++;
     st->n_topics = topics;
+    st->control = control_status(s);
     st->pool_chunks_total = s->in.chunk_count;
     for (uint32_t i = 0; i < s->in.chunk_count; i++)
         st->pool_chunks_used +=
@@ -216,6 +272,11 @@ void sup_status_free(Chute__Ctl__Reply *r)
         free(st->topics[i]->name);
         free(st->topics[i]);
     }
+    for (size_t i = 0; st->control && i < st->control->n_users; i++)
+        free(st->control->users[i]);
+    if (st->control)
+        free(st->control->users);
+    free(st->control);
     free(st->workers);
     free(st->slots);
     free(st->topics);

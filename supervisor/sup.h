@@ -10,6 +10,7 @@
 #include "proto/ctlmsg.h"
 #include "shm/instance.h"
 #include "supervisor/config.h"
+#include "supervisor/ctlauth.h"
 #include "broker/mdfetch.h"
 #include "worker/worker.h"
 
@@ -17,7 +18,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#define SUP_CTL_CLIENTS_MAX 256
+#define SUP_CTL_CLIENTS_MAX CONFIG_CONTROL_CONNECTIONS_MAX
 
 struct sup_worker {
     pid_t pid;
@@ -39,6 +40,19 @@ struct sup_ctl_client {
     char *resolving_name;
     bool broken;               /* a reply could not be sent: close it */
     bool starting;             /* inside topics_resolve() */
+    struct ctlauth_peer peer;  /* the kernel's word, at accept */
+};
+
+/* What the control socket refused or cut off since chuted started (status
+ * and /metrics; the supervisor's own memory, not the shared one). */
+struct sup_ctl_stats {
+    uint64_t refused_not_admin;  /* requests only admins may send */
+    uint64_t refused_user_limit; /* control.connections.per.user */
+    uint64_t refused_full;       /* control.connections.max */
+    uint64_t closed_idle;        /* control.idle.timeout.ms */
+    uint64_t closed_request_timeout; /* control.request.timeout.ms */
+    uint64_t closed_too_large;   /* a request over CTLMSG_REQUEST_MAX */
+    uint64_t accept_pauses;      /* accept() out of descriptors or memory */
 };
 
 /* Deaths of workers draining one slot at one ring position in a row. */
@@ -73,6 +87,10 @@ struct sup {
     int listen_fd;
     char socket_path[108];
     ev_io listen_io;
+    ev_timer accept_pause;    /* listen_io stopped after a failed accept */
+    double accept_backoff_s;
+    struct ctlauth_policy ctl_policy;
+    struct sup_ctl_stats ctl_stats;
     struct sup_ctl_client *clients[SUP_CTL_CLIENTS_MAX];
     struct sup_refresh refreshes[TOPIC_MAX];
     struct health_suspect suspects[SLOT_MAX];
@@ -134,6 +152,9 @@ uint64_t health_quarantine_ring(const struct instance *in, struct ring *r,
 /* ctlserver.c */
 int ctlserver_start(struct sup *s);
 void ctlserver_stop(struct sup *s);
+/* Control connections open now: in all, and of uid. */
+uint32_t ctlserver_connections(const struct sup *s);
+uint32_t ctlserver_connections_of(const struct sup *s, uid_t uid);
 /* metrics.c: GET /metrics on metrics.listen, if set. */
 int metrics_start(struct sup *s);
 void metrics_stop(struct sup *s);

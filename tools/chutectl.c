@@ -219,6 +219,30 @@ static void json_u32_array(const char *key, const uint32_t *v, size_t n)
     json_arr_end();
 }
 
+static void control_json(const Chute__Ctl__StatusReply__Control *c)
+{
+    json_obj("control");
+    json_u64("connections", c->connections);
+    json_u64("connections_max", c->connections_max);
+    json_u64("per_user_max", c->per_user_max);
+    json_arr("users");
+    for (size_t i = 0; i < c->n_users; i++) {
+        json_obj(NULL);
+        json_u64("uid", c->users[i]->uid);
+        json_u64("connections", c->users[i]->connections);
+        json_obj_end();
+    }
+    json_arr_end();
+    json_u64("refused_not_admin", c->refused_not_admin);
+    json_u64("refused_user_limit", c->refused_user_limit);
+    json_u64("refused_full", c->refused_full);
+    json_u64("closed_idle", c->closed_idle);
+    json_u64("closed_request_timeout", c->closed_request_timeout);
+    json_u64("closed_too_large", c->closed_too_large);
+    json_u64("accept_pauses", c->accept_pauses);
+    json_obj_end();
+}
+
 static void status_json(const Chute__Ctl__StatusReply *st)
 {
     json_obj(NULL);
@@ -289,6 +313,8 @@ static void status_json(const Chute__Ctl__StatusReply *st)
         json_obj_end();
     }
     json_arr_end();
+    if (st->control)
+        control_json(st->control);
     json_obj_end();
 }
 
@@ -308,6 +334,25 @@ static void print_ranges(const uint32_t *v, size_t n)
             printf("-%u", v[j]);
         i = j + 1;
     }
+}
+
+/* Two lines: who holds control connections, what was refused or cut. */
+static void control_table(const Chute__Ctl__StatusReply__Control *c)
+{
+    printf("\ncontrol: %u of %u connections (%u per user):", c->connections,
+           c->connections_max, c->per_user_max);
+    for (size_t i = 0; i < c->n_users; i++)
+        printf(" uid %u: %u", c->users[i]->uid, c->users[i]->connections);
+    printf("\ncontrol: refused %llu requests (not admin), %llu connections "
+           "(per-user limit), %llu (table full); closed %llu idle, %llu "
+           "slow, %llu too large; accept paused %llu times\n",
+           (unsigned long long)c->refused_not_admin,
+           (unsigned long long)c->refused_user_limit,
+           (unsigned long long)c->refused_full,
+           (unsigned long long)c->closed_idle,
+           (unsigned long long)c->closed_request_timeout,
+           (unsigned long long)c->closed_too_large,
+           (unsigned long long)c->accept_pauses);
 }
 
 /* The tables keep the columns scripts read (tests/integration): the
@@ -360,6 +405,8 @@ static void status_table(const Chute__Ctl__StatusReply *st)
                    t->errors[e]->code,
                    (unsigned long long)t->errors[e]->records);
     }
+    if (st->control)
+        control_table(st->control);
     printf("\ninstance %s: supervisor pid %u, %u workers, %s%s\n",
            st->service_name, st->supervisor_pid, st->worker_count,
            st->accepting ? "accepting" : "draining",

@@ -18,6 +18,9 @@
 #                                        -X name=NAME ARGS in the background,
 #                                        log in $TEST_TMP/chuted.log; waits
 #                                        until it answers; sets SUP
+#   chuted_watch                         from now until chuted_stop, a
+#                                        chuted ($SUP) that dies fails the
+#                                        test at once (the watchdog below)
 #   chuted_stop                          SIGTERM $SUP, expect exit 0
 #   fail MSG                             print "FAIL: MSG" and exit 1
 #   send_clients NAME TOPIC N PER        N sendload clients at once (500
@@ -175,7 +178,12 @@ chuted_start() {
         fail "chuted $name did not come up"
 }
 
+chuted_watch() {
+    lib_watch "chuted" "$TEST_TMP/chuted.log" "kill -0 $SUP 2>/dev/null"
+}
+
 chuted_stop() {
+    lib_unwatch "chuted"
     kill -TERM "$SUP"
     wait "$SUP" || fail "chuted did not exit 0 after SIGTERM"
 }
