@@ -165,8 +165,11 @@ for round in 1 2 3; do
         fail "descriptors: $fd0 before, $(fds) after"
     rss_round[$round]=$(rss_kb)
 done
-[ $((rss_round[3] - rss0)) -lt 8192 ] ||
+if grep -q libasan "/proc/$SUP/maps"; then
+    echo "NOTICE: RSS after the rounds not checked: AddressSanitizer keeps freed memory in quarantine"
+elif [ $((rss_round[3] - rss0)) -ge 8192 ]; then
     fail "RSS: $rss0 kB before, ${rss_round[*]} after each round of 250 timed-out requests"
+fi
 got=$(status_json '(st["control"]["closed_too_large"], st["control"]["closed_request_timeout"])')
 [ "$got" = "(250, 750)" ] || fail "status: $got"
 chuted_stop

@@ -110,9 +110,13 @@ last=$(sent_bytes)
 # property, or the reason a bad file is refused (exit 1, nothing changed).
 ctl() { "$BUILD/bin/chutectl" -n "$name" "$@"; }
 write_conf compression.codec=none slots=32
+before=$(applied)
 ctl --json reload >"$TEST_TMP/reload.json" || fail "chutectl reload failed"
 grep -q '"restart_needed":"slots"' "$TEST_TMP/reload.json" ||
     fail "chutectl reload did not name slots: $(cat "$TEST_TMP/reload.json")"
+wait_until 10 sh -c "[ \$(grep -c 'w0: settings .* applied' \
+    '$TEST_TMP/chuted.log') -gt $before ]" ||
+    fail "the worker did not apply chutectl reload"
 [ "$(sent_bytes)" -gt $((RECORDS * 512)) ] ||
     fail "chutectl reload did not apply compression.codec=none"
 write_conf compression.codec=lz4 linger.ms=abc
