@@ -315,6 +315,19 @@ static void guard_cb(struct ev_loop *loop, ev_timer *t, int revents)
     ev_break(loop, EVBREAK_ALL);
 }
 
+/* Connects and runs the loop until the probe is done, at most GUARD_S. */
+static void connect_and_run(struct probe *p)
+{
+    ev_timer guard;
+
+    ev_timer_init(&guard, guard_cb, GUARD_S, 0);
+    ev_timer_start(p->loop, &guard);
+    p->start_ms = mono_ms();
+    conn_want(&p->conn);
+    ev_run(p->loop, 0);
+    ev_timer_stop(p->loop, &guard);
+}
+
 static void run_case(const struct conn_case *cc)
 {
     static const int huge = 60000;
@@ -322,23 +335,16 @@ static void run_case(const struct conn_case *cc)
     struct probe p = {.fail_ms = -1};
     struct conn_owner owner = {on_ready, on_down, &p};
     int request_ms = huge, socket_ms = huge;
-    ev_timer guard;
+    struct conn_settings set = {&request_ms, &socket_ms, NULL, NULL};
 
     running = cc;
     p.loop = ev_loop_new(EVFLAG_AUTO);
     fake_start(&b, p.loop, cc->kind);
-    struct conn_settings set = {&request_ms, &socket_ms, NULL, NULL};
-
     conn_init(&p.conn, p.loop, 1, "127.0.0.1", b.port, "test", &set, &owner);
     /* Set after conn_init: the limits are read at each use (a reload). */
     request_ms = cc->request_ms;
     socket_ms = cc->socket_ms;
-    ev_timer_init(&guard, guard_cb, GUARD_S, 0);
-    ev_timer_start(p.loop, &guard);
-    p.start_ms = mono_ms();
-    conn_want(&p.conn);
-    ev_run(p.loop, 0);
-    ev_timer_stop(p.loop, &guard);
+    connect_and_run(&p);
     conn_release(&p.conn);
     fake_stop(&b, p.loop);
     ev_loop_destroy(p.loop);
@@ -390,7 +396,6 @@ static void test_conn_oversize(void **state)
     struct probe p = {.fail_ms = -1};
     struct conn_owner owner = {NULL, NULL, &p};
     struct conn_settings set = {&limit_ms, &limit_ms, NULL, NULL};
-    ev_timer guard;
     size_t cap;
 
     (void)state;
@@ -398,12 +403,7 @@ static void test_conn_oversize(void **state)
     fake_start(&b, p.loop, OVERSIZE);
     conn_init(&p.conn, p.loop, 1, "127.0.0.1", b.port, "test", &set, &owner);
     p.conn.owner.ready = on_ready_metadata;
-    ev_timer_init(&guard, guard_cb, GUARD_S, 0);
-    ev_timer_start(p.loop, &guard);
-    p.start_ms = mono_ms();
-    conn_want(&p.conn);
-    ev_run(p.loop, 0);
-    ev_timer_stop(p.loop, &guard);
+    connect_and_run(&p);
     cap = p.conn.in_cap;
     conn_release(&p.conn);
     fake_stop(&b, p.loop);
