@@ -47,7 +47,8 @@ static int32_t filled(struct wf_one *f, uint32_t n,
     for (uint32_t i = 0; i < n; i++) {
         value(i, buf, &len);
         wf_rec(&r, PART, 1000 + i, 100 + i, buf, len);
-        chunk_append(&f->w.pool, idx, &r.h, 640 + WF_REC_STEP * (i + 1));
+        chunk_append(&f->w.pool, idx, &r.h, r.tail,
+                     640 + WF_REC_STEP * (i + 1));
     }
     return idx;
 }
@@ -179,7 +180,8 @@ static void test_append_records_and_origins(void **state)
         wf_rec_n(&r, PART, i);
         r.h.accepted_ns = i == 1 ? now - 5000000000 : 0; /* 0: unknown */
         used += chunk_record_size(&f->w.pool, idx, &r.h);
-        chunk_append(&f->w.pool, idx, &r.h, 640 + WF_REC_STEP * (i + 1));
+        chunk_append(&f->w.pool, idx, &r.h, r.tail,
+                     640 + WF_REC_STEP * (i + 1));
         assert_int_equal(chunk_records(ch), i + 1);
         assert_int_equal(ch->used, used);
     }
@@ -547,7 +549,8 @@ static void test_take_exhausts_pool_free_takes_again(void **state)
     chunk_open(&f->w.pool, 2, &dest, 0, 1000);
     struct wf_rec r;
     wf_rec_n(&r, PART, 0);
-    chunk_append(&f->w.pool, 2, &r.h, WF_REC_STEP);
+    chunk_append(&f->w.pool, 2, &r.h, r.tail,
+                 WF_REC_STEP);
     chunk_free(&f->w.pool, 2);
     assert_int_equal(chunk_state(chunk_at(&f->w.pool, 2)), CHUNK_FREE);
     assert_int_equal(chunk_records(chunk_at(&f->w.pool, 2)), 0);
@@ -558,6 +561,31 @@ static void test_take_exhausts_pool_free_takes_again(void **state)
     assert_int_equal(chunk_take(&f->w.pool), CHUNK_NONE);
 }
 
+/* The tail is checked once it is in the batch: one that is not a record's
+ * tail there (a client rewrote the ring after the header was copied) is
+ * not committed, and the batch is as before. */
+static void test_append_checks_the_copy(void **state)
+{
+    struct wf_one *f = *state;
+    int32_t idx = chunk_take(&f->w.pool);
+    struct pool_chunk *ch = chunk_at(&f->w.pool, idx);
+    struct wf_rec r;
+    uint32_t used;
+
+    chunk_open(&f->w.pool, idx, &dest, 640, 1000);
+    wf_rec_n(&r, PART, 0);
+    assert_true(chunk_append(&f->w.pool, idx, &r.h, r.tail, 640 + 64));
+    used = ch->used;
+    wf_rec_n(&r, PART, 1);
+    memset(r.tail, 0xff, r.h.tail_len); /* no varint ends */
+    assert_false(chunk_append(&f->w.pool, idx, &r.h, r.tail, 640 + 128));
+    assert_int_equal(chunk_records(ch), 1);
+    assert_int_equal(ch->used, used);
+    wf_rec_n(&r, PART, 1);
+    assert_true(chunk_append(&f->w.pool, idx, &r.h, r.tail, 640 + 128));
+    assert_int_equal(chunk_records(ch), 2);
+}
+
 #define TEST(name) cmocka_unit_test_setup_teardown(name, setup, wf_one_free)
 
 int main(void)
@@ -566,6 +594,7 @@ int main(void)
         TEST(test_take_stores_taker),
         TEST(test_open_stores_batch_fields),
         TEST(test_append_records_and_origins),
+        TEST(test_append_checks_the_copy),
         TEST(test_fits),
         TEST(test_seal_uncompressed),
         TEST(test_seal_lz4_into_copy),

@@ -116,7 +116,8 @@ static void mid_append(struct fixture *f, struct wpart *p, int32_t *c)
     c[0] = wf_open_batch(&f->dead, p, 2, 0);
     fill = atomic_load(&chunk(f, c[0])->fill);
     wf_rec_n(&r, p->partition, 2);
-    chunk_append(&f->dead.pool, c[0], &r.h, 3 * WF_REC_STEP);
+    chunk_append(&f->dead.pool, c[0], &r.h, r.tail,
+                 3 * WF_REC_STEP);
     atomic_store(&chunk(f, c[0])->fill, fill);
 }
 

@@ -209,7 +209,8 @@ static inline int32_t wf_open_batch(struct wrk *w, struct wpart *p,
     resolve_track(w, p->slot, idx);
     for (uint32_t i = 0; i < n; i++) {
         wf_rec_n(&r, p->partition, i);
-        chunk_append(&w->pool, idx, &r.h, pos + WF_REC_STEP * (i + 1));
+        chunk_append(&w->pool, idx, &r.h, r.tail,
+                     pos + WF_REC_STEP * (i + 1));
     }
     return idx;
 }

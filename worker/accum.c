@@ -48,12 +48,15 @@ bool accum_seal(struct wrk *w, struct wpart *p)
     return true;
 }
 
-enum append_result { APPENDED, NO_CHUNK, BATCH_FULL };
+enum append_result { APPENDED, NO_CHUNK, BATCH_FULL, MALFORMED };
 
-/* Appends one checked record.  NO_CHUNK: the pool is empty; BATCH_FULL:
- * the open batch is full and cannot be sealed yet (no producer id). */
+/* Appends one record whose header (rec, the worker's copy) is checked and
+ * whose tail is still in the ring.  NO_CHUNK: the pool is empty;
+ * BATCH_FULL: the open batch is full and cannot be sealed yet (no
+ * producer id); MALFORMED: the tail, once copied, is not a record's. */
 static enum append_result append(struct wrk *w, struct wpart *p,
-                                 const struct ring_rec *rec, uint64_t pos,
+                                 const struct ring_rec *rec,
+                                 const uint8_t *tail, uint64_t pos,
                                  uint64_t end)
 {
     const struct topic_settings *set = &w->topics[p->topic].set;
@@ -75,20 +78,27 @@ static enum append_result append(struct wrk *w, struct wpart *p,
         p->open = idx;
         resolve_track(w, p->slot, idx);
     }
-    chunk_append(&w->pool, p->open, rec, end);
-    return APPENDED;
+    if (chunk_append(&w->pool, p->open, rec, tail, end))
+        return APPENDED;
+    if (chunk_records(chunk_at(&w->pool, p->open)) == 0) {
+        /* Opened for this record alone: give the chunk back (it resolves
+         * nothing, no record being in it). */
+        int32_t empty = p->open;
+        p->open = WRK_NONE;
+        resolve_batch(w, empty, 0, -1);
+    }
+    return MALFORMED;
 }
 
-/* Checks a committed record from the ring before anything trusts it. */
+/* Checks the worker's copy of a committed record's header before anything
+ * trusts it (its tail is checked once copied: chunk_append). */
 static struct wpart *check_record(struct wrk *w, uint32_t slot,
-                                  const struct ring_view *v)
+                                  const struct ring_rec *rec, uint32_t len)
 {
-    const struct ring_rec *rec = v->rec;
-    struct record_tail_info info;
     struct intake_topic *t;
     uint32_t parts;
 
-    if (rec->tail_len > v->len - sizeof(*rec) || rec->topic >= TOPIC_MAX ||
+    if (rec->tail_len > len - sizeof(*rec) || rec->topic >= TOPIC_MAX ||
         rec->client >= CLIENT_MAX)
         return NULL;
     t = instance_topic(w->in, rec->topic);
@@ -99,9 +109,7 @@ static struct wpart *check_record(struct wrk *w, uint32_t slot,
         layout_slot_of(rec->topic, rec->partition, w->slot_count) != slot)
         return NULL;
     if (rec->tail_len + BATCH_HEADER_SIZE + RECORD_OVERHEAD_MAX >
-            w->s->max_record ||
-        record_tail_check((const uint8_t *)(rec + 1), rec->tail_len, &info) <
-            0)
+        w->s->max_record)
         return NULL;
     return part_get(w, rec->topic, rec->partition);
 }
@@ -196,21 +204,30 @@ static void test_poison(const struct wrk *w, const struct ring_view *v)
 static bool take_record(struct wrk *w, uint32_t slot, uint64_t pos,
                         const struct ring_view *v)
 {
-    struct wpart *p = check_record(w, slot, v);
+    /* The header is copied once; a client rewriting the ring meanwhile
+     * changes nothing the worker goes by. */
+    struct ring_rec hdr;
+    struct wpart *p;
     enum append_result ar;
 
+    memcpy(&hdr, v->rec, sizeof(hdr));
+    p = check_record(w, slot, &hdr, v->len);
     if (!p) {
-        reject(w, slot, v->rec);
+        reject(w, slot, &hdr);
         return true;
     }
     test_poison(w, v);
-    ar = append(w, p, v->rec, pos, pos + v->len);
+    ar = append(w, p, &hdr, (const uint8_t *)(v->rec + 1), pos, pos + v->len);
+    if (ar == MALFORMED) {
+        reject(w, slot, &hdr);
+        return true;
+    }
     if (ar == APPENDED) {
         atomic_fetch_add_explicit(&w->stats->records_sent, 1,
                                   memory_order_relaxed);
         return true;
     }
-    if (ar == NO_CHUNK && expire_unbatched(w, v->rec))
+    if (ar == NO_CHUNK && expire_unbatched(w, &hdr))
         return true; /* failed in place, as its batch would have */
     /* Wait for a free chunk (seal everything so some frees) or for the
      * producer id; the tick looks again. */

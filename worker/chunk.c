@@ -141,20 +141,26 @@ bool chunk_fits(struct chunk_pool *pool, int32_t idx, size_t rsize,
            after + sizeof(struct chunk_origin) * (ch->count + 1) <= pool->cap;
 }
 
-void chunk_append(struct chunk_pool *pool, int32_t idx,
-                  const struct ring_rec *rec, uint64_t end)
+bool chunk_append(struct chunk_pool *pool, int32_t idx,
+                  const struct ring_rec *rec, const uint8_t *tail,
+                  uint64_t end)
 {
     struct pool_chunk *ch = chunk_at(pool, idx);
     int64_t delta = rec->timestamp - ch->base_ts;
-    size_t rsize;
+    uint8_t *dst = chunk_data(ch) + BATCH_HEADER_SIZE + ch->used;
+    struct record_tail_info info;
+    size_t rsize = record_size(delta, (int32_t)ch->count, rec->tail_len);
 
     assert(chunk_state(ch) == CHUNK_OPEN);
-    rsize = record_write(chunk_data(ch) + BATCH_HEADER_SIZE + ch->used, delta,
-                         (int32_t)ch->count, (const uint8_t *)(rec + 1),
-                         rec->tail_len);
     assert(BATCH_HEADER_SIZE + ch->used + rsize +
                sizeof(struct chunk_origin) * (ch->count + 1) <=
            pool->cap);
+    record_write(dst, delta, (int32_t)ch->count, tail, rec->tail_len);
+    /* The tail may come from memory a client can still write: only the
+     * copy, which ends the record just written, is checked and kept. */
+    if (record_tail_check(dst + rsize - rec->tail_len, rec->tail_len,
+                          &info) < 0)
+        return false;
     *chunk_origin(pool, ch, ch->count) =
         (struct chunk_origin){rec->opaque, end, rec->client, {0, 0, 0}};
     if (rec->timestamp > ch->max_ts)
@@ -165,6 +171,7 @@ void chunk_append(struct chunk_pool *pool, int32_t idx,
         ch->accepted_ns = rec->accepted_ns;
     /* The commit point: from here on the record is in the batch. */
     set_fill(ch, ch->count + 1, ch->used + (uint32_t)rsize);
+    return true;
 }
 
 /* Writes header and CRC for the chunk's producer fields. */

@@ -114,10 +114,15 @@ size_t chunk_record_size(struct chunk_pool *pool, int32_t idx,
  * batch takes any record (message.max.bytes bounds it). */
 bool chunk_fits(struct chunk_pool *pool, int32_t idx, size_t rsize,
                 size_t limit, uint32_t max_records);
-/* Appends a checked record ending at ring position `end`; the one store
- * that commits it is the chunk's fill word. */
-void chunk_append(struct chunk_pool *pool, int32_t idx,
-                  const struct ring_rec *rec, uint64_t end);
+/* Appends a record ending at ring position `end`: `rec` is the worker's
+ * own copy of its header (checked), `tail` its tail_len bytes of key,
+ * value and headers, which may still be in client-writable memory: they
+ * are copied into the batch and the copy is checked (record_tail_check).
+ * False, and nothing committed, when the copy is malformed; else the one
+ * store that commits it is the chunk's fill word. */
+bool chunk_append(struct chunk_pool *pool, int32_t idx,
+                  const struct ring_rec *rec, const uint8_t *tail,
+                  uint64_t end);
 /* OPEN -> SEALED: compresses with `codec` (BATCH_CODEC_*) at `level`
  * (compression.level, proto/codec.h) when that makes the batch smaller
  * (into a copy: the open original stays intact until the copy is
