@@ -7,6 +7,7 @@ flush(), close(), partitions_for() and metrics() their kafka-python shape.
 from __future__ import annotations
 
 import atexit
+import os
 import logging
 import threading
 import warnings
@@ -56,7 +57,8 @@ class KafkaProducer(_chute.Producer):
     """A Kafka producer with kafka-python's API whose records go through
     the host's chute service (chuted) instead of a connection of its own.
 
-    ``instance`` names the chute instance (None: "default").  Keys and
+    ``instance`` names the chute instance (None: $CHUTE_INSTANCE, else
+    "default").  Keys and
     values are bytes, or what ``key_serializer`` / ``value_serializer`` make
     bytes.  ``max_block_ms`` (default 60000, as kafka-python) bounds how long
     send() waits while chute's ring is full; 0 never waits (chute's
@@ -77,6 +79,8 @@ class KafkaProducer(_chute.Producer):
                  key_serializer: Serializer = None,
                  value_serializer: Serializer = None,
                  **configs: Any) -> None:
+        if instance is None:
+            instance = os.environ.get("CHUTE_INSTANCE") or None
         unknown = sorted(set(configs) - KAFKA_PYTHON_CONFIGS)
         if unknown:
             raise KafkaConfigurationError(

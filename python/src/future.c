@@ -310,7 +310,7 @@ static int future_wait(future_t *f, double timeout)
         int rc;
 
         if (f->fork_gen != chpy_fork_gen) {
-            chpy_raise(CHUTE_ERR_INVALID,
+            chpy_raise(CHUTE_ERR_CLOSED,
                        "this future belongs to the process that sent the "
                        "record (before a fork): its outcome is known there "
                        "only");
