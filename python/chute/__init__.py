@@ -6,7 +6,8 @@ from chute.structs import RecordMetadata, TopicPartition
 
 _chute._setup(errors.chute_error, errors.kafka_error, RecordMetadata,
               TopicPartition,
-              lambda kind, exc: _producer._callback_failed(kind, exc))
+              lambda kind, exc: _producer._callback_failed(kind, exc),
+              errors.BrokerResponseError)
 
 from chute import producer as _producer  # noqa: E402
 from chute.producer import ChuteConfigWarning, KafkaProducer  # noqa: E402

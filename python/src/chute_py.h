@@ -23,8 +23,8 @@ extern unsigned chpy_fork_gen;
 
 /* Objects of the Python side, set by _chute._setup(): chute.errors'
  * chute_error(code, message) and kafka_error(code, name), the
- * RecordMetadata and TopicPartition classes, functools.partial, and the
- * function that logs a failed callback. */
+ * RecordMetadata and TopicPartition classes, functools.partial, the
+ * function that logs a failed callback, and BrokerResponseError. */
 struct chpy_refs {
     PyObject *chute_error;
     PyObject *kafka_error;
@@ -32,6 +32,7 @@ struct chpy_refs {
     PyObject *topic_partition;
     PyObject *partial;
     PyObject *callback_failed;
+    PyObject *broker_error; /* chute.errors.BrokerResponseError */
 };
 extern struct chpy_refs chpy;
 
@@ -72,6 +73,8 @@ void future_resolve(future_t *f, int32_t partition, int64_t offset,
 /* Frees what only a pending future holds (its callbacks), without running
  * them: the child's copy of a future its parent sent. */
 void future_orphan(future_t *f);
+/* A future already failed with exc (a new reference, stolen). */
+future_t *future_failed_now(PyObject *topic, PyObject *exc);
 
 /* ---- producers --------------------------------------------------------- */
 

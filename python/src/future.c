@@ -123,6 +123,20 @@ void future_resolve(future_t *f, int32_t partition, int64_t offset,
     Py_XDECREF(owner);
 }
 
+future_t *future_failed_now(PyObject *topic, PyObject *exc)
+{
+    future_t *f = future_new(topic);
+
+    if (!f) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    f->state = FUTURE_FAILED;
+    f->exception = exc;
+    future_track(f);
+    return f;
+}
+
 void future_orphan(future_t *f)
 {
     Py_CLEAR(f->callbacks);

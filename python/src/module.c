@@ -38,13 +38,14 @@ static PyObject *after_fork_child(PyObject *mod, PyObject *unused)
 }
 
 /* _setup(chute_error, kafka_error, RecordMetadata, TopicPartition,
- *        callback_failed) */
+ *        callback_failed, BrokerResponseError) */
 static PyObject *setup(PyObject *mod, PyObject *args)
 {
-    PyObject *ce, *ke, *rm, *tp, *cf, *functools;
+    PyObject *ce, *ke, *rm, *tp, *cf, *be, *functools;
 
     (void)mod;
-    if (!PyArg_ParseTuple(args, "OOOOO:_setup", &ce, &ke, &rm, &tp, &cf))
+    if (!PyArg_ParseTuple(args, "OOOOOO:_setup", &ce, &ke, &rm, &tp, &cf,
+                          &be))
         return NULL;
     functools = PyImport_ImportModule("functools");
     if (!functools)
@@ -58,6 +59,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     Py_XSETREF(chpy.record_metadata, Py_NewRef(rm));
     Py_XSETREF(chpy.topic_partition, Py_NewRef(tp));
     Py_XSETREF(chpy.callback_failed, Py_NewRef(cf));
+    Py_XSETREF(chpy.broker_error, Py_NewRef(be));
     Py_RETURN_NONE;
 }
 

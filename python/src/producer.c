@@ -615,6 +615,22 @@ static PyObject *send_record(producer_t *p, PyObject *topic, int id,
     return (PyObject *)f;
 }
 
+/* kafka-python's rule: a BrokerResponseError that send() meets (a record
+ * too large, a topic the cluster refuses) comes back as a failed future;
+ * other errors are raised. */
+static PyObject *broker_error_future(PyObject *topic)
+{
+    PyObject *type, *val, *tb;
+
+    if (!PyErr_ExceptionMatches(chpy.broker_error))
+        return NULL;
+    PyErr_Fetch(&type, &val, &tb);
+    PyErr_NormalizeException(&type, &val, &tb);
+    Py_XDECREF(type);
+    Py_XDECREF(tb);
+    return (PyObject *)future_failed_now(topic, val);
+}
+
 static PyObject *producer_send(producer_t *p, PyObject *const *args,
                                Py_ssize_t nargs, PyObject *kwnames)
 {
@@ -647,6 +663,8 @@ static PyObject *producer_send(producer_t *p, PyObject *const *args,
         goto out;
     r = send_record(p, a[0], id, partition, ts, &kb, &vb, &hs);
 out:
+    if (!r)
+        r = broker_error_future(a[0]);
     headers_release(&hs);
     buf_release(&kb);
     buf_release(&vb);
