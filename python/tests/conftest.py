@@ -3,6 +3,7 @@ Kafka cluster, chuted instances, and an independent reader (kcat, which is
 librdkafka's consumer, with CRC checks).
 
 Environment (tests/integration/test_python.sh sets it):
+  CHUTE_TEST_TOP      the chute source tree (scripts/kafka.sh)
   CHUTE_TEST_BUILD    the chute build directory (chuted, chute-mock, ...)
   CHUTE_TEST_BACKEND  "mock" (each test session starts chute-mock) or
                       "kafka" (BOOTSTRAP and KAFKA_DIR name a running
@@ -16,8 +17,8 @@ import uuid
 
 import pytest
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
+TOP = os.environ.get("CHUTE_TEST_TOP") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.abspath(os.environ.get("CHUTE_TEST_BUILD",
                                        os.path.join(TOP, "build")))
 BACKEND = os.environ.get("CHUTE_TEST_BACKEND", "mock")
@@ -81,6 +82,8 @@ class Mock:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(10)
+        self.proc.stdin.close()
+        self.proc.stdout.close()
         self.err.close()
 
 
