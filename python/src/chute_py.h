@@ -100,7 +100,8 @@ typedef struct producer {
     struct pending pending;
     uint64_t seq; /* records sent (in this process) */
     uint64_t acked, failed, send_errors, unmatched;
-    long thread_id; /* the callback thread's ident, 0 if none */
+    uint64_t blocked_ns; /* time send() waited for room */
+    long thread_id;      /* the callback thread's ident, 0 if none */
 } producer_t;
 
 extern PyTypeObject chpy_producer_type;

@@ -82,11 +82,13 @@ static void run_back(const char *kind, PyObject *fn, PyObject *arg)
     Py_XDECREF(tb);
 }
 
-static void run_backs(future_t *f, PyObject *list, const char *kind)
+/* A callback slot holds nothing, one callable, or a list of them (the
+ * common single callback costs no list). */
+static void run_backs(future_t *f, PyObject *backs, const char *kind)
 {
     PyObject *arg;
 
-    if (!list)
+    if (!backs)
         return;
     arg =
         f->state == FUTURE_DONE ? future_metadata(f) : Py_NewRef(f->exception);
@@ -94,8 +96,11 @@ static void run_backs(future_t *f, PyObject *list, const char *kind)
         PyErr_WriteUnraisable((PyObject *)f);
         return;
     }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++)
-        run_back(kind, PyList_GET_ITEM(list, i), arg);
+    if (!PyList_CheckExact(backs))
+        run_back(kind, backs, arg);
+    else
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(backs); i++)
+            run_back(kind, PyList_GET_ITEM(backs, i), arg);
     Py_DECREF(arg);
 }
 
@@ -174,30 +179,29 @@ static void future_dealloc(future_t *f)
 /* ---- callbacks ----------------------------------------------------------- */
 
 /* fn with args and kwargs bound, as kafka-python does with partial. */
-static PyObject *bind_back(PyObject *args, PyObject *kwargs)
+static PyObject *bind_back(PyObject *const *args, Py_ssize_t nargs,
+                           PyObject *kwnames)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(args);
-
-    if (n < 1) {
+    if (nargs < 1) {
         PyErr_SetString(PyExc_TypeError, "a callable is required");
         return NULL;
     }
-    if (!PyCallable_Check(PyTuple_GET_ITEM(args, 0))) {
-        PyErr_Format(PyExc_TypeError, "%R is not callable",
-                     PyTuple_GET_ITEM(args, 0));
+    if (!PyCallable_Check(args[0])) {
+        PyErr_Format(PyExc_TypeError, "%R is not callable", args[0]);
         return NULL;
     }
-    if (n == 1 && (!kwargs || PyDict_GET_SIZE(kwargs) == 0))
-        return Py_NewRef(PyTuple_GET_ITEM(args, 0));
-    return PyObject_Call(chpy.partial, args, kwargs);
+    if (nargs == 1 && !kwnames)
+        return Py_NewRef(args[0]);
+    return PyObject_Vectorcall(chpy.partial, args, (size_t)nargs, kwnames);
 }
 
-/* Adds fn to *list, or runs it now if the future already ended in
+/* Adds fn to *slot, or runs it now if the future already ended in
  * `when`.  Returns the future (kafka-python's methods chain). */
-static PyObject *add_back(future_t *f, PyObject **list, int when,
-                          const char *kind, PyObject *args, PyObject *kwargs)
+static PyObject *add_back(future_t *f, PyObject **slot, int when,
+                          const char *kind, PyObject *const *args,
+                          Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *fn = bind_back(args, kwargs);
+    PyObject *fn = bind_back(args, nargs, kwnames);
 
     if (!fn)
         return NULL;
@@ -216,12 +220,21 @@ static PyObject *add_back(future_t *f, PyObject **list, int when,
         Py_DECREF(fn); /* ended the other way: never called */
         return Py_NewRef(f);
     }
-    if (!*list && !(*list = PyList_New(0))) {
-        Py_DECREF(fn);
-        return NULL;
-    }
     future_track(f);
-    if (PyList_Append(*list, fn) < 0) {
+    if (!*slot) {
+        *slot = fn;
+        return Py_NewRef(f);
+    }
+    if (!PyList_CheckExact(*slot)) {
+        PyObject *list = PyList_New(1);
+        if (!list) {
+            Py_DECREF(fn);
+            return NULL;
+        }
+        PyList_SET_ITEM(list, 0, *slot);
+        *slot = list;
+    }
+    if (PyList_Append(*slot, fn) < 0) {
         Py_DECREF(fn);
         return NULL;
     }
@@ -229,26 +242,29 @@ static PyObject *add_back(future_t *f, PyObject **list, int when,
     return Py_NewRef(f);
 }
 
-static PyObject *future_add_callback(future_t *f, PyObject *args,
-                                     PyObject *kwargs)
+static PyObject *future_add_callback(future_t *f, PyObject *const *args,
+                                     Py_ssize_t nargs, PyObject *kwnames)
 {
-    return add_back(f, &f->callbacks, FUTURE_DONE, "callback", args, kwargs);
+    return add_back(f, &f->callbacks, FUTURE_DONE, "callback", args, nargs,
+                    kwnames);
 }
 
-static PyObject *future_add_errback(future_t *f, PyObject *args,
-                                    PyObject *kwargs)
+static PyObject *future_add_errback(future_t *f, PyObject *const *args,
+                                    Py_ssize_t nargs, PyObject *kwnames)
 {
-    return add_back(f, &f->errbacks, FUTURE_FAILED, "errback", args, kwargs);
+    return add_back(f, &f->errbacks, FUTURE_FAILED, "errback", args, nargs,
+                    kwnames);
 }
 
-static PyObject *future_add_both(future_t *f, PyObject *args, PyObject *kwargs)
+static PyObject *future_add_both(future_t *f, PyObject *const *args,
+                                 Py_ssize_t nargs, PyObject *kwnames)
 {
-    PyObject *r = future_add_callback(f, args, kwargs);
+    PyObject *r = future_add_callback(f, args, nargs, kwnames);
 
     if (!r)
         return NULL;
     Py_DECREF(r);
-    return future_add_errback(f, args, kwargs);
+    return future_add_errback(f, args, nargs, kwnames);
 }
 
 /* ---- state ----------------------------------------------------------------
@@ -400,15 +416,15 @@ static PyMethodDef future_methods[] = {
      "get(timeout=None): wait for the outcome; return the RecordMetadata or "
      "raise the error (KafkaTimeoutError if it did not come in time)."},
     {"add_callback", (PyCFunction)(void (*)(void))future_add_callback,
-     METH_VARARGS | METH_KEYWORDS,
+     METH_FASTCALL | METH_KEYWORDS,
      "add_callback(f, *args, **kwargs): call f(*args, record_metadata, "
      "**kwargs) on success, on the producer's callback thread."},
     {"add_errback", (PyCFunction)(void (*)(void))future_add_errback,
-     METH_VARARGS | METH_KEYWORDS,
+     METH_FASTCALL | METH_KEYWORDS,
      "add_errback(f, *args, **kwargs): call f(*args, exception, **kwargs) "
      "on failure."},
     {"add_both", (PyCFunction)(void (*)(void))future_add_both,
-     METH_VARARGS | METH_KEYWORDS,
+     METH_FASTCALL | METH_KEYWORDS,
      "add_both(f, *args, **kwargs): add_callback and add_errback."},
     {"succeeded", (PyCFunction)future_succeeded, METH_NOARGS,
      "True once the record is delivered."},

@@ -44,8 +44,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     PyObject *ce, *ke, *rm, *tp, *cf, *be, *functools;
 
     (void)mod;
-    if (!PyArg_ParseTuple(args, "OOOOOO:_setup", &ce, &ke, &rm, &tp, &cf,
-                          &be))
+    if (!PyArg_ParseTuple(args, "OOOOOO:_setup", &ce, &ke, &rm, &tp, &cf, &be))
         return NULL;
     functools = PyImport_ImportModule("functools");
     if (!functools)

@@ -415,7 +415,7 @@ static void kick_thread(producer_t *p)
  * ring is full or the report ring has no room. */
 static int send_blocking(producer_t *p, const chute_record_t *rec, char *msg)
 {
-    int64_t deadline = 0;
+    int64_t deadline = 0, start = 0;
 
     for (int tries = 0;; tries++) {
         int rc;
@@ -426,12 +426,18 @@ static int send_blocking(producer_t *p, const chute_record_t *rec, char *msg)
             snprintf(msg, MSG_MAX, "%s",
                      p->c ? chute_errmsg() : "the producer is closed");
         pthread_mutex_unlock(&p->cmu);
-        if (rc != CHUTE_ERR_QUEUE_FULL || p->max_block_ms == 0)
+        if (rc != CHUTE_ERR_QUEUE_FULL || p->max_block_ms == 0) {
+            if (tries)
+                p->blocked_ns += (uint64_t)(mono_ns() - start);
             return rc;
-        if (tries == 0)
-            deadline = mono_ns() + (int64_t)p->max_block_ms * 1000000;
-        else if (mono_ns() >= deadline)
+        }
+        if (tries == 0) {
+            start = mono_ns();
+            deadline = start + (int64_t)p->max_block_ms * 1000000;
+        } else if (mono_ns() >= deadline) {
+            p->blocked_ns += (uint64_t)(mono_ns() - start);
             return rc;
+        }
         kick_thread(p); /* reports taken free room in the report ring */
         Py_BEGIN_ALLOW_THREADS nap_ns(tries < 50 ? 100000 : 1000000);
         Py_END_ALLOW_THREADS if (p->closed || p->fork_gen != chpy_fork_gen)
@@ -913,13 +919,14 @@ static PyObject *producer_counters(producer_t *p, PyObject *unused)
         lost = p->c ? chute_reports_lost(p->c) : 0;
         pthread_mutex_unlock(&p->cmu);
     }
-    return Py_BuildValue("{sKsKsKsIsKsKsK}", "sent", (unsigned long long)p->seq,
-                         "acked", (unsigned long long)p->acked, "failed",
-                         (unsigned long long)p->failed, "pending",
-                         (unsigned)p->pending.count, "send_errors",
-                         (unsigned long long)p->send_errors,
-                         "reports_unmatched", (unsigned long long)p->unmatched,
-                         "reports_lost", (unsigned long long)lost);
+    return Py_BuildValue(
+        "{sKsKsKsIsKsKsKsK}", "sent", (unsigned long long)p->seq, "acked",
+        (unsigned long long)p->acked, "failed", (unsigned long long)p->failed,
+        "pending", (unsigned)p->pending.count, "send_errors",
+        (unsigned long long)p->send_errors, "reports_unmatched",
+        (unsigned long long)p->unmatched, "reports_lost",
+        (unsigned long long)lost, "send_blocked_ns",
+        (unsigned long long)p->blocked_ns);
 }
 
 /* ---- object
