@@ -17,6 +17,7 @@
 #include "shm/instance.h"
 #include "shm/wake.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct sticky {
 
 struct chute {
     struct instance in;
+    unsigned fork_gen;        /* fork_generation when pid was taken */
     int wake_fd;
     int32_t pid;
     uint32_t client_idx;
@@ -50,6 +52,32 @@ struct chute {
     uint64_t reports_owed;    /* records sent with reports, not yet polled */
     int64_t report_stall_ms;  /* since when a report at the head is pending */
 };
+
+/*
+ * Fork: a child inherits the parent's chute_t, whose client entry, report
+ * ring and unresolved records are the parent's.  Each fork bumps
+ * fork_generation in the child; the first call there that sees a handle
+ * of an older generation makes the child a client of its own (the parent
+ * may exit or go on using the handle, unaffected).
+ */
+static atomic_uint fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void)
+{
+    atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void install_fork_hook(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+static bool forked(const chute_t *c)
+{
+    return atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
+           c->fork_gen;
+}
 
 /* Takes a free entry of the client table, or one whose process is gone. */
 static int claim_client_entry(chute_t *c)
@@ -122,6 +150,8 @@ int chute_open(const char *name, chute_t **out)
     if (!c)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
     c->wake_fd = -1;
+    pthread_once(&fork_hook_once, install_fork_hook);
+    c->fork_gen = atomic_load(&fork_generation);
     c->pid = getpid();
     c->rng = (uint64_t)clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)c->pid << 32);
     c->sticky_ms = 10;
@@ -139,6 +169,8 @@ void chute_close(chute_t *c)
 {
     if (!c)
         return;
+    if (forked(c)) /* the entry and the report ring are the parent's */
+        c->report_ring = -1, c->entry = NULL;
     if (c->report_ring >= 0)
         atomic_store(&instance_report_owner(&c->in, (uint32_t)c->report_ring)
                           ->pid,
@@ -178,6 +210,42 @@ static int enable_reports(chute_t *c)
                    "all %d delivery-report rings are taken", REPORT_RINGS);
 }
 
+/* In a forked child, on the first call with an inherited handle: a
+ * client entry, a wake socket and (if the parent had them) a report ring
+ * of its own; the parent's unresolved records are not the child's to
+ * flush. */
+static int become_own_client(chute_t *c)
+{
+    bool reports = c->report_ring >= 0;
+
+    c->fork_gen = atomic_load(&fork_generation);
+    c->pid = getpid();
+    c->rng ^= (uint64_t)c->pid << 32 | (uint64_t)clock_ns(CLOCK_MONOTONIC);
+    c->entry = NULL;
+    c->report_ring = -1;
+    c->reports_owed = 0;
+    c->report_stall_ms = 0;
+    memset(c->slot_end, 0, c->in.slots * sizeof(*c->slot_end));
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    c->wake_fd = wake_socket();
+    if (c->wake_fd < 0)
+        return c->wake_fd;
+    int rc = claim_client_entry(c);
+    return rc < 0 || !reports ? rc : enable_reports(c);
+}
+
+/* Every entry point that uses the client's identity starts here. */
+static int own_handle(chute_t *c)
+{
+    if (__builtin_expect(forked(c), 0))
+        return become_own_client(c);
+    return c->entry ? 0
+                    : err_set(CHUTE_ERR_INVALID,
+                              "this handle's client registration failed "
+                              "after fork");
+}
+
 int chute_set(chute_t *c, const char *key, const char *value)
 {
     char *end;
@@ -185,6 +253,9 @@ int chute_set(chute_t *c, const char *key, const char *value)
 
     if (!c || !key || !value)
         return err_set(CHUTE_ERR_INVALID, "chute_set: NULL argument");
+    int rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     if (strcmp(key, "delivery.reports") == 0) {
         if (strcmp(value, "true") && strcmp(value, "false"))
             return err_set(CHUTE_ERR_INVALID,
@@ -443,6 +514,9 @@ int chute_send(chute_t *c, const chute_record_t *rec)
 
     if (!c)
         return err_set(CHUTE_ERR_INVALID, "chute_send: NULL handle");
+    rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     rc = send_record(c, rec);
     return rc < 0 ? refused(c, rc) : rc;
 }
@@ -510,6 +584,9 @@ int chute_flush(chute_t *c, int timeout_ms)
 
     if (!c)
         return err_set(CHUTE_ERR_INVALID, "chute_flush: NULL handle");
+    int rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     while (!all_resolved(c)) {
         if (timeout_ms >= 0 && clock_ns(CLOCK_MONOTONIC) >= deadline)
             return err_set(CHUTE_ERR_TIMED_OUT,
@@ -544,6 +621,9 @@ int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
 
     if (!c || (!out && max))
         return err_set(CHUTE_ERR_INVALID, "chute_poll_reports: NULL argument");
+    int rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     if (c->report_ring < 0)
         return err_set(CHUTE_ERR_INVALID, "delivery reports are not enabled");
     pos = ring_head(&c->reports);
@@ -569,7 +649,8 @@ int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
 
 uint64_t chute_reports_lost(chute_t *c)
 {
-    return c && c->entry ? atomic_load(&c->entry->reports_lost) : 0;
+    return c && c->entry && !forked(c) ? atomic_load(&c->entry->reports_lost)
+                                        : 0;
 }
 
 const char *chute_kafka_err_name(int32_t code)
