@@ -50,6 +50,11 @@ static void *map_object(const char *path, size_t size, int mode, int gid)
 
     shm_unlink(path);
     fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, mode);
+    if (fd < 0 && errno == EEXIST)
+        return err_set(CHUTE_ERR_DENIED, "cannot create shared memory \"%s\": "
+                       "one of that name exists and chuted may not remove "
+                       "it (another user's? see ls -l /dev/shm)", path),
+               NULL;
     if (fd < 0)
         return err_sys("cannot create shared memory \"%s\"", path), NULL;
     if (fchmod(fd, mode) < 0 || (gid >= 0 && fchown(fd, (uid_t)-1, gid) < 0) ||
@@ -172,8 +177,30 @@ int instance_create(struct instance *in, const struct instance_params *p)
     return 0;
 }
 
+/*
+ * Whether an object left by a dead supervisor may be taken over: it must
+ * be this user's and writable by nobody else than the modes chuted gives
+ * (intake 0660, state 0600).  Another user's object is never taken over:
+ * it could make chuted read records it never accepted or signal the pids
+ * it lists.
+ */
+static bool owned_by_us(const struct stat *st, const char *path)
+{
+    mode_t extra = st->st_mode & (strstr(path, ".state") ? 077 : 007);
+
+    if (st->st_uid == geteuid() && !extra && S_ISREG(st->st_mode))
+        return true;
+    err_set(CHUTE_ERR_DENIED, "refusing to take over shared memory \"%s\": "
+            "it belongs to uid %u with mode %04o, not to chuted's user (uid "
+            "%u) with mode %s; remove it if it is stale", path,
+            (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+            (unsigned)geteuid(), strstr(path, ".state") ? "0600" : "0660");
+    return false;
+}
+
 /* Maps an existing object of exactly `size` bytes, or NULL: ENOENT when
- * there is none, another errno otherwise (the message says). */
+ * there is none, EACCES when it is not ours to take, another errno
+ * otherwise (the message says). */
 static void *map_existing(const char *path, size_t size, int *err)
 {
     struct stat st;
@@ -183,6 +210,11 @@ static void *map_existing(const char *path, size_t size, int *err)
     *err = fd < 0 ? errno : 0;
     if (fd < 0) {
         err_sys("cannot open shared memory \"%s\"", path);
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && !owned_by_us(&st, path)) {
+        close(fd);
+        *err = EACCES;
         return NULL;
     }
     if (fstat(fd, &st) < 0 || (size_t)st.st_size != size) {
@@ -246,12 +278,14 @@ int instance_reattach(struct instance *in, const struct instance_params *p)
     object_name(path, sizeof(path), p->name, "intake");
     in->intake = map_existing(path, in->intake_size, &err);
     if (!in->intake)
-        return err == ENOENT ? 1 : CHUTE_ERR_LAYOUT;
+        return err == ENOENT  ? 1
+               : err == EACCES ? CHUTE_ERR_DENIED
+                               : CHUTE_ERR_LAYOUT;
     object_name(path, sizeof(path), p->name, "state");
     in->state = map_existing(path, in->state_size, &err);
     if (!in->state) {
         instance_detach(in);
-        return CHUTE_ERR_LAYOUT;
+        return err == EACCES ? CHUTE_ERR_DENIED : CHUTE_ERR_LAYOUT;
     }
     rc = check_service_layout(in, p);
     if (rc < 0) {

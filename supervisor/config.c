@@ -416,6 +416,15 @@ static const struct config_prop config_props[] = {
      .def = "",
      .doc = "Group that owns the intake shared memory (clients "
             "must be in it); empty for the service's group."},
+    {.name = "runtime.dir",
+     .type = CONFIG_STRING,
+     .off = OFF(runtime_dir),
+     .def = "",
+     .doc = "Directory of the control socket and the workers' doorbells; "
+            "chuted creates it and refuses one that others may write. "
+            "Empty: $CHUTE_RUN_DIR, else /run/chute as root (or when it "
+            "exists), else $XDG_RUNTIME_DIR/chute. Clients find it the "
+            "same way, so set CHUTE_RUN_DIR for them when you set this."},
     {.name = "admin.group",
      .type = CONFIG_STRING,
      .off = OFF(admin_group),

@@ -256,7 +256,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     w.stats = instance_worker(in, index);
     w.metrics = instance_metrics(in, index);
     w.loop = ev_loop_new(EVFLAG_AUTO);
-    w.wake_fd = wake_bind(s->name, index);
+    w.wake_fd = wake_bind(s->name, index, s->intake_gid);
     if (!w.loop || w.wake_fd < 0) {
         log_error("cannot start: %s", chute_errmsg());
         return 1;

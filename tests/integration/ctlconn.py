@@ -27,7 +27,7 @@ its limits (test_control_limits.sh, test_control_access.sh).
       "closed_after_ms=T" when the service closes it (measured from the
       message's first byte), or "open" after LIMIT seconds.
 
-The socket is $CHUTE_RUN_DIR/chute-NAME.sock (/tmp by default).  Messages are
+The socket is DIR/chute-NAME.sock, DIR found as common/rundir.h says.  Messages are
 encoded by hand (proto/control.proto): Request.hello is field 10, status 12.
 """
 import os
@@ -41,9 +41,18 @@ HELLO = b"\x52\x00"   # Request{hello: {}}
 STATUS = b"\x62\x00"  # Request{status: {}}
 
 
+def run_dir():
+    """The runtime directory, found as libchute finds it (common/rundir.h)."""
+    if os.environ.get("CHUTE_RUN_DIR"):
+        return os.environ["CHUTE_RUN_DIR"]
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if os.geteuid() == 0 or os.access("/run/chute", os.X_OK) or not xdg:
+        return "/run/chute"
+    return os.path.join(xdg, "chute")
+
+
 def path(name):
-    return os.path.join(os.environ.get("CHUTE_RUN_DIR") or "/tmp",
-                        "chute-%s.sock" % name)
+    return os.path.join(run_dir(), "chute-%s.sock" % name)
 
 
 def frame(body):
