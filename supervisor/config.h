@@ -84,6 +84,7 @@ struct config {
     char *admin_group; /* "": only root and chuted's own user are admins */
     int control_connections_max;
     int control_connections_per_user;
+    int clients_per_user;
     int control_idle_timeout_ms;
     int control_request_timeout_ms;
     /* topic.NAME.PROPERTY settings, oldest first (setting one again

@@ -271,7 +271,7 @@ void sup_stop(struct sup *s)
     ev_timer_stop(loop, &s->refresh);
     topics_stop(s);
     metrics_stop(s);
-    atomic_store(&s->in.intake->accepting, 0);
+    atomic_store(&s->in.status->accepting, 0);
     ctlserver_stop(s);
     shard_stop(s);
     for (uint32_t i = 0; i < WORKER_MAX; i++) {

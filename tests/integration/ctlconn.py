@@ -22,6 +22,12 @@ its limits (test_control_limits.sh, test_control_access.sh).
   ctlconn.py busy NAME SECONDS
       one connection that asks for status every 0.3 s for SECONDS: prints
       "ok requests=K", or "closed after K requests".
+  ctlconn.py register NAME N UNTIL
+      registers this process as a client N times (Hello with
+      register_client, one connection each, closed again); prints
+      "registered=A refused=R" and the first refusal's "reason=CODE
+      MESSAGE", then keeps the process (and so its entries) alive until
+      UNTIL, as hold.
   ctlconn.py trickle NAME LIMIT
       starts a 100-byte message and sends one more byte every 0.2 s: prints
       "closed_after_ms=T" when the service closes it (measured from the
@@ -39,6 +45,7 @@ import time
 
 HELLO = b"\x52\x00"   # Request{hello: {}}
 STATUS = b"\x62\x00"  # Request{status: {}}
+REGISTER = b"\x52\x02\x18\x01"  # Request{hello: {register_client: true}}
 
 
 def run_dir():
@@ -183,6 +190,26 @@ def cmd_hold(name, n, until):
     wait_until(until)
 
 
+def cmd_register(name, n, until):
+    registered = refused = 0
+    reason = None
+    for _ in range(n):
+        s = connect(name)
+        s.sendall(frame(REGISTER))
+        body = read_reply(s)
+        s.close()
+        code, msg = reply_error(body or b"")
+        if body is not None and code == 0:
+            registered += 1
+            continue
+        refused += 1
+        reason = reason or "%d %s" % (code, msg)
+    print("registered=%d refused=%d" % (registered, refused), flush=True)
+    if reason:
+        print("reason=" + reason, flush=True)
+    wait_until(until)
+
+
 def cmd_open(name, n, until):
     conns = [connect(name) for _ in range(n)]
     print("opened=%d" % len(conns), flush=True)
@@ -266,6 +293,8 @@ def main(argv):
         cmd_idle(name, float(args[0]))
     elif cmd == "busy":
         cmd_busy(name, float(args[0]))
+    elif cmd == "register":
+        cmd_register(name, int(args[0]), args[1])
     elif cmd == "trickle":
         cmd_trickle(name, float(args[0]))
     else:
