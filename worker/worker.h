@@ -25,6 +25,7 @@ struct wrk_settings {
     int max_in_flight;
     bool idempotent;           /* enable.idempotence */
     uint32_t worker_count;
+    int intake_gid;            /* group of the doorbells, -1: keep */
     uint32_t live_generation;  /* of the live block these values are from */
 };
 #undef WRK_LIVE_FIELD
