@@ -87,6 +87,7 @@ typedef struct producer {
     int max_block_ms;
     int closed;
     int opened_once;
+    int adopt;          /* fork child: c is the parent's until used */
     int thread_running; /* a callback thread runs in this process */
     int thread_idle;    /* it waits for a send (kick_cv) */
     int stopping;       /* close(): the callback thread is to end */

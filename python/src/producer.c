@@ -106,9 +106,10 @@ static void drop_pending(producer_t *p)
 }
 
 /* In a child of os.fork(): the locks may have been held by threads that
- * do not exist here, the pending futures and the chute_t are the parent's
- * (the handle's client entry and report ring belong to the parent; it is
- * left alone, not closed, so the parent's stay intact). */
+ * do not exist here, and the pending futures are the parent's (their
+ * reports go to the parent).  The chute_t is kept: libchute makes it the
+ * child's own client at its first use, which ensure_open() makes with
+ * the GIL released (adopt). */
 static void check_fork(producer_t *p)
 {
     if (p->fork_gen == chpy_fork_gen)
@@ -116,12 +117,12 @@ static void check_fork(producer_t *p)
     p->fork_gen = chpy_fork_gen;
     init_locks(p);
     drop_pending(p);
-    p->c = NULL;
+    p->adopt = p->c != NULL;
     p->thread_running = p->thread_idle = p->stopping = p->waiters = 0;
     p->thread_id = 0;
     p->progress = 0;
     p->seq = p->acked = p->failed = p->send_errors = p->unmatched = 0;
-    PyDict_Clear(p->topics);
+    p->blocked_ns = 0;
 }
 
 /* ---- open -------------------------------------------------------------------
@@ -154,29 +155,52 @@ static int start_thread(producer_t *p)
     return 0;
 }
 
+static void raise_open(int rc, const char *name, const char *msg)
+{
+    if (rc == CHUTE_ERR_TOO_MANY && strstr(msg, "delivery-report"))
+        raise_msg(rc,
+                  "chute instance \"%s\": %s: at most that many producers "
+                  "can get delivery reports from one instance at once (each "
+                  "KafkaProducer, and each process that uses one after a "
+                  "fork, takes one); close producers you no longer use",
+                  name ? name : "default", msg);
+    else
+        chpy_raise(rc, msg);
+}
+
 /* Opens this process's chute_t if it has none: delivery reports on (one of
- * the instance's REPORT_RINGS), the fail policy (send() does the waiting). */
+ * the instance's REPORT_RINGS), the fail policy (send() does the waiting).
+ * In a fork child, the first call on the inherited chute_t makes it the
+ * child's client, with a report ring of its own; if that fails, the
+ * handle is closed and the next use opens a new one. */
 static int ensure_open(producer_t *p)
 {
     const char *name = NULL;
     char msg[MSG_MAX] = "";
-    int rc = 0, step = 0;
+    int rc = 0;
 
     check_fork(p);
     if (p->closed) {
         chpy_raise(CHUTE_ERR_CLOSED, "the producer is closed");
         return -1;
     }
-    if (p->c)
+    if (p->c && !p->adopt)
         return start_thread(p);
     if (p->instance != Py_None && !(name = PyUnicode_AsUTF8(p->instance)))
         return -1;
     Py_BEGIN_ALLOW_THREADS pthread_mutex_lock(&p->cmu);
-    if (!p->c) {
+    if (p->c && p->adopt) {
+        rc = chute_set(p->c, "queue.full.policy", "fail");
+        if (rc < 0) {
+            snprintf(msg, sizeof(msg), "%s", chute_errmsg());
+            chute_close(p->c);
+            p->c = NULL;
+        }
+        p->adopt = 0;
+    } else if (!p->c) {
         chute_t *c = NULL;
         rc = chute_open(name, &c);
-        if (rc == 0 &&
-            (step = 1, rc = chute_set(c, "delivery.reports", "true")) == 0)
+        if (rc == 0 && (rc = chute_set(c, "delivery.reports", "true")) == 0)
             rc = chute_set(c, "queue.full.policy", "fail");
         if (rc < 0) {
             snprintf(msg, sizeof(msg), "%s", chute_errmsg());
@@ -188,16 +212,7 @@ static int ensure_open(producer_t *p)
     pthread_mutex_unlock(&p->cmu);
     Py_END_ALLOW_THREADS if (rc < 0)
     {
-        if (step == 1 && rc == CHUTE_ERR_TOO_MANY)
-            raise_msg(rc,
-                      "chute instance \"%s\": %s: at most that many "
-                      "producers can get delivery reports from one "
-                      "instance at once (each KafkaProducer, and each "
-                      "process that uses one after a fork, takes one); "
-                      "close producers you no longer use",
-                      name ? name : "default", msg);
-        else
-            chpy_raise(rc, msg);
+        raise_open(rc, name, msg);
         return -1;
     }
     p->opened_once = 1;
@@ -706,7 +721,7 @@ static long dispatch(producer_t *p)
     long total = 0;
 
     check_fork(p);
-    for (int round = 0; round < DISPATCH_ROUNDS && p->c; round++) {
+    for (int round = 0; round < DISPATCH_ROUNDS && p->c && !p->adopt; round++) {
         int n;
 
         if (pthread_mutex_trylock(&p->cmu) != 0)
@@ -1004,8 +1019,8 @@ static void producer_dealloc(producer_t *p)
     PyTypeObject *tp = Py_TYPE(p);
 
     PyObject_GC_UnTrack(p);
-    if (p->c && p->fork_gen == chpy_fork_gen)
-        chute_close(p->c);
+    /* Safe in a fork child too: libchute leaves the parent's entry be. */
+    chute_close(p->c);
     p->c = NULL;
     if (p->fork_gen == chpy_fork_gen) {
         drop_pending(p);
