@@ -9,22 +9,12 @@
 # a third of RECORDS (it is that much slower).
 # Figures from a shared machine: read the ratios, not the absolute rates.
 set -euo pipefail
-build=${1:?usage: bench-python.sh BUILD [RECORDS] [RUNS]}
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup "${1:?usage: bench-python.sh BUILD [RECORDS] [RUNS]}"
 records=${2:-300000}
 runs=${3:-5}
-top=$(cd "$(dirname "$0")/.." && pwd)
-build=$(cd "$build" && pwd)
-export KAFKA_DIR=${KAFKA_DIR:-$build/bench-kafka}
-kafka="$top/scripts/kafka.sh"
 name="bench-py-$$"
 venv=$build/pyenv
-sup=
-
-cleanup() {
-    [ -n "$sup" ] && kill -TERM "$sup" 2>/dev/null && wait "$sup" || true
-    "$kafka" stop >/dev/null 2>&1 || true
-}
-trap cleanup EXIT
 
 if ! [ -x "$venv/bin/python" ]; then
     /usr/bin/python3 -m venv --system-site-packages "$venv"
@@ -33,17 +23,9 @@ CHUTE_BUILD=$build "$venv/bin/pip" install -q --no-build-isolation \
     "$top/python" >"$build/bench-python-pip.log" 2>&1 ||
     { cat "$build/bench-python-pip.log" >&2; exit 1; }
 
-"$kafka" start -b 1 >/dev/null
-bootstrap=$("$kafka" bootstrap)
+bench_kafka
 "$kafka" topic bench-py 12 1 >/dev/null
-"$build/bin/chuted" -X bootstrap.servers="$bootstrap" -X name="$name" \
-    2>>"$build/bench-python-chuted.log" &
-sup=$!
-for _ in $(seq 100); do
-    "$build/bin/chutectl" -n "$name" status >/dev/null 2>&1 && break
-    kill -0 "$sup" || { echo "chuted died" >&2; exit 1; }
-    sleep 0.1
-done
+bench_chuted "$name" "$build/bench-python-chuted.log"
 "$venv/bin/python" "$top/python/bench/bench_python.py" \
     --bootstrap "$bootstrap" --topic bench-py --instance "$name" \
     --chuted-pid "$sup" -N "$records" \
