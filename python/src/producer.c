@@ -503,9 +503,12 @@ static int send_parse(PyObject *const *args, Py_ssize_t nargs,
     for (Py_ssize_t k = 0; kwnames && k < PyTuple_GET_SIZE(kwnames); k++) {
         PyObject *kw = PyTuple_GET_ITEM(kwnames, k);
         int j;
-        for (j = 0; j < 6; j++)
-            if (kw == names[j] || PyUnicode_Compare(kw, names[j]) == 0)
-                break;
+        for (j = 0; j < 6 && kw != names[j]; j++) /* interned: the usual */
+            ;
+        if (j == 6)
+            for (j = 0; j < 6; j++)
+                if (PyUnicode_Compare(kw, names[j]) == 0)
+                    break;
         if (j == 6) {
             PyErr_Format(PyExc_TypeError,
                          "send() got an unexpected keyword argument %R", kw);
@@ -664,7 +667,12 @@ static PyObject *producer_send(producer_t *p, PyObject *const *args,
 
     hs.h = hs.stack;
     hs.bufs = hs.stack_bufs;
-    if (send_parse(args, nargs, kwnames, a) < 0 || ensure_open(p) < 0)
+    if (send_parse(args, nargs, kwnames, a) < 0)
+        return NULL;
+    /* Open, in this process, with its thread: the usual case, inline. */
+    if (!(p->c && p->fork_gen == chpy_fork_gen && !p->adopt && !p->closed &&
+          p->thread_running) &&
+        ensure_open(p) < 0)
         return NULL;
     if (a[1] == Py_None && a[2] == Py_None) {
         PyErr_SetString(PyExc_ValueError, "Need at least one: key or value");
