@@ -10,10 +10,12 @@ libchute is found, in this order:
 """
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 
 from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(HERE)
@@ -55,8 +57,23 @@ if where is None:
              "CHUTE_BUILD to its build directory), or `make install` chute "
              "so that `pkg-config chute` finds it")
 
+class BuildExt(build_ext):
+    """Always compiles and links anew: distutils would keep an extension
+    whose sources did not change even when libchute.a (linked in) or the
+    compiler flags (a sanitizer build) did."""
+
+    def run(self):
+        shutil.rmtree(self.build_temp, ignore_errors=True)
+        for ext in self.extensions:
+            path = self.get_ext_fullpath(ext.name)
+            if os.path.exists(path):
+                os.unlink(path)
+        super().run()
+
+
 setup(
     name="chute",
+    cmdclass={"build_ext": BuildExt},
     version="0.1.0",
     description="kafka-python's KafkaProducer on chute, the per-host Kafka "
                 "producer service",
