@@ -64,10 +64,13 @@ class BuildExt(build_ext):
 
     def run(self):
         shutil.rmtree(self.build_temp, ignore_errors=True)
-        for ext in self.extensions:
-            path = self.get_ext_fullpath(ext.name)
-            if os.path.exists(path):
-                os.unlink(path)
+        inplace = self.inplace
+        for self.inplace in (0, 1):  # the build tree's copy and in place
+            for ext in self.extensions:
+                path = self.get_ext_fullpath(ext.name)
+                if os.path.exists(path):
+                    os.unlink(path)
+        self.inplace = inplace
         super().run()
 
 

@@ -62,9 +62,9 @@ class KafkaConfigurationError(KafkaError):
 
 
 class ServiceCapacityError(KafkaError):
-    """A fixed table of the chute instance is full: its 32 delivery-report
-    rings (one per producer and process), its client entries or its
-    topics.  The message says which."""
+    """A fixed table of the chute instance is full: a user's 8
+    delivery-report rings (one per producer and process), its client
+    entries or its topics.  The message says which."""
 
 
 class BrokerResponseError(KafkaError):

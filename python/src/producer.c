@@ -160,16 +160,17 @@ static void raise_open(int rc, const char *name, const char *msg)
     if (rc == CHUTE_ERR_TOO_MANY && strstr(msg, "delivery-report"))
         raise_msg(rc,
                   "chute instance \"%s\": %s: at most that many producers "
-                  "can get delivery reports from one instance at once (each "
-                  "KafkaProducer, and each process that uses one after a "
-                  "fork, takes one); close producers you no longer use",
+                  "of one user can get delivery reports from one instance "
+                  "at once (each KafkaProducer, and each process that uses "
+                  "one after a fork, takes one); close producers you no "
+                  "longer use",
                   name ? name : "default", msg);
     else
         chpy_raise(rc, msg);
 }
 
 /* Opens this process's chute_t if it has none: delivery reports on (one of
- * the instance's REPORT_RINGS), the fail policy (send() does the waiting).
+ * the 8 report rings of this user's space), the fail policy (send() does the waiting).
  * In a fork child, the first call on the inherited chute_t makes it the
  * child's client, with a report ring of its own; if that fails, the
  * handle is closed and the next use opens a new one. */
