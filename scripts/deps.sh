@@ -6,7 +6,9 @@ pkgs="build-essential pkg-config libev-dev liblz4-dev zlib1g-dev libsnappy-dev
       libzstd-dev libprotobuf-c-dev
       protobuf-c-compiler libcmocka-dev librdkafka-dev kcat python3-kafka
       curl strace valgrind python3-lz4 python3-snappy python3-zstandard clang libclang-rt-14-dev
-      openjdk-17-jdk-headless maven"
+      openjdk-17-jdk-headless maven
+      python3-dev python3-venv python3-pip python3-setuptools python3-wheel
+      python3-pytest python3-confluent-kafka"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
