@@ -610,7 +610,7 @@ static bool request_complete(const struct mconn *c)
     return false;
 }
 
-static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void http_conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct mconn *c = io->data;
     ssize_t n;
@@ -686,7 +686,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         c->writing = false;
         c->out = NULL;
         c->out_len = c->out_off = c->len = 0;
-        ev_io_init(&c->io, conn_cb, fd, EV_READ);
+        ev_io_init(&c->io, http_conn_cb, fd, EV_READ);
         c->io.data = c;
         ev_timer_init(&c->timer, conn_timeout_cb, METRICS_TIMEOUT_S, 0);
         c->timer.data = c;

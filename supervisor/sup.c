@@ -342,6 +342,12 @@ int sup_run(struct sup *s)
     log_set_role("sup");
     s->listen_fd = -1;
     settings_from_config(s);
+    if (security_init(&s->sec, &s->cfg, s->config_path) < 0) {
+        log_error("%s", chute_errmsg());
+        return 1;
+    }
+    s->ws.security = &s->sec.conn;
+    mdfetch_security(&s->sec.conn);
     s->loop = EV_DEFAULT;
     rc = ctlserver_start(s); /* first: it refuses a second chuted */
     if (rc < 0) {
@@ -378,6 +384,7 @@ int sup_run(struct sup *s)
     instance_detach(&s->in);
     if (s->exit_code == 0)
         instance_unlink(s->cfg.name);
+    security_release(&s->sec);
     log_info("stopped");
     return s->exit_code;
 }

@@ -29,7 +29,8 @@ static struct conn_settings conn_settings(const struct wrk *w)
 {
     return (struct conn_settings){
         &w->s->request_timeout_ms, &w->s->socket_timeout_ms,
-        &w->s->reconnect_backoff_ms, &w->s->reconnect_backoff_max_ms};
+        &w->s->reconnect_backoff_ms, &w->s->reconnect_backoff_max_ms,
+        w->s->security};
 }
 
 static void init_bootstrap_conn(struct wrk *w)

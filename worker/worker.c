@@ -148,11 +148,15 @@ static void test_poison(struct wrk *w, const char *spec)
 static struct wrk_settings settings; /* this worker's, changed by reloads */
 static uint32_t live_seen;
 
-/* Picks up settings a reload changed (state_live, state_topics). */
+/* Picks up settings a reload changed (state_live, state_topics).  Every
+ * reload bumps the live generation: certificates and keys are read again
+ * then, for the connections made from now on. */
 static void apply_live(struct wrk *w)
 {
     part_topics_apply(w);
-    live_apply(&settings, w->in, &live_seen);
+    if (live_apply(&settings, w->in, &live_seen) && settings.security &&
+        settings.security->tls && tls_reload(settings.security->tls) < 0)
+        log_error("%s", chute_errmsg());
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
