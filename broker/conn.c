@@ -152,6 +152,8 @@ static void conn_fault(struct conn *c, int fault, const char *why)
 {
     size_t n = strnlen(why, sizeof(c->fault_why) - 1);
 
+    struct conn_faults *f = c->set.security ? c->set.security->faults : NULL;
+
     c->fault = fault;
     memcpy(c->fault_why, why, n);
     c->fault_why[n] = 0;
@@ -159,6 +161,15 @@ static void conn_fault(struct conn *c, int fault, const char *why)
         c->tls_failures++;
     else
         c->sasl_failures++;
+    if (f) {
+        _Atomic uint64_t *count =
+            fault == CONN_FAULT_TLS ? f->tls_failures : f->sasl_failures;
+        if (count)
+            atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+        snprintf(f->last, sizeof(f->last), "broker %d (%.80s:%d): %.300s",
+                 c->node_id, c->host, c->port, c->fault_why);
+        f->last_ms = mono_ms();
+    }
     conn_close(c, CONN_ERR_TRANSPORT, why);
 }
 
@@ -765,7 +776,10 @@ void conn_sasl_done(struct conn *c, int64_t lifetime_ms)
         c->reauth_at_ms = mono_ms() + (int64_t)((double)lifetime_ms *
                                                 CONN_REAUTH_SHARE);
     if (again) {
+        struct conn_faults *f = c->set.security->faults;
         c->reauths++;
+        if (f && f->reauths)
+            atomic_fetch_add_explicit(f->reauths, 1, memory_order_relaxed);
         log_debug("broker %d (%s:%d): re-authenticated (session lifetime "
                   "%lld ms)", c->node_id, c->host, c->port,
                   (long long)lifetime_ms);

@@ -47,6 +47,7 @@
 #include "proto/kbuf.h"
 
 #include <ev.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -79,11 +80,21 @@ enum conn_fault {
     CONN_FAULT_SASL, /* SASL: mechanism, credentials, token */
 };
 
+/* Where a process counts TLS and SASL failures and re-authentications
+ * (the counters may be in shared memory), and the latest failure's
+ * sentence (for status). */
+struct conn_faults {
+    _Atomic uint64_t *tls_failures, *sasl_failures, *reauths;
+    char last[448];
+    int64_t last_ms; /* mono_ms() of it, 0: none yet */
+};
+
 /* security.protocol and what it needs; the owner's, read at each
  * connect (a reload may rebuild tls->ctx in place). */
 struct conn_security {
     struct tls *tls;                /* NULL: no TLS */
     const struct sasl_config *sasl; /* NULL: no SASL */
+    struct conn_faults *faults;     /* NULL: not counted */
 };
 
 struct conn;

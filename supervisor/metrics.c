@@ -157,6 +157,23 @@ static void single(FILE *f, const char *name, const char *type,
     fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
+/* TLS and SASL to the brokers, the supervisor's and every worker's. */
+static void put_security(FILE *f, struct sup *s)
+{
+    struct security_counts n;
+
+    security_count(&s->sec, &s->in, &n);
+    single(f, "chute_broker_tls_failures_total", "counter",
+           "Broker connections that failed in TLS (certificate, name, "
+           "protocol).", n.tls_failures);
+    single(f, "chute_broker_sasl_failures_total", "counter",
+           "Broker connections that failed SASL authentication.",
+           n.sasl_failures);
+    single(f, "chute_broker_reauthentications_total", "counter",
+           "SASL re-authentications before the session lifetime ran out "
+           "(KIP-368).", n.reauths);
+}
+
 static bool topic_ready(struct sup *s, uint32_t id)
 {
     return id < TOPIC_MAX &&
@@ -226,6 +243,7 @@ static void render_records(FILE *f, struct sup *s)
     instance_each_error(&s->in, put_failed, ctx);
     single(f, "chute_records_invalid_total", "counter",
            "Records the workers rejected as malformed.", invalid);
+    put_security(f, s);
     family(f, "chute_records_refused_total", "counter",
            "Records chute_send() refused, by reason.");
     for (unsigned r = 0; r < REFUSED_INVALID + 1; r++)

@@ -64,6 +64,10 @@ int security_init(struct sup_security *sec, const struct config *cfg,
     };
 
     memset(sec, 0, sizeof(*sec));
+    sec->faults.tls_failures = &sec->tls_failures;
+    sec->faults.sasl_failures = &sec->sasl_failures;
+    sec->faults.reauths = &sec->reauths;
+    sec->conn.faults = &sec->faults;
     security_warn_files(cfg, config_path);
     if (uses_tls(cfg)) {
         if (tls_init(&sec->tls, &tc) < 0)
@@ -91,6 +95,33 @@ void security_reload(struct sup_security *sec)
     else
         log_info("reload: TLS certificates and keys read again (context "
                  "%u) for new broker connections", sec->tls.generation);
+}
+
+void security_count(const struct sup_security *sec, struct instance *in,
+                    struct security_counts *out)
+{
+    out->tls_failures = atomic_load(&sec->tls_failures);
+    out->sasl_failures = atomic_load(&sec->sasl_failures);
+    out->reauths = atomic_load(&sec->reauths);
+    for (uint32_t i = 0; i < WORKER_MAX; i++) {
+        struct state_worker *w = instance_worker(in, i);
+        out->tls_failures += atomic_load(&w->tls_failures);
+        out->sasl_failures += atomic_load(&w->sasl_failures);
+        out->reauths += atomic_load(&w->reauths);
+    }
+}
+
+const char *security_protocol_name(int protocol)
+{
+    static const char *const names[] = {
+        [CONFIG_SEC_PLAINTEXT] = "plaintext",
+        [CONFIG_SEC_SSL] = "ssl",
+        [CONFIG_SEC_SASL_PLAINTEXT] = "sasl_plaintext",
+        [CONFIG_SEC_SASL_SSL] = "sasl_ssl",
+    };
+
+    return protocol >= 0 && protocol <= CONFIG_SEC_SASL_SSL ? names[protocol]
+                                                            : "?";
 }
 
 void security_release(struct sup_security *sec)

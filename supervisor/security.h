@@ -13,12 +13,15 @@
 #define CHUTE_SUPERVISOR_SECURITY_H
 
 #include "broker/conn.h"
+#include "shm/instance.h"
 #include "supervisor/config.h"
 
 struct sup_security {
     struct conn_security conn; /* what connections point at */
     struct tls tls;
     struct sasl_config sasl;
+    struct conn_faults faults; /* the supervisor's own connections' */
+    _Atomic uint64_t tls_failures, sasl_failures, reauths;
 };
 
 /* 0, or CHUTE_ERR_INVALID naming the file or setting that failed.  cfg's
@@ -28,6 +31,16 @@ int security_init(struct sup_security *sec, const struct config *cfg,
 /* SIGHUP: the certificates and keys again, for new connections. */
 void security_reload(struct sup_security *sec);
 void security_release(struct sup_security *sec);
+/* TLS failures, SASL failures and re-authentications of the supervisor
+ * and of every worker (their counters in `in`'s state object). */
+struct security_counts {
+    uint64_t tls_failures, sasl_failures, reauths;
+};
+void security_count(const struct sup_security *sec, struct instance *in,
+                    struct security_counts *out);
+/* "sasl_ssl": security.protocol as configured. */
+const char *security_protocol_name(int protocol);
+
 /* The files named by cfg (and config_path when it holds a password)
  * that others may read, one warning each; how many. */
 int security_warn_files(const struct config *cfg, const char *config_path);

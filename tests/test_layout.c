@@ -42,6 +42,7 @@ static const struct {
     {3, 0x5fc5f97b7e858155},
     {4, 0x67171e13ed33a287},
     {5, 0x3348ce1ce99b8b0d},
+    {6, 0x0165c5acd68b5cc1},
 };
 
 struct member {
@@ -146,6 +147,9 @@ static const struct member members[] = {
     FIELD(struct state_worker, drain_pos),
     FIELD(struct state_worker, drain_slot),
     FIELD(struct state_worker, pad0),
+    FIELD(struct state_worker, tls_failures),
+    FIELD(struct state_worker, sasl_failures),
+    FIELD(struct state_worker, reauths),
     FIELD(struct state_worker, padded),
 
     SIZE(struct state_live),
