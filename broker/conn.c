@@ -554,8 +554,14 @@ static void closed_in_handshake(struct conn *c, const char *why)
 {
     char full[512];
 
-    if (c->ssl || c->state != CONN_HANDSHAKE) {
+    if (c->state != CONN_HANDSHAKE) {
         conn_close(c, CONN_ERR_TRANSPORT, why);
+        return;
+    }
+    /* TLS 1.3: the broker checks our certificate after the handshake
+     * and says so in an alert, read here. */
+    if (c->ssl) {
+        conn_fault(c, CONN_FAULT_TLS, why);
         return;
     }
     snprintf(full, sizeof(full), "%s before answering ApiVersions (a TLS "

@@ -209,7 +209,14 @@ const char *tls_failure(SSL *ssl, int ret, char *buf, size_t size)
         return buf;
     }
     ssl_reason(why, sizeof(why));
-    if (strstr(why, "wrong version number") || strstr(why, "packet length"))
+    if (strstr(why, "alert unknown ca") || strstr(why, "alert bad certificate") ||
+        strstr(why, "certificate required") ||
+        strstr(why, "alert certificate unknown"))
+        snprintf(buf, size, "TLS: the broker refused chute's client "
+                 "certificate (ssl.certificate.location, or none given): %s",
+                 why);
+    else if (strstr(why, "wrong version number") ||
+             strstr(why, "packet length"))
         snprintf(buf, size, "TLS: the broker did not answer in TLS (a "
                  "plaintext or SASL_PLAINTEXT listener? check "
                  "security.protocol): %s", why);

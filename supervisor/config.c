@@ -1427,6 +1427,47 @@ static const char *const config_reload_names[] = {
 };
 
 /* The section on topic.NAME.PROPERTY, after the table. */
+/* The section on TLS and SASL, after the per-topic one. */
+static void config_write_doc_security(FILE *out)
+{
+    fputs("\n## TLS and SASL to the brokers\n\n"
+          "The names and meanings are librdkafka's. A cluster that takes TLS "
+          "and SCRAM\n(the common managed setup), in a file only chuted's "
+          "user may read\n(`chmod 600`; chuted warns otherwise):\n\n"
+          "    bootstrap.servers=kafka1.example.com:9093,kafka2.example.com:9093\n"
+          "    security.protocol=sasl_ssl\n"
+          "    ssl.ca.location=/etc/chute/kafka-ca.pem\n"
+          "    sasl.mechanism=SCRAM-SHA-512\n"
+          "    sasl.username=chute\n"
+          "    sasl.password=...\n\n"
+          "Leave `ssl.ca.location` empty for a cluster whose certificates "
+          "chain to the\nsystem's CAs. A broker's certificate must name the "
+          "host (or the IP address)\nchute connects to, as the bootstrap "
+          "list and the cluster's metadata give it,\nunless "
+          "`ssl.endpoint.identification.algorithm=none`. For client "
+          "certificates\n(mTLS) add `ssl.certificate.location` and "
+          "`ssl.key.location` (PEM), and\n`ssl.key.password` if the key is "
+          "encrypted. For OAUTHBEARER set\n`sasl.mechanism=OAUTHBEARER` and "
+          "`sasl.oauthbearer.token.file`: the file holds\nthe token (a JWT) "
+          "that whatever renews it writes; chute reads it at each\n"
+          "authentication and re-authenticates within a second of a change "
+          "(librdkafka\nhas a callback or an OIDC client instead; a file is "
+          "what a service can share\nwith a token renewer).\n\n"
+          "These properties need a restart to change, but SIGHUP reads the "
+          "files they name\nagain: rotated certificates and keys are used by "
+          "every connection made from\nthen on (connections already up keep "
+          "theirs). When the broker gives a session\nlifetime "
+          "(`connections.max.reauth.ms`, KIP-368), chute authenticates again "
+          "on\nthe same connection before 85% of it has passed, once the "
+          "requests in flight\nare answered. A TLS or SASL failure is logged "
+          "once per 5 s per connection with\nits cause, counted in /metrics "
+          "(`chute_broker_tls_failures_total`,\n"
+          "`chute_broker_sasl_failures_total`) and shown by `chutectl "
+          "status`; the\nconnection retries with the reconnect backoff. "
+          "`chuted -D` writes\n`ssl.key.password` and `sasl.password` as "
+          "`" CONFIG_REDACTED "`.\n", out);
+}
+
 static void config_write_doc_topics(FILE *out)
 {
     char names[256];
@@ -1504,6 +1545,7 @@ int config_write_doc(FILE *out)
     }
     config_release(&defaults);
     config_write_doc_topics(out);
+    config_write_doc_security(out);
     return config_write_done(out);
 }
 
