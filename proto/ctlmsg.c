@@ -21,6 +21,7 @@
 
 #include "common/err.h"
 #include "common/name.h"
+#include "common/rundir.h"
 
 /* What ctlmsg_io() returns besides 0 and errors: end of stream, and (with
  * the deadline CTLMSG_NO_WAIT) no more bytes for now. */
@@ -332,23 +333,14 @@ Chute__Ctl__Request *ctlmsg_reader_take(struct ctlmsg_reader *r)
 
 int ctlmsg_socket_path(const char *name, char *buf, size_t size)
 {
-    const char *dir = getenv("CHUTE_RUN_DIR");
-    struct sockaddr_un sa;
-    int n, rc;
+    int rc;
 
     if (!name)
         name = CHUTE_NAME_DEFAULT;
     rc = name_check(name);
     if (rc < 0)
         return rc;
-    if (!dir || !*dir)
-        dir = CTLMSG_RUN_DIR_DEFAULT;
-    n = snprintf(buf, size, "%s/chute-%s.sock", dir, name);
-    if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof(sa.sun_path))
-        return err_set(CHUTE_ERR_INVALID,
-                       "control socket path \"%s/chute-%s.sock\" is too long",
-                       dir, name);
-    return 0;
+    return rundir_path(buf, size, name, ".sock");
 }
 
 /* One connect() attempt: 0, 1 to try again (the backlog is full), or an

@@ -28,10 +28,9 @@
 #define CTLMSG_REQUEST_MAX      (16u << 10) /* largest request chuted reads */
 #define CTLMSG_PROTOCOL_VERSION 1          /* Hello.protocol_version */
 #define CTLMSG_SEND_TIMEOUT_MS  5000       /* longest time one send may take */
-#define CTLMSG_RUN_DIR_DEFAULT  "/tmp"
 
-/* Writes "$CHUTE_RUN_DIR/chute-NAME.sock" (CHUTE_RUN_DIR defaults to /tmp,
- * name NULL to "default") into buf.  Returns 0, or CHUTE_ERR_INVALID for a
+/* Writes "DIR/chute-NAME.sock" (DIR: common/rundir.h; name NULL:
+ * "default") into buf.  Returns 0, or CHUTE_ERR_INVALID for a
  * bad name or a path too long for buf or for a Unix socket address. */
 int ctlmsg_socket_path(const char *name, char *buf, size_t size);
 

@@ -180,7 +180,7 @@ CHUTED_PID=""
 [ "$rc" -eq 0 ] || die "chuted exited with $rc"
 echo "chuted exited 0"
 tail -n 3 "$TMP/chuted.log"
-leftover=$(ls /dev/shm/chute."$NAME".* "/tmp/chute-$NAME.sock" 2>/dev/null || true)
+leftover=$(ls /dev/shm/chute."$NAME".* "${CHUTE_RUN_DIR:-/run/chute}/chute-$NAME".* 2>/dev/null || true)
 [ -z "$leftover" ] || die "chuted left behind: $leftover"
 if [ -n "$MOCK_PID" ]; then
     kill -TERM "$MOCK_PID"

@@ -17,6 +17,7 @@
 #include "shm/instance.h"
 #include "shm/wake.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #define CLIENT_HEADERS_ON_STACK 32
 #define CTL_TIMEOUT_MS 30000
+#define CTL_BYE_TIMEOUT_MS 1000 /* best effort: a dead entry is reclaimed */
 
 struct sticky {
     int32_t partition;
@@ -33,13 +35,16 @@ struct sticky {
 
 struct chute {
     struct instance in;
+    unsigned fork_gen;        /* fork_generation when pid was taken */
     int wake_fd;
     int32_t pid;
     uint32_t client_idx;
-    struct intake_client *entry;
+    const struct status_client *entry; /* read-only: the service's */
+    struct intake_client_stat *stat;
     uint64_t sent;
     uint64_t failed_seen;
     uint64_t *slot_end;       /* per slot: end of our last record there */
+    uint32_t *woken;          /* per slot: the owner's sleep we rang for */
     struct sticky *sticky;    /* per topic */
     uint64_t rng;
     bool block_when_full;
@@ -51,59 +56,75 @@ struct chute {
     int64_t report_stall_ms;  /* since when a report at the head is pending */
 };
 
-/* Takes a free entry of the client table, or one whose process is gone. */
-static int claim_client_entry(chute_t *c)
-{
-    for (uint32_t i = 0; i < CLIENT_MAX; i++) {
-        struct intake_client *e = instance_client(&c->in, i);
-        int32_t pid = atomic_load(&e->pid);
+/*
+ * Fork: a child inherits the parent's chute_t, whose client entry, report
+ * ring and unresolved records are the parent's.  Each fork bumps
+ * fork_generation in the child; the first call there that sees a handle
+ * of an older generation makes the child a client of its own (the parent
+ * may exit or go on using the handle, unaffected).
+ */
+static atomic_uint fork_generation;
+static pthread_once_t fork_hook_once = PTHREAD_ONCE_INIT;
 
-        if (pid != 0 && pid_alive(pid))
-            continue;
-        if (!atomic_compare_exchange_strong(&e->pid, &pid, c->pid))
-            continue;
-        c->client_idx = i;
-        c->entry = e;
-        atomic_store(&e->report_ring, -1);
-        c->sent = atomic_load(&e->records_sent);
-        c->failed_seen = atomic_load(&e->records_failed);
-        return 0;
-    }
-    return err_set(CHUTE_ERR_TOO_MANY, "all %d client entries are taken",
-                   CLIENT_MAX);
+static void on_fork_child(void)
+{
+    atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void install_fork_hook(void)
+{
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+static bool forked(const chute_t *c)
+{
+    return atomic_load_explicit(&fork_generation, memory_order_relaxed) !=
+           c->fork_gen;
+}
+
+/* Registers the process with the service, which fills in an entry of
+ * the client table with the kernel's word on who it is. */
+static int register_client(chute_t *c)
+{
+    int idx = ctlclient_register(c->in.name, CTL_TIMEOUT_MS);
+
+    if (idx < 0)
+        return idx;
+    c->client_idx = (uint32_t)idx;
+    c->entry = instance_client(&c->in, c->client_idx);
+    c->stat = instance_client_stat(&c->in, c->client_idx);
+    c->sent = 0;
+    c->failed_seen = atomic_load(&c->entry->records_failed);
+    return 0;
 }
 
 static int open_steps(chute_t *c, const char *name)
 {
-    int rc = instance_attach_intake(&c->in, name);
+    int rc = instance_attach_client(&c->in, name);
 
     if (rc < 0)
         return rc;
-    if (!pid_alive(c->in.intake->supervisor_pid))
+    if (!pid_alive(c->in.status->supervisor_pid))
         return err_set(CHUTE_ERR_NO_SERVICE,
                        "no chute service named \"%s\" is running "
                        "(its supervisor, pid %d, is gone)",
-                       name, c->in.intake->supervisor_pid);
-    /* Hello, so that a service that does not answer fails chute_open.
-     * The connection is not kept: chuted caps connections per user
-     * (control.connections.per.user) and closes idle ones; chute_topic
-     * opens its own. */
-    rc = ctlclient_connect(name, CTL_TIMEOUT_MS);
-    if (rc < 0)
-        return rc;
-    close(rc);
+                       name, c->in.status->supervisor_pid);
     c->wake_fd = wake_socket();
     if (c->wake_fd < 0)
         return c->wake_fd;
     c->slot_end = calloc(c->in.slots, sizeof(*c->slot_end));
+    c->woken = calloc(c->in.slots, sizeof(*c->woken));
     c->sticky = calloc(TOPIC_MAX, sizeof(*c->sticky));
-    if (!c->slot_end || !c->sticky)
+    if (!c->slot_end || !c->woken || !c->sticky)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
     for (uint32_t t = 0; t < TOPIC_MAX; t++)
         c->sticky[t].partition = -1;
-    c->block_when_full = !c->in.intake->queue_full_fail;
-    c->max_block_ms = (int)c->in.intake->max_block_ms;
-    return claim_client_entry(c);
+    c->block_when_full = !c->in.status->queue_full_fail;
+    c->max_block_ms = (int)c->in.status->max_block_ms;
+    /* A service that does not answer fails chute_open here.  The
+     * connection is not kept: chuted caps connections per user
+     * (control.connections.per.user) and closes idle ones. */
+    return register_client(c);
 }
 
 int chute_open(const char *name, chute_t **out)
@@ -122,6 +143,8 @@ int chute_open(const char *name, chute_t **out)
     if (!c)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
     c->wake_fd = -1;
+    pthread_once(&fork_hook_once, install_fork_hook);
+    c->fork_gen = atomic_load(&fork_generation);
     c->pid = getpid();
     c->rng = (uint64_t)clock_ns(CLOCK_MONOTONIC) ^ ((uint64_t)c->pid << 32);
     c->sticky_ms = 10;
@@ -139,43 +162,70 @@ void chute_close(chute_t *c)
 {
     if (!c)
         return;
-    if (c->report_ring >= 0)
-        atomic_store(&instance_report_owner(&c->in, (uint32_t)c->report_ring)
-                          ->pid,
-                     0);
-    if (c->entry) {
-        atomic_store(&c->entry->report_ring, -1);
-        atomic_store(&c->entry->pid, 0);
-    }
+    /* In a child that never used the handle, the entry is the parent's. */
+    if (c->entry && !forked(c))
+        ctlclient_bye(c->in.name, c->client_idx, CTL_BYE_TIMEOUT_MS);
     if (c->wake_fd >= 0)
         close(c->wake_fd);
     instance_detach(&c->in);
     free(c->slot_end);
+    free(c->woken);
     free(c->sticky);
     free(c);
 }
 
-/* Takes a free delivery-report ring (or one whose owner is gone), empties
- * it, and tells the workers to report there. */
+/* Asks the service for a delivery-report ring of our own, and empties
+ * it. */
 static int enable_reports(chute_t *c)
 {
-    if (c->report_ring >= 0)
-        return 0;
-    for (uint32_t i = 0; i < REPORT_RINGS; i++) {
-        struct intake_report_owner *o = instance_report_owner(&c->in, i);
-        int32_t pid = atomic_load(&o->pid);
-        if ((pid != 0 && pid_alive(pid)) ||
-            !atomic_compare_exchange_strong(&o->pid, &pid, c->pid))
-            continue;
-        o->client = c->client_idx;
-        instance_report_ring(&c->in, i, &c->reports);
+    int ring = ctlclient_reports(c->in.name, c->client_idx, true,
+                                 CTL_TIMEOUT_MS);
+
+    if (ring < 0)
+        return ring;
+    if (ring != c->report_ring) {
+        instance_report_ring(&c->in, (uint32_t)ring, &c->reports);
         ring_consume(&c->reports, ring_tail(&c->reports));
-        c->report_ring = (int32_t)i;
-        atomic_store(&c->entry->report_ring, (int32_t)i);
-        return 0;
+        c->report_ring = ring;
     }
-    return err_set(CHUTE_ERR_TOO_MANY,
-                   "all %d delivery-report rings are taken", REPORT_RINGS);
+    return 0;
+}
+
+/* In a forked child, on the first call with an inherited handle: a
+ * client entry, a wake socket and (if the parent had them) a report ring
+ * of its own; the parent's unresolved records are not the child's to
+ * flush. */
+static int become_own_client(chute_t *c)
+{
+    bool reports = c->report_ring >= 0;
+
+    c->fork_gen = atomic_load(&fork_generation);
+    c->pid = getpid();
+    c->rng ^= (uint64_t)c->pid << 32 | (uint64_t)clock_ns(CLOCK_MONOTONIC);
+    c->entry = NULL;
+    c->report_ring = -1;
+    memset(c->woken, 0, c->in.slots * sizeof(*c->woken));
+    c->reports_owed = 0;
+    c->report_stall_ms = 0;
+    memset(c->slot_end, 0, c->in.slots * sizeof(*c->slot_end));
+    if (c->wake_fd >= 0)
+        close(c->wake_fd);
+    c->wake_fd = wake_socket();
+    if (c->wake_fd < 0)
+        return c->wake_fd;
+    int rc = register_client(c);
+    return rc < 0 || !reports ? rc : enable_reports(c);
+}
+
+/* Every entry point that uses the client's identity starts here. */
+static int own_handle(chute_t *c)
+{
+    if (__builtin_expect(forked(c), 0))
+        return become_own_client(c);
+    return c->entry ? 0
+                    : err_set(CHUTE_ERR_INVALID,
+                              "this handle's client registration failed "
+                              "after fork");
 }
 
 int chute_set(chute_t *c, const char *key, const char *value)
@@ -185,6 +235,9 @@ int chute_set(chute_t *c, const char *key, const char *value)
 
     if (!c || !key || !value)
         return err_set(CHUTE_ERR_INVALID, "chute_set: NULL argument");
+    int rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     if (strcmp(key, "delivery.reports") == 0) {
         if (strcmp(value, "true") && strcmp(value, "false"))
             return err_set(CHUTE_ERR_INVALID,
@@ -192,8 +245,12 @@ int chute_set(chute_t *c, const char *key, const char *value)
                            "false", value);
         if (strcmp(value, "true") == 0)
             return enable_reports(c);
-        if (c->report_ring >= 0)
-            atomic_store(&c->entry->report_ring, -1);
+        /* The ring stays ours: reports already due can still be polled. */
+        if (c->report_ring >= 0) {
+            int ring = ctlclient_reports(c->in.name, c->client_idx, false,
+                                         CTL_TIMEOUT_MS);
+            return ring < 0 ? ring : 0;
+        }
         return 0;
     }
     if (strcmp(key, "queue.full.policy") == 0) {
@@ -217,9 +274,9 @@ int chute_set(chute_t *c, const char *key, const char *value)
     return 0;
 }
 
-static struct intake_topic *topic_entry(chute_t *c, chute_topic_t topic)
+static struct status_topic *topic_entry(chute_t *c, chute_topic_t topic)
 {
-    struct intake_topic *t;
+    struct status_topic *t;
 
     if (topic < 0 || topic >= TOPIC_MAX)
         return NULL;
@@ -252,7 +309,7 @@ int chute_topic(chute_t *c, const char *name)
 
 int chute_topic_partitions(chute_t *c, chute_topic_t topic)
 {
-    struct intake_topic *t = c ? topic_entry(c, topic) : NULL;
+    struct status_topic *t = c ? topic_entry(c, topic) : NULL;
 
     if (!t)
         return err_set(CHUTE_ERR_INVALID, "topic %d is not resolved", topic);
@@ -354,7 +411,7 @@ static struct ring_rec *claim(chute_t *c, struct ring *r, uint32_t slot,
             deadline = clock_ns(CLOCK_MONOTONIC) +
                        (int64_t)c->max_block_ms * 1000000;
             wake_ring(c->wake_fd, c->in.name,
-                      (uint32_t)atomic_load(&r->ctl->owner));
+                      (uint32_t)atomic_load(&r->cons->owner));
         } else if (clock_ns(CLOCK_MONOTONIC) >= deadline) {
             break;
         }
@@ -365,15 +422,21 @@ static struct ring_rec *claim(chute_t *c, struct ring *r, uint32_t slot,
     return NULL;
 }
 
-static void wake_owner(chute_t *c, struct ring *r)
+/* Rings the owner's doorbell if it sleeps, once per sleep of its (the
+ * worker bumps `sleeping` to a new odd value each time it sleeps). */
+static void wake_owner(chute_t *c, struct ring *r, uint32_t slot)
 {
+    uint32_t sleep;
+
     /* Pairs with the worker's fence between setting `sleeping` and its
      * last look at the ring: one of us sees the other's store. */
     atomic_thread_fence(memory_order_seq_cst);
-    if (atomic_load_explicit(&r->ctl->sleeping, memory_order_relaxed) &&
-        atomic_exchange(&r->ctl->sleeping, 0))
+    sleep = atomic_load_explicit(&r->cons->sleeping, memory_order_relaxed);
+    if ((sleep & 1) && c->woken[slot] != sleep) {
+        c->woken[slot] = sleep;
         wake_ring(c->wake_fd, c->in.name,
-                  (uint32_t)atomic_load(&r->ctl->owner));
+                  (uint32_t)atomic_load(&r->cons->owner));
+    }
 }
 
 static int write_record(chute_t *c, const chute_record_t *rec,
@@ -385,7 +448,7 @@ static int write_record(chute_t *c, const chute_record_t *rec,
                                    rec->header_count);
     uint32_t slot = layout_slot_of((uint32_t)rec->topic, partition,
                                    c->in.slots);
-    uint32_t len, max = c->in.intake->max_record;
+    uint32_t len, max = c->in.status->max_record;
     struct ring r;
     uint64_t end;
 
@@ -416,9 +479,9 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     memset(body + tail, 0, len - sizeof(*rr) - tail);
     ring_commit(rr, len);
     c->slot_end[slot] = end;
-    atomic_store_explicit(&c->entry->records_sent, ++c->sent,
+    atomic_store_explicit(&c->stat->records_sent, ++c->sent,
                           memory_order_relaxed);
-    wake_owner(c, &r);
+    wake_owner(c, &r, slot);
     return partition;
 }
 
@@ -443,6 +506,9 @@ int chute_send(chute_t *c, const chute_record_t *rec)
 
     if (!c)
         return err_set(CHUTE_ERR_INVALID, "chute_send: NULL handle");
+    rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     rc = send_record(c, rec);
     return rc < 0 ? refused(c, rc) : rc;
 }
@@ -450,7 +516,7 @@ int chute_send(chute_t *c, const chute_record_t *rec)
 static int send_record(chute_t *c, const chute_record_t *rec)
 {
     struct record_header stack[CLIENT_HEADERS_ON_STACK], *h;
-    struct intake_topic *t;
+    struct status_topic *t;
     int partition, rc;
 
     if (!c || !rec || !record_args_ok(rec))
@@ -463,7 +529,7 @@ static int send_record(chute_t *c, const chute_record_t *rec)
                        "%llu delivery reports are waiting: call "
                        "chute_poll_reports()",
                        (unsigned long long)c->reports_owed);
-    if (!atomic_load_explicit(&c->in.intake->accepting, memory_order_relaxed))
+    if (!atomic_load_explicit(&c->in.status->accepting, memory_order_relaxed))
         return err_set(CHUTE_ERR_CLOSED, "chute \"%s\" stopped accepting "
                        "records", c->in.name);
     t = topic_entry(c, rec->topic);
@@ -494,7 +560,7 @@ static bool all_resolved(chute_t *c)
         if (c->slot_end[s] == 0)
             continue;
         instance_ring(&c->in, s, &r);
-        if (atomic_load_explicit(&r.ctl->resolved, memory_order_acquire) <
+        if (atomic_load_explicit(&r.cons->resolved, memory_order_acquire) <
             c->slot_end[s])
             return false;
         c->slot_end[s] = 0;
@@ -510,6 +576,9 @@ int chute_flush(chute_t *c, int timeout_ms)
 
     if (!c)
         return err_set(CHUTE_ERR_INVALID, "chute_flush: NULL handle");
+    int rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     while (!all_resolved(c)) {
         if (timeout_ms >= 0 && clock_ns(CLOCK_MONOTONIC) >= deadline)
             return err_set(CHUTE_ERR_TIMED_OUT,
@@ -544,6 +613,9 @@ int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
 
     if (!c || (!out && max))
         return err_set(CHUTE_ERR_INVALID, "chute_poll_reports: NULL argument");
+    int rc = own_handle(c);
+    if (rc < 0)
+        return rc;
     if (c->report_ring < 0)
         return err_set(CHUTE_ERR_INVALID, "delivery reports are not enabled");
     pos = ring_head(&c->reports);
@@ -569,7 +641,8 @@ int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
 
 uint64_t chute_reports_lost(chute_t *c)
 {
-    return c && c->entry ? atomic_load(&c->entry->reports_lost) : 0;
+    return c && c->entry && !forked(c) ? atomic_load(&c->entry->reports_lost)
+                                        : 0;
 }
 
 const char *chute_kafka_err_name(int32_t code)

@@ -6,6 +6,7 @@
 #include "common/err.h"
 #include "common/proc.h"
 #include "proto/ctlmsg.h"
+#include "shm/layout.h"
 
 #include <unistd.h>
 
@@ -28,24 +29,39 @@ static int roundtrip(int fd, const Chute__Ctl__Request *q,
     return rc;
 }
 
+/* A hello on fd (registering the process as a client if idx is not NULL:
+ * the entry's index lands there). */
+static int hello(int fd, int timeout_ms, int *idx)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__Hello h = CHUTE__CTL__HELLO__INIT;
+    Chute__Ctl__Reply *r = NULL;
+    int rc;
+
+    h.client_pid = (uint32_t)getpid();
+    h.protocol_version = CTLMSG_PROTOCOL_VERSION;
+    h.register_client = idx != NULL;
+    q.body_case = CHUTE__CTL__REQUEST__BODY_HELLO;
+    q.hello = &h;
+    rc = roundtrip(fd, &q, &r, timeout_ms);
+    if (rc == 0 && (r->body_case != CHUTE__CTL__REPLY__BODY_HELLO ||
+                    (idx && (r->hello->client_index < 0 ||
+                             r->hello->client_index >= CLIENT_MAX))))
+        rc = err_set(CHUTE_ERR_PROTOCOL, "service answered hello oddly");
+    if (rc == 0 && idx)
+        *idx = r->hello->client_index;
+    ctlmsg_reply_free(r);
+    return rc;
+}
+
 /* One connection and its hello. */
 static int connect_once(const char *name, int timeout_ms)
 {
-    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
-    Chute__Ctl__Hello hello = CHUTE__CTL__HELLO__INIT;
-    Chute__Ctl__Reply *r = NULL;
     int fd = ctlmsg_connect(name, timeout_ms), rc;
 
     if (fd < 0)
         return fd;
-    hello.client_pid = (uint32_t)getpid();
-    hello.protocol_version = CTLMSG_PROTOCOL_VERSION;
-    q.body_case = CHUTE__CTL__REQUEST__BODY_HELLO;
-    q.hello = &hello;
-    rc = roundtrip(fd, &q, &r, timeout_ms);
-    if (rc == 0 && r->body_case != CHUTE__CTL__REPLY__BODY_HELLO)
-        rc = err_set(CHUTE_ERR_PROTOCOL, "service answered hello oddly");
-    ctlmsg_reply_free(r);
+    rc = hello(fd, timeout_ms, NULL);
     if (rc < 0) {
         close(fd);
         return rc;
@@ -66,6 +82,73 @@ int ctlclient_connect(const char *name, int timeout_ms)
         usleep(CONNECT_RETRY_MS * 1000);
         rc = connect_once(name, (int)(deadline - mono_ms()));
     }
+    return rc;
+}
+
+int ctlclient_register(const char *name, int timeout_ms)
+{
+    int idx = -1, fd = ctlclient_connect(name, timeout_ms), rc;
+
+    if (fd < 0)
+        return fd;
+    /* On a connection the service accepted: a refusal now is for the
+     * client table (or this user's share of it), which waiting does not
+     * empty. */
+    rc = hello(fd, timeout_ms, &idx);
+    close(fd);
+    return rc < 0 ? rc : idx;
+}
+
+/* One request on a connection of its own; the reply in *out. */
+static int call(const char *name, Chute__Ctl__Request *q,
+                Chute__Ctl__Reply **out, int timeout_ms)
+{
+    int fd = ctlclient_connect(name, timeout_ms), rc;
+
+    if (fd < 0)
+        return fd;
+    rc = roundtrip(fd, q, out, timeout_ms);
+    close(fd);
+    return rc;
+}
+
+int ctlclient_reports(const char *name, uint32_t idx, bool enable,
+                      int timeout_ms)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__ReportsRequest rq = CHUTE__CTL__REPORTS_REQUEST__INIT;
+    Chute__Ctl__Reply *r = NULL;
+    int rc;
+
+    rq.client_index = idx;
+    rq.enable = enable;
+    q.body_case = CHUTE__CTL__REQUEST__BODY_REPORTS;
+    q.reports = &rq;
+    rc = call(name, &q, &r, timeout_ms);
+    if (rc < 0)
+        return rc;
+    if (r->body_case != CHUTE__CTL__REPLY__BODY_REPORTS ||
+        r->reports->report_ring >= REPORT_RINGS ||
+        r->reports->report_ring < (enable ? 0 : -1))
+        rc = err_set(CHUTE_ERR_PROTOCOL, "service answered reports oddly");
+    else
+        rc = enable ? r->reports->report_ring : 0;
+    ctlmsg_reply_free(r);
+    return rc;
+}
+
+int ctlclient_bye(const char *name, uint32_t idx, int timeout_ms)
+{
+    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
+    Chute__Ctl__ByeRequest bq = CHUTE__CTL__BYE_REQUEST__INIT;
+    Chute__Ctl__Reply *r = NULL;
+    int rc;
+
+    bq.client_index = idx;
+    q.body_case = CHUTE__CTL__REQUEST__BODY_BYE;
+    q.bye = &bq;
+    rc = call(name, &q, &r, timeout_ms);
+    ctlmsg_reply_free(r);
     return rc;
 }
 

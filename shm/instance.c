@@ -15,9 +15,14 @@
 #include <unistd.h>
 
 #define REPORT_OWNERS_SIZE 256
-static_assert(REPORT_RINGS * sizeof(struct intake_report_owner) <=
+static_assert(REPORT_RINGS * sizeof(struct status_report_owner) <=
                   REPORT_OWNERS_SIZE,
               "report owners fit");
+
+/* The modes chuted gives its objects; anything more is not chuted's. */
+#define MODE_INTAKE 0660
+#define MODE_STATUS 0640
+#define MODE_STATE  0600
 
 static void object_name(char *buf, size_t size, const char *name,
                         const char *kind)
@@ -50,6 +55,11 @@ static void *map_object(const char *path, size_t size, int mode, int gid)
 
     shm_unlink(path);
     fd = shm_open(path, O_RDWR | O_CREAT | O_EXCL, mode);
+    if (fd < 0 && errno == EEXIST)
+        return err_set(CHUTE_ERR_DENIED, "cannot create shared memory \"%s\": "
+                       "one of that name exists and chuted may not remove "
+                       "it (another user's? see ls -l /dev/shm)", path),
+               NULL;
     if (fd < 0)
         return err_sys("cannot create shared memory \"%s\"", path), NULL;
     if (fchmod(fd, mode) < 0 || (gid >= 0 && fchown(fd, (uid_t)-1, gid) < 0) ||
@@ -75,13 +85,18 @@ static void layout_offsets(struct instance *in, const struct instance_params *p)
 {
     in->slots = p->slots;
     in->ring_size = p->ring_size;
-    in->topics_off = sizeof(struct intake_header);
-    in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct intake_topic);
-    in->slots_off = in->clients_off + CLIENT_MAX * sizeof(struct intake_client);
-    in->slot_stride = sizeof(struct ring_ctl) + p->ring_size;
+    in->stats_off = sizeof(struct intake_header);
+    in->slots_off =
+        in->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat);
+    in->slot_stride = sizeof(struct ring_prod) + p->ring_size;
     in->reports_off = in->slots_off + p->slots * in->slot_stride;
-    in->intake_size = in->reports_off + REPORT_OWNERS_SIZE +
+    in->intake_size = in->reports_off +
                       REPORT_RINGS * (sizeof(struct ring_ctl) + REPORT_RING_SIZE);
+    in->topics_off = sizeof(struct status_header);
+    in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct status_topic);
+    in->rings_off = in->clients_off + CLIENT_MAX * sizeof(struct status_client);
+    in->owners_off = in->rings_off + SLOT_MAX * sizeof(struct ring_cons);
+    in->status_size = in->owners_off + REPORT_OWNERS_SIZE;
     in->chunk_size = p->chunk_size;
     in->chunk_count = p->chunk_count;
     in->workers_off = sizeof(struct state_header);
@@ -104,18 +119,35 @@ static void format_intake(struct instance *in, const struct instance_params *p)
     h->total_size = in->intake_size;
     h->slot_count = p->slots;
     h->ring_size = p->ring_size;
+    h->stats_off = in->stats_off;
+    h->slots_off = in->slots_off;
+    h->slot_stride = in->slot_stride;
+    h->reports_off = in->reports_off;
+    h->report_ring_size = REPORT_RING_SIZE;
+}
+
+static void format_status(struct instance *in, const struct instance_params *p)
+{
+    struct status_header *h = in->status;
+
+    h->magic = LAYOUT_MAGIC;
+    h->layout_version = LAYOUT_VERSION;
+    h->header_size = sizeof(*h);
+    h->total_size = in->status_size;
+    h->slot_count = p->slots;
+    h->ring_size = p->ring_size;
     h->max_record = p->max_record;
     h->supervisor_pid = getpid();
     h->topics_off = in->topics_off;
     h->clients_off = in->clients_off;
-    h->slots_off = in->slots_off;
-    h->slot_stride = in->slot_stride;
+    h->rings_off = in->rings_off;
+    h->owners_off = in->owners_off;
     h->generation = 1;
-    h->reports_off = in->reports_off;
-    h->report_ring_size = REPORT_RING_SIZE;
     h->queue_full_fail = p->queue_full_fail;
     h->max_block_ms = p->max_block_ms;
     snprintf(h->name, sizeof(h->name), "%s", p->name);
+    for (uint32_t i = 0; i < CLIENT_MAX; i++)
+        atomic_store(&instance_client(in, i)->report_ring, -1);
     atomic_store(&h->accepting, 1);
 }
 
@@ -153,28 +185,53 @@ int instance_create(struct instance *in, const struct instance_params *p)
     snprintf(in->name, sizeof(in->name), "%s", p->name);
     layout_offsets(in, p);
     object_name(path, sizeof(path), p->name, "intake");
-    in->intake = map_object(path, in->intake_size, 0660, p->intake_gid);
-    if (!in->intake)
-        return CHUTE_ERR_SYSTEM;
-    object_name(path, sizeof(path), p->name, "state");
-    in->state = map_object(path, in->state_size, 0600, -1);
+    in->intake = map_object(path, in->intake_size, MODE_INTAKE, p->intake_gid);
+    if (in->intake) {
+        object_name(path, sizeof(path), p->name, "status");
+        in->status =
+            map_object(path, in->status_size, MODE_STATUS, p->intake_gid);
+    }
+    if (in->status) {
+        object_name(path, sizeof(path), p->name, "state");
+        in->state = map_object(path, in->state_size, MODE_STATE, -1);
+    }
     if (!in->state) {
         instance_detach(in);
-        object_name(path, sizeof(path), p->name, "intake");
-        shm_unlink(path); /* nothing half made stays in /dev/shm */
-        return CHUTE_ERR_SYSTEM;
+        instance_unlink(p->name); /* nothing half made stays in /dev/shm */
+        return CHUTE_ERR_SYSTEM;  /* the message says which and why */
     }
     format_state(in);
     format_intake(in, p);
+    format_status(in, p);
     /* A fresh object is zero-filled: rings, tables and chunks start empty
      * (CHUNK_FREE, TOPIC_FREE, pid 0) without writing every page. */
-    atomic_store_explicit(&in->intake->ready, 1, memory_order_release);
+    atomic_store_explicit(&in->status->ready, 1, memory_order_release);
     return 0;
 }
 
+/*
+ * Whether an object left by a dead supervisor may be taken over: it must
+ * be this user's and give nobody more than the mode chuted gives it.
+ * Another user's object is never taken over: it could make chuted read
+ * records it never accepted or signal the pids it lists.
+ */
+static bool owned_by_us(const struct stat *st, const char *path, mode_t mode)
+{
+    if (st->st_uid == geteuid() && !(st->st_mode & 07777 & ~mode) &&
+        S_ISREG(st->st_mode))
+        return true;
+    err_set(CHUTE_ERR_DENIED, "refusing to take over shared memory \"%s\": "
+            "it belongs to uid %u with mode %04o, not to chuted's user (uid "
+            "%u) with mode %04o; remove it if it is stale", path,
+            (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777),
+            (unsigned)geteuid(), (unsigned)mode);
+    return false;
+}
+
 /* Maps an existing object of exactly `size` bytes, or NULL: ENOENT when
- * there is none, another errno otherwise (the message says). */
-static void *map_existing(const char *path, size_t size, int *err)
+ * there is none, EACCES when it is not ours to take, another errno
+ * otherwise (the message says). */
+static void *map_existing(const char *path, size_t size, mode_t mode, int *err)
 {
     struct stat st;
     void *p;
@@ -183,6 +240,11 @@ static void *map_existing(const char *path, size_t size, int *err)
     *err = fd < 0 ? errno : 0;
     if (fd < 0) {
         err_sys("cannot open shared memory \"%s\"", path);
+        return NULL;
+    }
+    if (fstat(fd, &st) == 0 && !owned_by_us(&st, path, mode)) {
+        close(fd);
+        *err = EACCES;
         return NULL;
     }
     if (fstat(fd, &st) < 0 || (size_t)st.st_size != size) {
@@ -213,7 +275,7 @@ static void *map_existing(const char *path, size_t size, int *err)
 static int check_service_layout(const struct instance *in,
                                 const struct instance_params *p)
 {
-    const struct intake_header *h = in->intake;
+    const struct status_header *h = in->status;
     const struct state_header *st = in->state;
 
     if (h->magic != LAYOUT_MAGIC || st->magic != LAYOUT_MAGIC)
@@ -225,7 +287,7 @@ static int check_service_layout(const struct instance *in,
                        "layout version %u, this chuted writes %u",
                        p->name, h->layout_version, LAYOUT_VERSION);
     if (h->slot_count != p->slots || h->ring_size != p->ring_size ||
-        h->slots_off != in->slots_off || h->reports_off != in->reports_off ||
+        h->rings_off != in->rings_off || h->owners_off != in->owners_off ||
         st->chunk_size != p->chunk_size || st->chunk_count != p->chunk_count ||
         st->pool_off != in->pool_off)
         return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" was "
@@ -235,100 +297,167 @@ static int check_service_layout(const struct instance *in,
     return 0;
 }
 
-int instance_reattach(struct instance *in, const struct instance_params *p)
+/* Maps one object of a dead supervisor into *obj; 0, 1 when there is
+ * none, or an error. */
+static int reattach_one(const char *name, const char *kind, size_t size,
+                        mode_t mode, void **obj)
 {
     char path[128];
-    int err, rc;
+    int err;
+
+    object_name(path, sizeof(path), name, kind);
+    *obj = map_existing(path, size, mode, &err);
+    if (*obj)
+        return 0;
+    return err == ENOENT  ? 1
+           : err == EACCES ? CHUTE_ERR_DENIED
+                           : CHUTE_ERR_LAYOUT;
+}
+
+int instance_reattach(struct instance *in, const struct instance_params *p)
+{
+    struct status_header *h;
+    int rc;
 
     memset(in, 0, sizeof(*in));
     snprintf(in->name, sizeof(in->name), "%s", p->name);
     layout_offsets(in, p);
-    object_name(path, sizeof(path), p->name, "intake");
-    in->intake = map_existing(path, in->intake_size, &err);
-    if (!in->intake)
-        return err == ENOENT ? 1 : CHUTE_ERR_LAYOUT;
-    object_name(path, sizeof(path), p->name, "state");
-    in->state = map_existing(path, in->state_size, &err);
-    if (!in->state) {
+    rc = reattach_one(p->name, "intake", in->intake_size, MODE_INTAKE,
+                      (void **)&in->intake);
+    if (rc == 0)
+        rc = reattach_one(p->name, "status", in->status_size, MODE_STATUS,
+                          (void **)&in->status);
+    if (rc == 0)
+        rc = reattach_one(p->name, "state", in->state_size, MODE_STATE,
+                          (void **)&in->state);
+    if (rc == 0)
+        rc = check_service_layout(in, p);
+    if (rc != 0) {
+        bool none = rc == 1 && !in->intake;
         instance_detach(in);
-        return CHUTE_ERR_LAYOUT;
+        /* Some objects but not all: nothing to take over, and not ours to
+         * discard silently. */
+        return none ? 1 : rc == 1 ? err_set(CHUTE_ERR_LAYOUT, "some of the "
+                                            "shared memory of \"%s\" is "
+                                            "missing", p->name)
+                                  : rc;
     }
-    rc = check_service_layout(in, p);
-    if (rc < 0) {
-        instance_detach(in);
-        return rc;
-    }
-    in->intake->supervisor_pid = getpid();
-    in->intake->generation++;
-    in->intake->queue_full_fail = p->queue_full_fail;
-    in->intake->max_block_ms = p->max_block_ms;
-    atomic_store(&in->intake->accepting, 1);
+    h = in->status;
+    h->supervisor_pid = getpid();
+    h->generation++;
+    h->queue_full_fail = p->queue_full_fail;
+    h->max_block_ms = p->max_block_ms;
+    atomic_store(&h->accepting, 1);
     return 0;
 }
 
-/* Checks an intake header a client mapped: right magic and version, and
- * sizes that fit the object. */
-static int check_intake(const struct intake_header *h, size_t size,
-                        const char *path)
+/* Checks the headers a client mapped: right magic and version, and sizes
+ * that fit the objects. */
+static int check_client_view(const struct instance *in, const char *name)
 {
-    if (h->magic != LAYOUT_MAGIC)
-        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is not a chute intake object",
-                       path);
-    if (h->layout_version != LAYOUT_VERSION)
+    const struct status_header *h = in->status;
+    const struct intake_header *ih = in->intake;
+
+    if (h->magic != LAYOUT_MAGIC || ih->magic != LAYOUT_MAGIC)
+        return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" is not "
+                       "chute's", name);
+    if (h->layout_version != LAYOUT_VERSION ||
+        ih->layout_version != LAYOUT_VERSION)
         return err_set(CHUTE_ERR_LAYOUT,
-                       "\"%s\" has layout version %u, this library speaks %u",
-                       path, h->layout_version, LAYOUT_VERSION);
+                       "the shared memory of \"%s\" has layout version %u, "
+                       "this library speaks %u",
+                       name, h->layout_version, LAYOUT_VERSION);
     if (!atomic_load_explicit(&h->ready, memory_order_acquire))
-        return err_set(CHUTE_ERR_NO_SERVICE, "\"%s\" is not ready yet", path);
-    if (h->total_size != size || h->slot_count == 0 ||
-        h->slot_count > SLOT_MAX || (h->ring_size & (h->ring_size - 1)) ||
-        h->slots_off + (uint64_t)h->slot_count * h->slot_stride > size ||
-        h->slot_stride != sizeof(struct ring_ctl) + (uint64_t)h->ring_size ||
-        h->report_ring_size != REPORT_RING_SIZE ||
-        h->reports_off + REPORT_OWNERS_SIZE +
+        return err_set(CHUTE_ERR_NO_SERVICE, "chute \"%s\" is not ready yet",
+                       name);
+    if (h->total_size != in->status_size || ih->total_size != in->intake_size ||
+        h->slot_count == 0 || h->slot_count > SLOT_MAX ||
+        h->slot_count != ih->slot_count || h->ring_size != ih->ring_size ||
+        (h->ring_size & (h->ring_size - 1)) ||
+        h->owners_off + REPORT_OWNERS_SIZE > in->status_size ||
+        h->rings_off + SLOT_MAX * sizeof(struct ring_cons) > in->status_size ||
+        h->clients_off + CLIENT_MAX * sizeof(struct status_client) >
+            in->status_size ||
+        h->topics_off + TOPIC_MAX * sizeof(struct status_topic) >
+            in->status_size ||
+        ih->slots_off + (uint64_t)ih->slot_count * ih->slot_stride >
+            in->intake_size ||
+        ih->slot_stride != sizeof(struct ring_prod) + (uint64_t)ih->ring_size ||
+        ih->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat) >
+            in->intake_size ||
+        ih->report_ring_size != REPORT_RING_SIZE ||
+        ih->reports_off +
                 REPORT_RINGS * (sizeof(struct ring_ctl) + REPORT_RING_SIZE) >
-            size)
-        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" has inconsistent sizes", path);
+            in->intake_size)
+        return err_set(CHUTE_ERR_LAYOUT,
+                       "the shared memory of \"%s\" has inconsistent sizes",
+                       name);
     return 0;
 }
 
-int instance_attach_intake(struct instance *in, const char *name)
+/* Maps a whole object for a client: read-write, or read-only (the file
+ * is then opened read-only too, so no writable mapping can be made of
+ * it). */
+static void *map_for_client(const char *name, const char *kind, bool writable,
+                            size_t *size)
 {
     char path[128];
     struct stat st;
     void *p;
-    int fd, rc;
+    int fd;
+
+    object_name(path, sizeof(path), name, kind);
+    fd = shm_open(path, writable ? O_RDWR : O_RDONLY, 0);
+    if (fd < 0) {
+        if (errno == ENOENT)
+            err_set(CHUTE_ERR_NO_SERVICE,
+                    "no chute service named \"%s\" is running", name);
+        else if (errno == EACCES)
+            err_set(CHUTE_ERR_DENIED, "cannot open shared memory \"%s\": "
+                    "permission denied (is this user in the instance's "
+                    "intake.group?)", path);
+        else
+            err_sys("cannot open shared memory \"%s\"", path);
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || st.st_size < 4096) {
+        close(fd);
+        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is too small", path), NULL;
+    }
+    p = mmap(NULL, (size_t)st.st_size,
+             writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return err_sys("cannot map \"%s\"", path), NULL;
+    *size = (size_t)st.st_size;
+    return p;
+}
+
+int instance_attach_client(struct instance *in, const char *name)
+{
+    int rc;
 
     memset(in, 0, sizeof(*in));
     snprintf(in->name, sizeof(in->name), "%s", name);
-    object_name(path, sizeof(path), name, "intake");
-    fd = shm_open(path, O_RDWR, 0);
-    if (fd < 0) {
-        if (errno == ENOENT)
-            return err_set(CHUTE_ERR_NO_SERVICE,
-                           "no chute service named \"%s\" is running", name);
-        return err_sys("cannot open shared memory \"%s\"", path);
+    in->status = map_for_client(name, "status", false, &in->status_size);
+    if (in->status)
+        in->intake = map_for_client(name, "intake", true, &in->intake_size);
+    if (!in->intake) {
+        instance_detach(in);
+        return CHUTE_ERR_NO_SERVICE; /* the message says more */
     }
-    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct intake_header)) {
-        close(fd);
-        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is too small", path);
-    }
-    p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-             0);
-    close(fd);
-    if (p == MAP_FAILED)
-        return err_sys("cannot map \"%s\"", path);
-    in->intake = p;
-    in->intake_size = (size_t)st.st_size;
-    rc = check_intake(p, in->intake_size, path);
+    rc = check_client_view(in, name);
     if (rc < 0) {
         instance_detach(in);
         return rc;
     }
-    in->slots = in->intake->slot_count;
-    in->ring_size = in->intake->ring_size;
-    in->topics_off = in->intake->topics_off;
-    in->clients_off = in->intake->clients_off;
+    in->slots = in->status->slot_count;
+    in->ring_size = in->status->ring_size;
+    in->topics_off = in->status->topics_off;
+    in->clients_off = in->status->clients_off;
+    in->rings_off = in->status->rings_off;
+    in->owners_off = in->status->owners_off;
+    in->stats_off = in->intake->stats_off;
     in->slots_off = in->intake->slots_off;
     in->slot_stride = in->intake->slot_stride;
     in->reports_off = in->intake->reports_off;
@@ -339,27 +468,35 @@ void instance_detach(struct instance *in)
 {
     if (in->intake)
         munmap(in->intake, in->intake_size);
+    if (in->status)
+        munmap(in->status, in->status_size);
     if (in->state)
         munmap(in->state, in->state_size);
     in->intake = NULL;
+    in->status = NULL;
     in->state = NULL;
 }
 
 void instance_unlink(const char *name)
 {
+    static const char *const kinds[] = {"intake", "status", "state"};
     char path[128];
 
-    object_name(path, sizeof(path), name, "intake");
-    shm_unlink(path);
-    object_name(path, sizeof(path), name, "state");
-    shm_unlink(path);
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+        object_name(path, sizeof(path), name, kinds[i]);
+        shm_unlink(path);
+    }
 }
 
 void instance_ring(const struct instance *in, uint32_t slot, struct ring *r)
 {
-    ring_attach(r, (uint8_t *)in->intake + in->slots_off +
-                       (size_t)slot * in->slot_stride,
-                in->ring_size);
+    uint8_t *base = (uint8_t *)in->intake + in->slots_off +
+                    (size_t)slot * in->slot_stride;
+
+    ring_attach(r, (struct ring_prod *)base,
+                (struct ring_cons *)((uint8_t *)in->status + in->rings_off) +
+                    slot,
+                base + sizeof(struct ring_prod), in->ring_size);
 }
 
 struct state_partition *instance_find_partition(const struct instance *in,
@@ -385,21 +522,23 @@ struct state_partition *instance_find_partition(const struct instance *in,
     return NULL;
 }
 
-struct intake_report_owner *instance_report_owner(const struct instance *in,
+struct status_report_owner *instance_report_owner(const struct instance *in,
                                                   uint32_t idx)
 {
-    return (struct intake_report_owner *)((uint8_t *)in->intake +
-                                          in->reports_off) +
+    return (struct status_report_owner *)((uint8_t *)in->status +
+                                          in->owners_off) +
            idx;
 }
 
 void instance_report_ring(const struct instance *in, uint32_t idx,
                           struct ring *r)
 {
-    ring_attach(r, (uint8_t *)in->intake + in->reports_off +
-                       REPORT_OWNERS_SIZE +
-                       (size_t)idx * (sizeof(struct ring_ctl) + REPORT_RING_SIZE),
-                REPORT_RING_SIZE);
+    struct ring_ctl *ctl =
+        (struct ring_ctl *)((uint8_t *)in->intake + in->reports_off +
+                            (size_t)idx *
+                                (sizeof(struct ring_ctl) + REPORT_RING_SIZE));
+
+    ring_attach_ctl(r, ctl, REPORT_RING_SIZE);
 }
 
 static struct state_error *error_entry(const struct instance *in, uint32_t i)
@@ -442,7 +581,7 @@ void instance_each_error(const struct instance *in,
 int instance_find_topic(const struct instance *in, const char *name)
 {
     for (uint32_t id = 0; id < TOPIC_MAX; id++) {
-        const struct intake_topic *t = instance_topic(in, id);
+        const struct status_topic *t = instance_topic(in, id);
         if (atomic_load_explicit(&t->state, memory_order_acquire) ==
                 TOPIC_READY &&
             strncmp(t->name, name, sizeof(t->name)) == 0)

@@ -1,7 +1,7 @@
 /*
- * instance.h: the two shared-memory objects of a chute instance, created
- * by the supervisor and attached by clients (intake only) and workers
- * (both, inherited across fork).
+ * instance.h: the three shared-memory objects of a chute instance, created
+ * by the supervisor and attached by clients (intake read-write, status
+ * read-only) and workers (all, inherited across fork).
  */
 #ifndef CHUTE_SHM_INSTANCE_H
 #define CHUTE_SHM_INSTANCE_H
@@ -39,11 +39,14 @@ struct instance {
     char name[INSTANCE_NAME_MAX + 1];
     struct intake_header *intake;
     size_t intake_size;
+    struct status_header *status; /* read-only in clients */
+    size_t status_size;
     struct state_header *state;   /* NULL in clients */
     size_t state_size;
     /* Offsets copied at create or attach time: a worker never re-reads
      * them from the intake header, which clients can write. */
-    uint64_t topics_off, clients_off, slots_off, slot_stride, reports_off;
+    uint64_t stats_off, slots_off, slot_stride, reports_off;
+    uint64_t topics_off, clients_off, rings_off, owners_off;
     uint64_t workers_off, pool_off, pslots_off, partitions_off, errors_off;
     uint64_t metrics_off;
     uint32_t slots;
@@ -57,18 +60,19 @@ int instance_create(struct instance *in, const struct instance_params *p);
  * match this configuration's layout (it becomes their supervisor), 1 when
  * there are none, CHUTE_ERR_LAYOUT when they do not match. */
 int instance_reattach(struct instance *in, const struct instance_params *p);
-/* Maps an existing intake object read-write and checks its layout. */
-int instance_attach_intake(struct instance *in, const char *name);
+/* A client's view: maps the intake object read-write and the status
+ * object read-only, and checks their layout. */
+int instance_attach_client(struct instance *in, const char *name);
 /* Unmaps what is mapped. */
 void instance_detach(struct instance *in);
-/* Removes both objects' names. */
+/* Removes the objects' names. */
 void instance_unlink(const char *name);
 
 void instance_ring(const struct instance *in, uint32_t slot, struct ring *r);
 /* Delivery-report ring `idx` (< REPORT_RINGS) and its owner entry. */
 void instance_report_ring(const struct instance *in, uint32_t idx,
                           struct ring *r);
-struct intake_report_owner *instance_report_owner(const struct instance *in,
+struct status_report_owner *instance_report_owner(const struct instance *in,
                                                   uint32_t idx);
 /* The id of a ready topic named `name`, or -1. */
 int instance_find_topic(const struct instance *in, const char *name);
@@ -81,19 +85,28 @@ void instance_each_error(const struct instance *in,
                                     uint64_t records),
                          void *ctx);
 
-static inline struct intake_topic *instance_topic(const struct instance *in,
+static inline struct status_topic *instance_topic(const struct instance *in,
                                                   uint32_t id)
 {
-    return (struct intake_topic *)((uint8_t *)in->intake +
-                                   in->topics_off) +
+    return (struct status_topic *)((uint8_t *)in->status + in->topics_off) +
            id;
 }
 
-static inline struct intake_client *instance_client(const struct instance *in,
+static inline struct status_client *instance_client(const struct instance *in,
                                                     uint32_t idx)
 {
-    return (struct intake_client *)((uint8_t *)in->intake +
+    return (struct status_client *)((uint8_t *)in->status +
                                     in->clients_off) +
+           idx;
+}
+
+/* What client `idx` says of itself (intake: it may have written
+ * anything). */
+static inline struct intake_client_stat *
+instance_client_stat(const struct instance *in, uint32_t idx)
+{
+    return (struct intake_client_stat *)((uint8_t *)in->intake +
+                                         in->stats_off) +
            idx;
 }
 

@@ -1,12 +1,22 @@
 /*
  * layout.h: the shared-memory layout of a chute instance.
  *
- * Two POSIX shared-memory objects per instance NAME:
+ * Three POSIX shared-memory objects per instance NAME:
  *
  *   /chute.NAME.intake   clients map it read-write (mode 0660):
- *       struct intake_header | topic table | client table | slot rings
+ *       struct intake_header | client stats | slot rings | report rings
+ *   /chute.NAME.status   written by the service only; clients map it
+ *                        read-only (mode 0640):
+ *       struct status_header | topic table | client table |
+ *       ring consumer lines | report-ring owners
  *   /chute.NAME.state    service processes only (mode 0600):
  *       struct state_header | worker table | buffer pool
+ *
+ * Everything that decides where a worker reads or writes, what counts as
+ * resolved and who a client is lives in the status and state objects:
+ * the intake object holds only what clients produce (records, the
+ * producer positions of the rings, their own counters) and what they
+ * consume (their delivery reports).
  *
  * Every structure here has fixed-width fields and static asserts on its
  * size and offsets, so that any process built from the same layout version
@@ -18,7 +28,7 @@
  *
  * Workers treat the intake object as untrusted input: a client may have
  * written anything into it.  Offsets and sizes that workers rely on come
- * from their own configuration, never from the intake header alone.
+ * from their own configuration, never from a header a client can write.
  */
 #ifndef CHUTE_SHM_LAYOUT_H
 #define CHUTE_SHM_LAYOUT_H
@@ -29,7 +39,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 6
+#define LAYOUT_VERSION 7
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -42,7 +52,7 @@
 #define SLOT_MAX 256
 #define PARTITION_MAX 16384  /* partitions with sequence state, a power of 2 */
 
-/* ---- intake object ------------------------------------------------------ */
+/* ---- intake object (clients write it) ----------------------------------- */
 
 struct intake_header {
     union {
@@ -53,24 +63,11 @@ struct intake_header {
             uint64_t total_size;
             uint32_t slot_count;
             uint32_t ring_size;   /* bytes of data per ring, a power of two */
-            uint32_t max_record;  /* message.max.bytes */
-            int32_t supervisor_pid;
-            uint64_t topics_off;
-            uint64_t clients_off;
+            uint64_t stats_off;   /* struct intake_client_stat[CLIENT_MAX] */
             uint64_t slots_off;
             uint64_t slot_stride; /* bytes from one slot to the next */
-            uint64_t generation;  /* bumped by every supervisor start */
-            _Atomic uint32_t accepting; /* 0: intake stopped (drain,
-                                           shutdown) */
-            _Atomic uint32_t ready; /* set last, once everything is laid
-                                       out */
-            char name[72];
             uint64_t reports_off; /* REPORT_RINGS delivery-report rings */
             uint32_t report_ring_size;
-            uint32_t queue_full_fail; /* client defaults from the
-                                         configuration: */
-            uint32_t max_block_ms;    /* queue.full.policy and
-                                         max.block.ms */
             uint32_t pad0;
             /* Records chute_send() refused, by reason (enum
              * intake_refusal); written by clients. */
@@ -80,8 +77,7 @@ struct intake_header {
     };
 };
 static_assert(sizeof(struct intake_header) == 4096, "intake header size");
-static_assert(offsetof(struct intake_header, name) == 88, "intake name");
-static_assert(offsetof(struct intake_header, refused) == 184,
+static_assert(offsetof(struct intake_header, refused) == 72,
               "intake refusal counters");
 
 enum intake_refusal {
@@ -92,59 +88,38 @@ enum intake_refusal {
     REFUSED_REASONS
 };
 
-enum topic_state { TOPIC_FREE = 0, TOPIC_READY = 1 };
-
-/* Written by the supervisor only; clients and workers read it.  A topic's
- * id is its index in the table. */
-struct intake_topic {
+/* What a client says of itself, by client index: for status only. */
+struct intake_client_stat {
     union {
-        struct {
-            _Atomic uint32_t state;
-            _Atomic uint32_t partitions;
-            uint32_t name_len;
-            char name[TOPIC_NAME_MAX + 1]; /* NUL-terminated */
-        };
-        uint8_t padded[512];
+        _Atomic uint64_t records_sent;
+        uint8_t padded[LAYOUT_CACHELINE];
     };
 };
-static_assert(sizeof(struct intake_topic) == 512, "intake topic size");
-static_assert(offsetof(struct intake_topic, name) == 12, "intake topic name");
-
-/* One per attached client process.  The client claims a free entry with a
- * CAS on pid; workers add to acked/failed for the records it sent. */
-struct intake_client {
-    union {
-        struct {
-            _Atomic int32_t pid;
-            _Atomic int32_t report_ring; /* delivery reports go there; -1:
-                                            none */
-            _Atomic uint64_t records_sent;
-            _Atomic uint64_t records_acked;
-            _Atomic uint64_t records_failed;
-            _Atomic uint64_t reports_lost; /* reports dropped: the ring was
-                                              full */
-        };
-        uint8_t padded[64];
-    };
-};
-static_assert(sizeof(struct intake_client) == 64, "intake client size");
-static_assert(offsetof(struct intake_client, reports_lost) == 32,
-              "intake client counters");
+static_assert(sizeof(struct intake_client_stat) == LAYOUT_CACHELINE,
+              "intake client stat size");
 
 /*
  * One MPSC ring per slot.  Positions only grow; index = pos & (size - 1).
- * tail: next position to claim (producers, CAS).
- * head: everything before it was consumed and zeroed (worker).
- * resolved: every record before it was acked or failed (worker).
- * sleeping: 1 while the owning worker sleeps; a producer that sees it
- *     clears it and wakes the owner.
+ * The producer line is in the intake object, next to the ring's data:
+ *   tail: next position to claim (producers, CAS).
+ * The consumer line is in the status object (for a delivery-report ring,
+ * whose consumer is its client, next to the producer line instead):
+ *   head: everything before it was consumed and zeroed (worker).
+ *   resolved: every record before it was acked or failed (worker).
+ *   sleeping: odd while the owning worker sleeps; bumped by the worker
+ *       when it goes to sleep and when it wakes, so a producer that sees
+ *       an odd value rings the owner's doorbell once per sleep.
  */
-struct ring_ctl {
-    union { /* the producers' cache line */
+struct ring_prod {
+    union {
         _Atomic uint64_t tail;
-        uint8_t padded_line0[LAYOUT_CACHELINE];
+        uint8_t padded[LAYOUT_CACHELINE];
     };
-    union { /* the worker's */
+};
+static_assert(sizeof(struct ring_prod) == LAYOUT_CACHELINE, "ring prod");
+
+struct ring_cons {
+    union {
         struct {
             _Atomic uint64_t head;
             _Atomic uint64_t resolved;
@@ -158,16 +133,20 @@ struct ring_ctl {
                                          be unfinished */
             _Atomic int32_t blocked_by; /* live writer whose claim holds
                                            the slot */
+            uint32_t pad0;
         };
-        uint8_t padded_line1[LAYOUT_CACHELINE];
+        uint8_t padded[LAYOUT_CACHELINE];
     };
-    /* ring data follows, ring_size bytes */
+};
+static_assert(sizeof(struct ring_cons) == LAYOUT_CACHELINE, "ring cons");
+static_assert(offsetof(struct ring_cons, blocked_by) == 48, "ring cons line");
+
+/* Both lines of a delivery-report ring, whose data follows. */
+struct ring_ctl {
+    struct ring_prod prod;
+    struct ring_cons cons;
 };
 static_assert(sizeof(struct ring_ctl) == 2 * LAYOUT_CACHELINE, "ring ctl");
-static_assert(offsetof(struct ring_ctl, head) == LAYOUT_CACHELINE,
-              "ring head on its own cache line");
-static_assert(offsetof(struct ring_ctl, blocked_by) == LAYOUT_CACHELINE + 48,
-              "ring ctl worker line");
 
 /*
  * A record in a ring, 8-byte aligned.  The first word is the commit word:
@@ -207,12 +186,89 @@ struct ring_report {
 };
 static_assert(sizeof(struct ring_report) == 24, "ring report body");
 
-/* Owner of a report ring (the ring itself follows the table). */
-struct intake_report_owner {
+#define RING_PAD_MIN 8
+
+/* ---- status object (the service writes it, clients read it) ------------- */
+
+struct status_header {
+    union {
+        struct {
+            uint64_t magic;
+            uint32_t layout_version;
+            uint32_t header_size;
+            uint64_t total_size;
+            uint32_t slot_count;
+            uint32_t ring_size;
+            uint32_t max_record;  /* message.max.bytes */
+            int32_t supervisor_pid;
+            uint64_t topics_off;  /* struct status_topic[TOPIC_MAX] */
+            uint64_t clients_off; /* struct status_client[CLIENT_MAX] */
+            uint64_t rings_off;   /* struct ring_cons[SLOT_MAX] */
+            uint64_t owners_off;  /* struct status_report_owner[REPORT_RINGS] */
+            uint64_t generation;  /* bumped by every supervisor start */
+            _Atomic uint32_t accepting; /* 0: intake stopped (drain,
+                                           shutdown) */
+            _Atomic uint32_t ready; /* set last, once everything is laid
+                                       out */
+            char name[72];
+            uint32_t queue_full_fail; /* client defaults from the
+                                         configuration: */
+            uint32_t max_block_ms;    /* queue.full.policy and
+                                         max.block.ms */
+        };
+        uint8_t padded[4096];
+    };
+};
+static_assert(sizeof(struct status_header) == 4096, "status header size");
+static_assert(offsetof(struct status_header, name) == 88, "status name");
+
+enum topic_state { TOPIC_FREE = 0, TOPIC_READY = 1 };
+
+/* A topic's id is its index in the table. */
+struct status_topic {
+    union {
+        struct {
+            _Atomic uint32_t state;
+            _Atomic uint32_t partitions;
+            uint32_t name_len;
+            char name[TOPIC_NAME_MAX + 1]; /* NUL-terminated */
+        };
+        uint8_t padded[512];
+    };
+};
+static_assert(sizeof(struct status_topic) == 512, "status topic size");
+static_assert(offsetof(struct status_topic, name) == 12, "status topic name");
+
+/* One per registered client process: the supervisor fills it in from the
+ * kernel's word on the connection (SO_PEERCRED) when the client says
+ * hello, and frees it when the client says goodbye or its process is
+ * gone; workers add to acked/failed for the records it sent. */
+struct status_client {
+    union {
+        struct {
+            _Atomic int32_t pid;          /* 0: a free entry */
+            _Atomic uint32_t uid;
+            _Atomic int32_t report_ring;  /* delivery reports go there; -1:
+                                             none */
+            uint32_t pad0;
+            _Atomic uint64_t records_acked;
+            _Atomic uint64_t records_failed;
+            _Atomic uint64_t reports_lost; /* reports dropped: the ring was
+                                              full */
+        };
+        uint8_t padded[64];
+    };
+};
+static_assert(sizeof(struct status_client) == 64, "status client size");
+static_assert(offsetof(struct status_client, reports_lost) == 32,
+              "status client counters");
+
+/* Owner of a delivery-report ring, set by the supervisor. */
+struct status_report_owner {
     _Atomic int32_t pid;
     uint32_t client;
 };
-#define RING_PAD_MIN 8
+static_assert(sizeof(struct status_report_owner) == 8, "report owner size");
 
 /* ---- state object ------------------------------------------------------- */
 

@@ -6,17 +6,20 @@
 
 #include <string.h>
 
-void ring_attach(struct ring *r, void *base, uint32_t size)
+void ring_attach(struct ring *r, struct ring_prod *prod,
+                 struct ring_cons *cons, void *data, uint32_t size)
 {
-    r->ctl = base;
-    r->data = (uint8_t *)base + sizeof(struct ring_ctl);
+    r->prod = prod;
+    r->cons = cons;
+    r->data = data;
     r->size = size;
     r->mask = size - 1;
 }
 
 void ring_format(struct ring *r)
 {
-    memset(r->ctl, 0, sizeof(*r->ctl));
+    memset(r->prod, 0, sizeof(*r->prod));
+    memset(r->cons, 0, sizeof(*r->cons));
     memset(r->data, 0, r->size);
 }
 
@@ -38,14 +41,14 @@ struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
          * tail it has read, so a tail read after the head is never behind
          * it.  Read the other way round, a stale tail can be overtaken by
          * the head and tail - head wraps into a false "full". */
-        head = atomic_load_explicit(&r->ctl->head, memory_order_acquire);
-        tail = atomic_load_explicit(&r->ctl->tail, memory_order_relaxed);
+        head = atomic_load_explicit(&r->cons->head, memory_order_acquire);
+        tail = atomic_load_explicit(&r->prod->tail, memory_order_relaxed);
         uint32_t room_to_end = r->size - (uint32_t)(tail & r->mask);
         pad = len > room_to_end ? room_to_end : 0;
         if (tail + pad + len - head > r->size)
             return NULL;
     } while (!atomic_compare_exchange_weak_explicit(
-        &r->ctl->tail, &tail, tail + pad + len, memory_order_acq_rel,
+        &r->prod->tail, &tail, tail + pad + len, memory_order_acq_rel,
         memory_order_relaxed));
 
     if (pad) {
@@ -161,7 +164,7 @@ void ring_consume(struct ring *r, uint64_t new_head)
         return;
     /* Say first how far we got, so that a consumer dying in the memset
      * leaves its successor a position to resume from (ring_resume). */
-    atomic_store_explicit(&r->ctl->drained, new_head, memory_order_release);
+    atomic_store_explicit(&r->cons->drained, new_head, memory_order_release);
     if (n >= r->size) {
         /* Only a head or tail a client wrote gets here: zero the ring
          * once, never past it. */
@@ -172,19 +175,19 @@ void ring_consume(struct ring *r, uint64_t new_head)
     } else {
         memset(r->data + from, 0, n);
     }
-    atomic_store_explicit(&r->ctl->head, new_head, memory_order_release);
+    atomic_store_explicit(&r->cons->head, new_head, memory_order_release);
 }
 
 uint64_t ring_resume(struct ring *r, uint64_t done)
 {
     uint64_t head = ring_head(r), limit = ring_limit(r);
-    uint64_t drained = atomic_load_explicit(&r->ctl->drained,
+    uint64_t drained = atomic_load_explicit(&r->cons->drained,
                                             memory_order_acquire);
 
     if (drained - head > done - head && drained - head <= limit - head)
         done = drained;
-    /* The control block is in memory clients can write: never go back,
-     * never past the tail (or a ring past the head). */
+    /* The tail is in memory clients can write: never go back, never past
+     * it (or a ring past the head). */
     if (done - head > limit - head)
         done = head;
     ring_consume(r, done);
@@ -203,7 +206,7 @@ uint64_t ring_skip(struct ring *r)
      * whoever wrote it races this CAS; if it moves again, the next drain
      * finds it again. */
     memset(r->data, 0, r->size);
-    atomic_compare_exchange_strong(&r->ctl->tail, &tail, head);
+    atomic_compare_exchange_strong(&r->prod->tail, &tail, head);
     return r->size;
 }
 

@@ -19,16 +19,25 @@
 #include <stdint.h>
 
 struct ring {
-    struct ring_ctl *ctl;
+    struct ring_prod *prod;   /* the tail */
+    struct ring_cons *cons;   /* head, resolved and the consumer's state */
     uint8_t *data;
     uint32_t size;            /* a power of two */
     uint32_t mask;
 };
 
-/* Binds `r` to a ring laid out at `base` (a struct ring_ctl followed by
- * `size` bytes of data). */
-void ring_attach(struct ring *r, void *base, uint32_t size);
-/* Zeroes a ring's control block and data (creator only). */
+/* Binds `r` to a ring whose lines and `size` bytes of data are where
+ * given (the lines may be in another object than the data). */
+void ring_attach(struct ring *r, struct ring_prod *prod,
+                 struct ring_cons *cons, void *data, uint32_t size);
+/* Binds `r` to a ring laid out in one piece: a struct ring_ctl followed
+ * by `size` bytes of data (delivery-report rings, tests). */
+static inline void ring_attach_ctl(struct ring *r, struct ring_ctl *ctl,
+                                   uint32_t size)
+{
+    ring_attach(r, &ctl->prod, &ctl->cons, ctl + 1, size);
+}
+/* Zeroes a ring's lines and data (creator only). */
 void ring_format(struct ring *r);
 
 static inline uint32_t ring_align(uint32_t n)
@@ -75,7 +84,7 @@ struct ring_view {
 /*
  * A tail is sane when no more than a ring's size past the head and
  * aligned: every claim leaves it so.  Anything else a client wrote into
- * the control block; the consumer then believes the tail no further than
+ * the producer line; the consumer then believes the tail no further than
  * a ring's size past the head (ring_limit), so it never reads a record
  * twice in one pass nor zeroes more than the ring.
  */
@@ -117,12 +126,12 @@ uint64_t ring_resume(struct ring *r, uint64_t done);
 
 static inline uint64_t ring_head(const struct ring *r)
 {
-    return atomic_load_explicit(&r->ctl->head, memory_order_relaxed);
+    return atomic_load_explicit(&r->cons->head, memory_order_relaxed);
 }
 
 static inline uint64_t ring_tail(const struct ring *r)
 {
-    return atomic_load_explicit(&r->ctl->tail, memory_order_acquire);
+    return atomic_load_explicit(&r->prod->tail, memory_order_acquire);
 }
 
 #endif

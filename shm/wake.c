@@ -4,41 +4,55 @@
 #include "shm/wake.h"
 
 #include "common/err.h"
+#include "common/rundir.h"
 
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-static socklen_t wake_addr(struct sockaddr_un *sa, const char *name,
-                           uint32_t worker)
+static int wake_addr(struct sockaddr_un *sa, const char *name, uint32_t worker)
 {
-    int n;
+    char suffix[16];
 
     memset(sa, 0, sizeof(*sa));
     sa->sun_family = AF_UNIX;
-    /* sun_path[0] stays 0: the abstract namespace, nothing to clean up. */
-    n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "chute.%s.w%u",
-                 name, worker);
-    return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+    snprintf(suffix, sizeof(suffix), ".w%u", worker);
+    return rundir_path(sa->sun_path, sizeof(sa->sun_path), name, suffix);
 }
 
-int wake_bind(const char *name, uint32_t worker)
+int wake_bind(const char *name, uint32_t worker, int gid)
 {
     struct sockaddr_un sa;
-    socklen_t len = wake_addr(&sa, name, worker);
-    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd, rc = wake_addr(&sa, name, worker);
 
+    if (rc < 0)
+        return rc;
+    fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return err_sys("cannot create doorbell socket");
-    if (bind(fd, (struct sockaddr *)&sa, len) < 0) {
-        err_sys("cannot bind doorbell of worker %u", worker);
+    /* A predecessor's (a worker that died): the directory is chuted's
+     * own, so nobody else can have put a file here. */
+    unlink(sa.sun_path);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        chmod(sa.sun_path, 0660) < 0 ||
+        (gid >= 0 && chown(sa.sun_path, (uid_t)-1, (gid_t)gid) < 0)) {
+        err_sys("cannot bind doorbell \"%s\"", sa.sun_path);
         close(fd);
         return CHUTE_ERR_SYSTEM;
     }
     return fd;
+}
+
+void wake_unlink(const char *name, uint32_t worker)
+{
+    struct sockaddr_un sa;
+
+    if (wake_addr(&sa, name, worker) == 0)
+        unlink(sa.sun_path);
 }
 
 int wake_socket(void)
@@ -53,11 +67,12 @@ int wake_socket(void)
 void wake_ring(int fd, const char *name, uint32_t worker)
 {
     struct sockaddr_un sa;
-    socklen_t len = wake_addr(&sa, name, worker);
     char b = 1;
 
+    if (wake_addr(&sa, name, worker) < 0)
+        return;
     (void)!sendto(fd, &b, 1, MSG_DONTWAIT | MSG_NOSIGNAL,
-                  (struct sockaddr *)&sa, len);
+                  (struct sockaddr *)&sa, sizeof(sa));
 }
 
 void wake_drain(int fd)

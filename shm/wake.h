@@ -1,6 +1,7 @@
 /*
- * wake.h: waking a sleeping worker.  Each worker binds a datagram socket in
- * the abstract Unix namespace ("\0chute.NAME.wN"); a client that commits a
+ * wake.h: waking a sleeping worker.  Each worker binds a datagram socket
+ * DIR/chute-NAME.wN in the runtime directory (common/rundir.h: chuted's
+ * own, so nobody else can bind the name first); a client that commits a
  * record into a slot whose owner sleeps sends it one byte.  The socket is
  * only a doorbell: the records themselves are in the ring.
  */
@@ -9,9 +10,11 @@
 
 #include <stdint.h>
 
-/* Worker: binds its doorbell; returns a non-blocking fd or a negative
- * error. */
-int wake_bind(const char *name, uint32_t worker);
+/* Worker: binds its doorbell (replacing a predecessor's), mode 0660 and
+ * group gid (-1: keep); returns a non-blocking fd or a negative error. */
+int wake_bind(const char *name, uint32_t worker, int gid);
+/* chuted, at exit: removes worker `worker`'s doorbell. */
+void wake_unlink(const char *name, uint32_t worker);
 /* Client: a socket to ring doorbells with. */
 int wake_socket(void);
 /* Rings worker `worker`'s doorbell; never blocks, ignores a full queue. */

@@ -519,6 +519,15 @@ static const struct config_prop config_props[] = {
      .def = "",
      .doc = "Group that owns the intake shared memory (clients "
             "must be in it); empty for the service's group."},
+    {.name = "runtime.dir",
+     .type = CONFIG_STRING,
+     .off = OFF(runtime_dir),
+     .def = "",
+     .doc = "Directory of the control socket and the workers' doorbells; "
+            "chuted creates it and refuses one that others may write. "
+            "Empty: $CHUTE_RUN_DIR, else /run/chute as root (or when it "
+            "exists), else $XDG_RUNTIME_DIR/chute. Clients find it the "
+            "same way, so set CHUTE_RUN_DIR for them when you set this."},
     {.name = "admin.group",
      .type = CONFIG_STRING,
      .off = OFF(admin_group),
@@ -536,6 +545,17 @@ static const struct config_prop config_props[] = {
      .reload = RELOAD_SUPERVISOR,
      .doc = "Control-socket connections open at once; the last 8 are kept "
             "for admins."},
+    {.name = "clients.per.user",
+     .type = CONFIG_INT,
+     .off = OFF(clients_per_user),
+     .def = "256",
+     .min = 1,
+     .max = 1024,
+     .reload = RELOAD_SUPERVISOR,
+     .doc = "Client processes one user (uid) may have registered at once "
+            "(of 1024 for the instance), so that one user cannot lock the "
+            "others out; chute_open fails with CHUTE_ERR_TOO_MANY past "
+            "it."},
     {.name = "control.connections.per.user",
      .type = CONFIG_INT,
      .off = OFF(control_connections_per_user),

@@ -100,10 +100,12 @@ struct config {
     char *metrics_listen;   /* HOST:PORT, "" for none */
     enum log_level log_level;
     char *intake_group; /* "" keeps the process's group */
+    char *runtime_dir;  /* "": common/rundir.h decides */
     /* The control socket (supervisor/ctlserver.c). */
     char *admin_group; /* "": only root and chuted's own user are admins */
     int control_connections_max;
     int control_connections_per_user;
+    int clients_per_user;
     int control_idle_timeout_ms;
     int control_request_timeout_ms;
     /* topic.NAME.PROPERTY settings, oldest first (setting one again

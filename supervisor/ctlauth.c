@@ -31,6 +31,8 @@ static const struct ctlauth_rule {
     {CHUTE__CTL__REQUEST__BODY_RESOLVE_TOPIC, "resolve", false},
     {CHUTE__CTL__REQUEST__BODY_STATUS, "status", false},
     {CHUTE__CTL__REQUEST__BODY_TOPICS, "topics", false},
+    {CHUTE__CTL__REQUEST__BODY_REPORTS, "reports", false},
+    {CHUTE__CTL__REQUEST__BODY_BYE, "bye", false},
     {CHUTE__CTL__REQUEST__BODY_SCALE, "scale", true},
     {CHUTE__CTL__REQUEST__BODY_FLUSH, "flush", true},
     {CHUTE__CTL__REQUEST__BODY_DRAIN, "drain", true},

@@ -23,6 +23,7 @@
  * Each refusal is counted (struct sup_ctl_stats: status and /metrics).
  */
 #include "supervisor/sup.h"
+#include "supervisor/clients.h"
 
 #include "common/err.h"
 #include "common/log.h"
@@ -165,15 +166,57 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
     client_close(&k->c);
 }
 
-static void handle_hello(struct sup *s, Chute__Ctl__Reply *r,
-                         Chute__Ctl__HelloReply *h)
+static void handle_hello(struct sup_ctl_client *c, const Chute__Ctl__Hello *q,
+                         Chute__Ctl__Reply *r, Chute__Ctl__HelloReply *h)
 {
+    struct sup *s = c->sup;
+    int idx = -1;
+
+    if (q->register_client) {
+        idx = clients_register(&s->in, &c->peer,
+                               (uint32_t)s->cfg.clients_per_user);
+        if (idx < 0) {
+            log_refusal(chute_errmsg());
+            reply_error(r, idx);
+            return;
+        }
+    }
     h->service_name = s->cfg.name;
     h->layout_version = LAYOUT_VERSION;
     h->supervisor_pid = (uint32_t)getpid();
     h->protocol_version = CTLMSG_PROTOCOL_VERSION;
+    h->client_index = idx;
     r->body_case = CHUTE__CTL__REPLY__BODY_HELLO;
     r->hello = h;
+}
+
+static void handle_reports(struct sup_ctl_client *c,
+                           const Chute__Ctl__ReportsRequest *q,
+                           Chute__Ctl__Reply *r, Chute__Ctl__ReportsReply *rr)
+{
+    int ring = clients_reports(&c->sup->in, &c->peer, q->client_index,
+                               q->enable);
+
+    if (ring < 0) {
+        reply_error(r, ring);
+        return;
+    }
+    rr->report_ring = q->enable ? ring : -1;
+    r->body_case = CHUTE__CTL__REPLY__BODY_REPORTS;
+    r->reports = rr;
+}
+
+static void handle_bye(struct sup_ctl_client *c, const Chute__Ctl__ByeRequest *q,
+                       Chute__Ctl__Reply *r, Chute__Ctl__ByeReply *br)
+{
+    int rc = clients_bye(&c->sup->in, &c->peer, q->client_index);
+
+    if (rc < 0) {
+        reply_error(r, rc);
+        return;
+    }
+    r->body_case = CHUTE__CTL__REPLY__BODY_BYE;
+    r->bye = br;
 }
 
 static int send_reply(struct sup_ctl_client *c, Chute__Ctl__Reply *r);
@@ -294,7 +337,7 @@ static bool flush_done(const struct ctl_conn *k)
     for (uint32_t i = 0; i < s->in.slots; i++) {
         struct ring r;
         instance_ring(&s->in, i, &r);
-        if (atomic_load(&r.ctl->resolved) < k->flush_tail[i])
+        if (atomic_load(&r.cons->resolved) < k->flush_tail[i])
             return false;
     }
     return true;
@@ -351,7 +394,7 @@ static int handle_flush(struct sup_ctl_client *c,
     for (uint32_t i = 0; i < s->in.slots; i++) {
         struct ring ring;
         instance_ring(&s->in, i, &ring);
-        k->flush_tail[i] = atomic_load(&ring.ctl->tail);
+        k->flush_tail[i] = atomic_load(&ring.prod->tail);
     }
     k->flush_start_ms = mono_ms();
     k->flush_deadline_ms = k->flush_start_ms + timeout;
@@ -451,6 +494,8 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
     Chute__Ctl__FlushReply fr = CHUTE__CTL__FLUSH_REPLY__INIT;
     Chute__Ctl__DrainReply dr = CHUTE__CTL__DRAIN_REPLY__INIT;
     Chute__Ctl__ReloadReply rr = CHUTE__CTL__RELOAD_REPLY__INIT;
+    Chute__Ctl__ReportsReply rp = CHUTE__CTL__REPORTS_REPLY__INIT;
+    Chute__Ctl__ByeReply br = CHUTE__CTL__BYE_REPLY__INIT;
 
     conn_of(c)->idle_since_ms = mono_ms();
     if (ctlauth_check(&c->sup->ctl_policy, &c->peer, q->body_case) < 0) {
@@ -461,7 +506,13 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
     }
     switch (q->body_case) {
     case CHUTE__CTL__REQUEST__BODY_HELLO:
-        handle_hello(c->sup, &r, &h);
+        handle_hello(c, q->hello, &r, &h);
+        break;
+    case CHUTE__CTL__REQUEST__BODY_REPORTS:
+        handle_reports(c, q->reports, &r, &rp);
+        break;
+    case CHUTE__CTL__REQUEST__BODY_BYE:
+        handle_bye(c, q->bye, &r, &br);
         break;
     case CHUTE__CTL__REQUEST__BODY_RESOLVE_TOPIC:
         return handle_resolve(c, q->resolve_topic);

@@ -45,7 +45,7 @@ bool health_suspect(struct health_suspect *h, uint64_t pos)
 static void charge(const struct instance *in, const struct ring_rec *rec,
                    int32_t pid)
 {
-    struct intake_client *c;
+    struct status_client *c;
 
     if (rec->client >= CLIENT_MAX || pid == 0)
         return;
@@ -88,7 +88,7 @@ static void quarantine(struct sup *s, uint32_t index, uint32_t slot,
 
     instance_ring(&s->in, slot, &r);
     bytes = health_quarantine_ring(&s->in, &r, &records);
-    atomic_fetch_add(&r.ctl->corrupt, bytes);
+    atomic_fetch_add(&r.cons->corrupt, bytes);
     atomic_fetch_add(&instance_worker(&s->in, index)->records_invalid,
                      records);
     log_error("slot %u: workers died %d times in a row draining ring "

@@ -334,38 +334,38 @@ static void render_brokers(FILE *f, struct sup *s)
     free(b);
 }
 
-static uint64_t ring_fill(const struct sup *s, struct ring_ctl *c)
+static uint64_t ring_fill(const struct sup *s, const struct ring *r)
 {
     /* Clients write tail: keep what it says within bounds. */
-    uint64_t head = load(&c->head), tail = load(&c->tail);
+    uint64_t head = load(&r->cons->head), tail = load(&r->prod->tail);
     uint64_t fill = tail > head ? tail - head : 0;
 
     return fill < s->in.ring_size ? fill : s->in.ring_size;
 }
 
-static uint64_t ring_dead(const struct sup *s, struct ring_ctl *c)
+static uint64_t ring_dead(const struct sup *s, const struct ring *r)
 {
     (void)s;
-    return load(&c->dead_writers);
+    return load(&r->cons->dead_writers);
 }
 
-static uint64_t ring_corrupt(const struct sup *s, struct ring_ctl *c)
+static uint64_t ring_corrupt(const struct sup *s, const struct ring *r)
 {
     (void)s;
-    return load(&c->corrupt);
+    return load(&r->cons->corrupt);
 }
 
-static uint64_t ring_blocked(const struct sup *s, struct ring_ctl *c)
+static uint64_t ring_blocked(const struct sup *s, const struct ring *r)
 {
     (void)s;
-    return pid_alive(atomic_load(&c->blocked_by));
+    return pid_alive(atomic_load(&r->cons->blocked_by));
 }
 
 static void render_rings(FILE *f, struct sup *s)
 {
     static const struct {
         const char *name, *type, *help;
-        uint64_t (*get)(const struct sup *s, struct ring_ctl *c);
+        uint64_t (*get)(const struct sup *s, const struct ring *r);
     } per_slot[] = {
         {"chute_ring_fill_bytes", "gauge",
          "Bytes claimed and not yet consumed in a slot's ring.", ring_fill},
@@ -385,7 +385,7 @@ static void render_rings(FILE *f, struct sup *s)
         for (uint32_t i = 0; i < s->in.slots; i++) {
             instance_ring(&s->in, i, &r);
             fprintf(f, "%s{slot=\"%" PRIu32 "\"} %" PRIu64 "\n",
-                    per_slot[m].name, i, per_slot[m].get(s, r.ctl));
+                    per_slot[m].name, i, per_slot[m].get(s, &r));
         }
     }
     single(f, "chute_ring_size_bytes", "gauge", "Bytes of data per ring.",

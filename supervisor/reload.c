@@ -28,9 +28,9 @@ void sup_publish_live(struct sup *s)
                               memory_order_relaxed);
     /* Workers forked from now on start from the same values. */
     live_settings_fill(&s->ws, values);
-    s->in.intake->queue_full_fail =
+    s->in.status->queue_full_fail =
         c->queue_full_policy == CONFIG_QUEUE_FULL_FAIL;
-    s->in.intake->max_block_ms = (uint32_t)c->max_block_ms;
+    s->in.status->max_block_ms = (uint32_t)c->max_block_ms;
     s->ws.live_generation =
         atomic_fetch_add_explicit(&l->generation, 1, memory_order_release) +
         1;

@@ -96,12 +96,12 @@ static Chute__Ctl__StatusReply__Slot *slot_status(struct sup *s, uint32_t i)
     instance_ring(&s->in, i, &r);
     sl->index = i;
     slot_owner(s, i, &sl->owner, &sl->target);
-    sl->head = atomic_load(&r.ctl->head);
-    sl->tail = atomic_load(&r.ctl->tail);
-    sl->resolved = atomic_load(&r.ctl->resolved);
-    sl->blocked_by_pid = atomic_load(&r.ctl->blocked_by);
-    sl->dead_writers = atomic_load(&r.ctl->dead_writers);
-    sl->corrupt_bytes = atomic_load(&r.ctl->corrupt);
+    sl->head = atomic_load(&r.cons->head);
+    sl->tail = atomic_load(&r.prod->tail);
+    sl->resolved = atomic_load(&r.cons->resolved);
+    sl->blocked_by_pid = atomic_load(&r.cons->blocked_by);
+    sl->dead_writers = atomic_load(&r.cons->dead_writers);
+    sl->corrupt_bytes = atomic_load(&r.cons->corrupt);
     sl->ring_used_bytes = sl->tail > sl->head ? sl->tail - sl->head : 0;
     sl->ring_size = s->in.ring_size;
     return sl;
@@ -162,7 +162,7 @@ static Chute__Ctl__StatusReply__TopicCounters *topic_status(struct sup *s,
                                                             uint32_t id)
 {
     Chute__Ctl__StatusReply__TopicCounters *t = malloc(sizeof(*t));
-    struct intake_topic *it = instance_topic(&s->in, id);
+    struct status_topic *it = instance_topic(&s->in, id);
 
     if (!t)
         return NULL;
@@ -246,7 +246,7 @@ int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
     st->service_name = s->cfg.name;
     st->supervisor_pid = (uint32_t)getpid();
     st->worker_count = s->worker_count;
-    st->accepting = atomic_load(&s->in.intake->accepting) != 0 && !s->stopping;
+    st->accepting = atomic_load(&s->in.status->accepting) != 0 && !s->stopping;
     st->scale_done = sup_scale_done(s);
     st->workers = calloc(workers, sizeof(*st->workers));
     st->slots = calloc(s->in.slots, sizeof(*st->slots));

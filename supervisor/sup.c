@@ -6,7 +6,9 @@
 #include "common/err.h"
 #include "common/log.h"
 #include "common/proc.h"
+#include "common/rundir.h"
 #include "shm/ring.h"
+#include "shm/wake.h"
 
 #include <grp.h>
 #include <signal.h>
@@ -38,6 +40,8 @@ static void settings_from_config(struct sup *s)
     w->max_record = (uint32_t)c->message_max_bytes;
     w->max_in_flight = c->max_in_flight;
     w->idempotent = c->enable_idempotence;
+    if (sup_intake_gid(s, &w->intake_gid) < 0)
+        w->intake_gid = -1; /* ctlserver_start reports the bad group */
     w->worker_count = (uint32_t)c->workers;
     config_live_values(c, values);
     live_settings_fill(w, values);
@@ -267,7 +271,7 @@ void sup_stop(struct sup *s)
     ev_timer_stop(loop, &s->refresh);
     topics_stop(s);
     metrics_stop(s);
-    atomic_store(&s->in.intake->accepting, 0);
+    atomic_store(&s->in.status->accepting, 0);
     ctlserver_stop(s);
     shard_stop(s);
     for (uint32_t i = 0; i < WORKER_MAX; i++) {
@@ -335,6 +339,16 @@ static int start_workers(struct sup *s)
     return 0;
 }
 
+/* The directory of the sockets (common/rundir.h): runtime.dir if set,
+ * made and checked before anything is put there. */
+static int runtime_dir(struct sup *s)
+{
+    if (s->cfg.runtime_dir && *s->cfg.runtime_dir &&
+        setenv("CHUTE_RUN_DIR", s->cfg.runtime_dir, 1) < 0)
+        return err_sys("cannot set CHUTE_RUN_DIR");
+    return rundir_prepare(rundir_dir());
+}
+
 int sup_run(struct sup *s)
 {
     int rc;
@@ -349,7 +363,9 @@ int sup_run(struct sup *s)
     s->ws.security = &s->sec.conn;
     mdfetch_security(&s->sec.conn);
     s->loop = EV_DEFAULT;
-    rc = ctlserver_start(s); /* first: it refuses a second chuted */
+    rc = runtime_dir(s);
+    if (rc == 0)
+        rc = ctlserver_start(s); /* first: it refuses a second chuted */
     if (rc < 0) {
         log_error("%s", chute_errmsg());
         return 1;
@@ -381,6 +397,8 @@ int sup_run(struct sup *s)
              s->cfg.name, s->worker_count, s->in.slots, s->in.ring_size,
              s->in.chunk_count, s->in.chunk_size);
     ev_run(s->loop, 0);
+    for (uint32_t i = 0; i < WORKER_MAX; i++)
+        wake_unlink(s->cfg.name, i);
     instance_detach(&s->in);
     if (s->exit_code == 0)
         instance_unlink(s->cfg.name);

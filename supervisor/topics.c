@@ -46,7 +46,7 @@ void topics_publish_settings(struct sup *s)
     struct state_topics *st = &s->in.state->topics;
 
     for (uint32_t id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = instance_topic(&s->in, id);
+        struct status_topic *t = instance_topic(&s->in, id);
         if (atomic_load(&t->state) == TOPIC_READY)
             publish_one(s, id, t->name);
     }
@@ -61,7 +61,7 @@ int topics_add(struct sup *s, const char *name, int partitions)
     if (id >= 0)
         return id;
     for (id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *t = instance_topic(&s->in, (uint32_t)id);
+        struct status_topic *t = instance_topic(&s->in, (uint32_t)id);
         if (atomic_load(&t->state) != TOPIC_FREE)
             continue;
         /* Before the topic is ready: a worker that sees it sees these. */
@@ -131,7 +131,7 @@ void topics_resolve_cancel(struct sup_resolve *r)
 static void refreshed(void *arg, int result)
 {
     struct sup_refresh *r = arg;
-    struct intake_topic *t = instance_topic(&r->sup->in, r->topic);
+    struct status_topic *t = instance_topic(&r->sup->in, r->topic);
     uint32_t had = atomic_load(&t->partitions);
 
     r->fetch = NULL;
@@ -149,7 +149,7 @@ void topics_refresh(struct sup *s)
 {
     for (uint32_t id = 0; id < TOPIC_MAX; id++) {
         struct sup_refresh *r = &s->refreshes[id];
-        struct intake_topic *t = instance_topic(&s->in, id);
+        struct status_topic *t = instance_topic(&s->in, id);
         if (r->fetch || atomic_load(&t->state) != TOPIC_READY)
             continue;
         r->sup = s;
@@ -340,7 +340,7 @@ struct sup_describe *topics_describe(struct sup *s, topics_describe_cb *cb,
     d->arg = arg;
     d->starting = true;
     for (uint32_t id = 0; id < TOPIC_MAX; id++) {
-        struct intake_topic *it = instance_topic(&s->in, id);
+        struct status_topic *it = instance_topic(&s->in, id);
         struct describe_one *o = &d->one[d->reply.n_topics];
         Chute__Ctl__TopicsReply__Topic *t;
 

@@ -85,8 +85,8 @@ static void test_hostile_tail(void **state)
     struct ring *v = &w->rings[VICTIM], *c = &w->rings[CANARY];
     uint64_t end = HEAD, tail;
 
-    atomic_store(&v->ctl->head, HEAD);
-    atomic_store(&v->ctl->tail, HEAD);
+    atomic_store(&v->cons->head, HEAD);
+    atomic_store(&v->prod->tail, HEAD);
     for (uint32_t i = 0; i < 3; i++)
         end = put(w, VICTIM, wf_partition_in(VICTIM, 0), i);
     for (uint32_t i = 0; i < 2; i++)
@@ -94,9 +94,9 @@ static void test_hostile_tail(void **state)
     if (row->rest == REST_GARBAGE)
         fill_garbage(v, end, HEAD);
     tail = HEAD + row->tail_off;
-    atomic_store(&v->ctl->tail, tail);
+    atomic_store(&v->prod->tail, tail);
     w->owned[CANARY] = false;
-    memset(c->ctl, 0x5a, sizeof(*c->ctl) + c->size);
+    memset(c->prod, 0x5a, sizeof(*c->prod) + c->size);
     for (int pass = 0; pass < 3; pass++)
         accum_drain(w);
     assert_int_equal(atomic_load(&w->stats->records_sent), 5);
@@ -106,15 +106,15 @@ static void test_hostile_tail(void **state)
             fail_msg("head %llu tail %llu",
                      (unsigned long long)(ring_head(v) - HEAD),
                      (unsigned long long)(ring_tail(v) - HEAD));
-        assert_true(atomic_load(&v->ctl->corrupt) > 0);
+        assert_true(atomic_load(&v->cons->corrupt) > 0);
     } else {
         assert_true(ring_tail(v) == tail);
         assert_true(ring_head(v) == tail);
-        assert_int_equal(atomic_load(&v->ctl->corrupt), tail - end);
+        assert_int_equal(atomic_load(&v->cons->corrupt), tail - end);
     }
     check_ring_zero(v);
-    for (uint32_t i = 0; i < sizeof(*c->ctl) + c->size; i++)
-        if (((uint8_t *)c->ctl)[i] != 0x5a)
+    for (uint32_t i = 0; i < sizeof(*c->prod) + c->size; i++)
+        if (((uint8_t *)c->prod)[i] != 0x5a)
             fail_msg("byte %u of the next slot was written", i);
     /* Claims work again, and the worker takes what they commit. */
     put(w, VICTIM, wf_partition_in(VICTIM, 0), 3);

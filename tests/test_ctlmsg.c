@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "common/err.h"
+#include "common/rundir.h"
 #include "proto/ctlmsg.h"
 
 static int sp[2]; /* sp[0]: the client's end, sp[1]: the server's */
@@ -773,14 +774,19 @@ static void test_socket_path(void **state)
     char buf[200], long_dir[120];
 
     (void)state;
+    char want[300];
+
     unsetenv("CHUTE_RUN_DIR");
+    snprintf(want, sizeof(want), "%s/chute-x.sock", rundir_dir());
     assert_int_equal(ctlmsg_socket_path("x", buf, sizeof(buf)), 0);
-    assert_string_equal(buf, "/tmp/chute-x.sock");
+    assert_string_equal(buf, want);
     assert_int_equal(ctlmsg_socket_path(NULL, buf, sizeof(buf)), 0);
-    assert_string_equal(buf, "/tmp/chute-default.sock");
+    snprintf(want, sizeof(want), "%s/chute-default.sock", rundir_dir());
+    assert_string_equal(buf, want);
     setenv("CHUTE_RUN_DIR", "", 1);
     assert_int_equal(ctlmsg_socket_path("x", buf, sizeof(buf)), 0);
-    assert_string_equal(buf, "/tmp/chute-x.sock");
+    snprintf(want, sizeof(want), "%s/chute-x.sock", rundir_dir());
+    assert_string_equal(buf, want);
     setenv("CHUTE_RUN_DIR", "/run/chute", 1);
     assert_int_equal(ctlmsg_socket_path("a.b-c_1", buf, sizeof(buf)), 0);
     assert_string_equal(buf, "/run/chute/chute-a.b-c_1.sock");
@@ -789,7 +795,7 @@ static void test_socket_path(void **state)
     assert_int_equal(ctlmsg_socket_path("x", buf, 10), CHUTE_ERR_INVALID);
     assert_string_equal(
         chute_errmsg(),
-        "control socket path \"/run/chute/chute-x.sock\" is too long");
+        "socket path \"/run/chute/chute-x.sock\" is too long");
     memset(long_dir, 'd', sizeof(long_dir) - 1);
     long_dir[0] = '/';
     long_dir[sizeof(long_dir) - 1] = '\0';

@@ -75,7 +75,7 @@ static void corrupt_word(struct ring *r)
 
     atomic_store((_Atomic int32_t *)(r->data + (tail & r->mask)),
                  RING_FLAG_PAD); /* padding of length 0 */
-    atomic_store(&r->ctl->tail, tail + RING_ALIGN);
+    atomic_store(&r->prod->tail, tail + RING_ALIGN);
 }
 
 static const struct {
@@ -93,20 +93,20 @@ static void test_health_quarantine_ring(void **state)
 
     for (size_t i = 0; i < WF_ROWS(ring_rows); i++) {
         struct ring *r = &f->w.rings[i];
-        struct intake_client *c = instance_client(&f->in, WF_CLIENT);
+        struct status_client *c = instance_client(&f->in, WF_CLIENT);
         uint64_t records, bytes, tail;
 
         atomic_store(&c->pid, PID);
         atomic_store(&c->records_failed, 0);
-        atomic_store(&r->ctl->head, HEAD);
-        atomic_store(&r->ctl->tail, HEAD);
+        atomic_store(&r->cons->head, HEAD);
+        atomic_store(&r->prod->tail, HEAD);
         put(r, WF_CLIENT, PID, true);        /* charged */
         put(r, WF_CLIENT, FORGED, true);     /* not: another pid wrote it */
         put(r, CLIENT_MAX + 5, PID, true);   /* not: no such client */
         corrupt_word(r);                     /* skipped, not a record */
         put(r, WF_CLIENT, PID, false);       /* claimed, being written */
         tail = ring_tail(r) + 128;           /* then two unwritten claims */
-        atomic_store(&r->ctl->tail, ring_rows[i].bad_tail
+        atomic_store(&r->prod->tail, ring_rows[i].bad_tail
                                         ? HEAD + ring_rows[i].bad_tail
                                         : tail);
         bytes = health_quarantine_ring(&f->in, r, &records);
@@ -171,8 +171,8 @@ static void test_health_worker_died(void **state)
     uint64_t tail;
 
     instance_ring(&f->sup.in, 2, &r);
-    atomic_store(&r.ctl->head, HEAD);
-    atomic_store(&r.ctl->tail, HEAD);
+    atomic_store(&r.cons->head, HEAD);
+    atomic_store(&r.prod->tail, HEAD);
     put(&r, WF_CLIENT, PID, true);
     tail = put(&r, WF_CLIENT, PID, true);
     /* Deaths elsewhere, in a slot past the instance's, or at another
@@ -193,7 +193,7 @@ static void test_health_worker_died(void **state)
     die_at(f, 3, HEAD);
     assert_true(ring_head(&r) == tail);
     assert_true(ring_tail(&r) == tail);
-    assert_int_equal(atomic_load(&r.ctl->corrupt), tail - HEAD);
+    assert_int_equal(atomic_load(&r.cons->corrupt), tail - HEAD);
     assert_int_equal(
         atomic_load(&instance_worker(&f->sup.in, 1)->records_invalid), 2);
 }

@@ -52,7 +52,7 @@ static int setup(void **state)
     for (uint32_t s = 0; s < WF_SLOTS; s++) {
         wf_producer(&f->in, s, PID + s, 0);
         /* Clients wrote this far into every ring. */
-        atomic_store(&f->w.rings[s].ctl->tail, WF_RING_SIZE);
+        atomic_store(&f->w.rings[s].prod->tail, WF_RING_SIZE);
     }
     *state = f;
     return 0;
@@ -435,7 +435,7 @@ static void test_batches_come_back_in_ring_order(void **state)
     assert_int_equal(chunk(f, b)->wire_len, len);
     assert_memory_equal(chunk_data(chunk(f, b)), bytes, len);
     assert_int_equal(ring_head(&f->w.rings[SLOT]), 6 * WF_REC_STEP);
-    assert_int_equal(atomic_load(&f->w.rings[SLOT].ctl->resolved), 0);
+    assert_int_equal(atomic_load(&f->w.rings[SLOT].cons->resolved), 0);
 }
 
 /* A batch whose resolution was cut short goes on from `reported`: its
@@ -445,7 +445,7 @@ static void test_resolution_goes_on_where_it_stopped(void **state)
     struct fixture *f = *state;
     int32_t part = wf_partition_in(SLOT, 0);
     int32_t c[2];
-    const struct intake_client *cl = instance_client(&f->in, WF_CLIENT);
+    const struct status_client *cl = instance_client(&f->in, WF_CLIENT);
 
     mid_resolution(f, part_get(&f->dead, WF_TOPIC, part), c);
     assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
@@ -453,7 +453,7 @@ static void test_resolution_goes_on_where_it_stopped(void **state)
     resolve_batch(&f->w, c[0], 0, 500);
     assert_int_equal(atomic_load(&cl->records_acked), 3);
     assert_int_equal(chunk_state(chunk(f, c[0])), CHUNK_FREE);
-    assert_int_equal(atomic_load(&f->w.rings[SLOT].ctl->resolved),
+    assert_int_equal(atomic_load(&f->w.rings[SLOT].cons->resolved),
                      3 * WF_REC_STEP);
 }
 

@@ -57,7 +57,7 @@ static void tring_open(struct tring *t, uint32_t size, bool shared)
         assert_non_null(t->mem);
         memset(t->mem, 0xa5, t->bytes); /* ring_format must clear this */
     }
-    ring_attach(&t->r, t->mem, size);
+    ring_attach_ctl(&t->r, (struct ring_ctl *)t->mem, size);
     ring_format(&t->r);
 }
 
@@ -72,8 +72,8 @@ static void tring_close(struct tring *t)
 /* Makes the (empty) ring start at position `pos`, as if it had been used. */
 static void tring_at(struct tring *t, uint64_t pos)
 {
-    atomic_store(&t->r.ctl->head, pos);
-    atomic_store(&t->r.ctl->tail, pos);
+    atomic_store(&t->r.cons->head, pos);
+    atomic_store(&t->r.prod->tail, pos);
 }
 
 static uint32_t mix32(uint32_t a, uint32_t b)
@@ -275,7 +275,7 @@ static void test_ring_claimed_unwritten(void **state)
     (void)state;
     tring_open(&t, 4096, false);
     tring_at(&t, 4096 + 64);
-    atomic_store(&t.r.ctl->tail, 4096 + 64 + 96);
+    atomic_store(&t.r.prod->tail, 4096 + 64 + 96);
     assert_int_equal(ring_peek(&t.r, 4096 + 64, &v), RING_PENDING);
     assert_int_equal(v.pid, 0);
     assert_null(v.rec);
@@ -899,8 +899,8 @@ static void test_ring_corrupt_words(void **state)
         struct ring_view v;
 
         ring_format(&t.r);
-        atomic_store(&t.r.ctl->head, pos);
-        atomic_store(&t.r.ctl->tail, pos + corrupt_vec[i].avail);
+        atomic_store(&t.r.cons->head, pos);
+        atomic_store(&t.r.prod->tail, pos + corrupt_vec[i].avail);
         put_word(&t.r, corrupt_vec[i].index, corrupt_vec[i].word,
                  corrupt_vec[i].tail_len);
         enum ring_peek k = ring_peek(&t.r, pos, &v);
@@ -956,8 +956,8 @@ static void test_ring_corrupt_random(void **state)
         if (index + HDR <= C_SIZE && rnd_next(&rng) % 2)
             ((struct ring_rec *)(t.r.data + index))->tail_len =
                 rnd_next(&rng) % 600;
-        atomic_store(&t.r.ctl->head, pos);
-        atomic_store(&t.r.ctl->tail, pos + avail);
+        atomic_store(&t.r.cons->head, pos);
+        atomic_store(&t.r.prod->tail, pos + avail);
         enum ring_peek k = ring_peek(&t.r, pos, &v);
         assert_true(k != RING_EMPTY);
         assert_view_sane(&t.r, pos, k, &v);
@@ -990,7 +990,7 @@ static void hring_open(struct hring *h)
     h->mem = malloc(sizeof(struct ring_ctl) + H_SIZE + H_GUARD);
     assert_non_null(h->mem);
     memset(h->mem + sizeof(struct ring_ctl) + H_SIZE, 0x5a, H_GUARD);
-    ring_attach(&h->r, h->mem, H_SIZE);
+    ring_attach_ctl(&h->r, (struct ring_ctl *)h->mem, H_SIZE);
     ring_format(&h->r);
 }
 
@@ -1063,8 +1063,8 @@ static void test_ring_hostile_tail(void **state)
         uint64_t tail = head + hostile_vec[i].tail_off;
 
         ring_format(&h.r);
-        atomic_store(&h.r.ctl->head, head);
-        atomic_store(&h.r.ctl->tail, head);
+        atomic_store(&h.r.cons->head, head);
+        atomic_store(&h.r.prod->tail, head);
         for (uint32_t n = 0; n < 3; n++)
             put(&h.r, 1, 9, n, 64 - HDR);
         if (!hostile_vec[i].sane || hostile_vec[i].tail_off >= 256) {
@@ -1076,7 +1076,7 @@ static void test_ring_hostile_tail(void **state)
             memset(rec + 1, 0x33, 64 - HDR);
             atomic_store(&rec->len, -64);
         }
-        atomic_store(&h.r.ctl->tail, tail);
+        atomic_store(&h.r.prod->tail, tail);
         if (ring_tail_sane(&h.r, head, tail) != hostile_vec[i].sane)
             fail_msg("%s: sane is %d", hostile_vec[i].name,
                      !hostile_vec[i].sane);
@@ -1116,7 +1116,7 @@ static void test_ring_consume_bounded(void **state)
     hring_open(&h);
     for (size_t i = 0; i < ARRAY_LEN(gaps); i++) {
         memset(h.r.data, 0x77, H_SIZE);
-        atomic_store(&h.r.ctl->head, H_BASE);
+        atomic_store(&h.r.cons->head, H_BASE);
         ring_consume(&h.r, H_BASE + gaps[i]);
         assert_true(ring_head(&h.r) == H_BASE + gaps[i]);
         hring_check_zero(&h);
@@ -1149,9 +1149,9 @@ static void test_ring_resume_hostile(void **state)
     hring_open(&h);
     for (size_t i = 0; i < ARRAY_LEN(resume_vec); i++) {
         ring_format(&h.r);
-        atomic_store(&h.r.ctl->head, H_BASE);
-        atomic_store(&h.r.ctl->tail, H_BASE + resume_vec[i].tail_off);
-        atomic_store(&h.r.ctl->drained, H_BASE + resume_vec[i].drained_off);
+        atomic_store(&h.r.cons->head, H_BASE);
+        atomic_store(&h.r.prod->tail, H_BASE + resume_vec[i].tail_off);
+        atomic_store(&h.r.cons->drained, H_BASE + resume_vec[i].drained_off);
         uint64_t got = ring_resume(&h.r, H_BASE + resume_vec[i].done_off);
         if (got != H_BASE + resume_vec[i].want_off)
             fail_msg("%s: resumed at head + %lld", resume_vec[i].name,
@@ -1175,8 +1175,8 @@ static void test_ring_unaligned_head(void **state)
     for (size_t i = 0; i < ARRAY_LEN(index); i++) {
         uint64_t head = H_BASE - (H_BASE & (H_SIZE - 1)) + index[i], end;
         ring_format(&h.r);
-        atomic_store(&h.r.ctl->head, head);
-        atomic_store(&h.r.ctl->tail, head + 1024);
+        atomic_store(&h.r.cons->head, head);
+        atomic_store(&h.r.prod->tail, head + 1024);
         assert_int_equal(ring_peek(&h.r, head, &v), RING_CORRUPT);
         assert_int_equal((head + v.len) % RING_ALIGN, 0);
         hostile_walk(&h.r, &end);

@@ -330,7 +330,7 @@ static void check_fates(struct wf_one *f, const struct settle_case *c,
                         const int32_t *batch, struct produce_req **req)
 {
     uint64_t want_acked = 0, want_failed = 0;
-    const struct intake_client *cl = instance_client(&f->in, WF_CLIENT);
+    const struct status_client *cl = instance_client(&f->in, WF_CLIENT);
 
     for (int i = 0; i < 3; i++) {
         uint32_t st = chunk_state(chunk_at(&f->w.pool, batch[i]));

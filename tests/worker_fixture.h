@@ -42,11 +42,16 @@ static inline void wf_layout(struct instance *in)
 {
     in->slots = WF_SLOTS;
     in->ring_size = WF_RING_SIZE;
-    in->topics_off = sizeof(struct intake_header);
-    in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct intake_topic);
-    in->slots_off = in->clients_off + CLIENT_MAX * sizeof(struct intake_client);
-    in->slot_stride = sizeof(struct ring_ctl) + WF_RING_SIZE;
+    in->stats_off = sizeof(struct intake_header);
+    in->slots_off =
+        in->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat);
+    in->slot_stride = sizeof(struct ring_prod) + WF_RING_SIZE;
     in->intake_size = in->slots_off + WF_SLOTS * in->slot_stride;
+    in->topics_off = sizeof(struct status_header);
+    in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct status_topic);
+    in->rings_off = in->clients_off + CLIENT_MAX * sizeof(struct status_client);
+    in->owners_off = in->rings_off + SLOT_MAX * sizeof(struct ring_cons);
+    in->status_size = in->owners_off + 256;
     in->workers_off = sizeof(struct state_header);
     in->pslots_off = in->workers_off + WORKER_MAX * sizeof(struct state_worker);
     in->partitions_off = in->pslots_off + SLOT_MAX * sizeof(struct state_slot);
@@ -76,14 +81,16 @@ static inline void wf_topic_settings(struct instance *in, uint32_t topic,
 
 static inline void wf_instance_init(struct instance *in)
 {
-    struct intake_topic *t;
+    struct status_topic *t;
 
     log_set_level(LOG_ERROR); /* the warnings tests provoke on purpose */
     memset(in, 0, sizeof(*in));
     wf_layout(in);
     in->intake = calloc(1, in->intake_size);
+    in->status = calloc(1, in->status_size);
     in->state = calloc(1, in->state_size);
     assert_non_null(in->intake);
+    assert_non_null(in->status);
     assert_non_null(in->state);
     wf_topic_settings(in, WF_TOPIC, BATCH_CODEC_NONE, -1);
     t = instance_topic(in, WF_TOPIC);
@@ -99,6 +106,7 @@ static inline void wf_instance_init(struct instance *in)
 static inline void wf_instance_release(struct instance *in)
 {
     free(in->intake);
+    free(in->status);
     free(in->state);
 }
 

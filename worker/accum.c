@@ -95,7 +95,7 @@ static enum append_result append(struct wrk *w, struct wpart *p,
 static struct wpart *check_record(struct wrk *w, uint32_t slot,
                                   const struct ring_rec *rec, uint32_t len)
 {
-    struct intake_topic *t;
+    struct status_topic *t;
     uint32_t parts;
 
     if (rec->tail_len > len - sizeof(*rec) || rec->topic >= TOPIC_MAX ||
@@ -162,7 +162,7 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
         if (now - w->pending_since_ms[slot] < RING_UNBLOCK_MS ||
             !ring_unblock(&w->rings[slot], pos))
             return false;
-        atomic_fetch_add(&w->rings[slot].ctl->dead_writers, 1);
+        atomic_fetch_add(&w->rings[slot].cons->dead_writers, 1);
         log_warn("slot %u: a claim stayed unwritten for %d ms; skipped it",
                  slot, RING_UNBLOCK_MS);
         return true;
@@ -172,12 +172,12 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
     if (pid_alive(v->pid)) {
         /* Alive, maybe stopped: its record waits, and status shows who
          * holds the slot. */
-        atomic_store(&w->rings[slot].ctl->blocked_by, v->pid);
+        atomic_store(&w->rings[slot].cons->blocked_by, v->pid);
         return false;
     }
     if (!ring_abandon(&w->rings[slot], pos, -(int32_t)v->len))
         return false;
-    atomic_fetch_add(&w->rings[slot].ctl->dead_writers, 1);
+    atomic_fetch_add(&w->rings[slot].cons->dead_writers, 1);
     log_warn("slot %u: writer %d died before committing; skipped its record",
              slot, v->pid);
     return true;
@@ -248,7 +248,7 @@ static uint64_t repair_tail(struct wrk *w, uint32_t slot, uint64_t pos)
 
     ring_consume(r, pos);
     skipped = ring_skip(r);
-    atomic_fetch_add(&r->ctl->corrupt, skipped);
+    atomic_fetch_add(&r->cons->corrupt, skipped);
     if (now - logged_ms < 1000)
         return ring_head(r);
     logged_ms = now;
@@ -292,10 +292,10 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
         }
         if (w->pending_since_ms[slot]) {
             w->pending_since_ms[slot] = 0;
-            atomic_store(&r->ctl->blocked_by, 0);
+            atomic_store(&r->cons->blocked_by, 0);
         }
         if (k == RING_CORRUPT)
-            atomic_fetch_add(&r->ctl->corrupt, v.len);
+            atomic_fetch_add(&r->cons->corrupt, v.len);
         else if (k == RING_RECORD && !take_record(w, slot, pos, &v))
             break;
         pos += v.len;

@@ -416,7 +416,7 @@ bool chunk_adoptable(struct chunk_pool *pool, int32_t idx, const bool *owned,
 {
     struct pool_chunk *ch = chunk_at(pool, idx);
     uint64_t origins = (uint64_t)ch->count * sizeof(struct chunk_origin);
-    const struct intake_topic *t;
+    const struct status_topic *t;
 
     if (ch->slot >= slot_count || !owned[ch->slot] || ch->topic >= TOPIC_MAX ||
         ch->count == 0 ||

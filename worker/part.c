@@ -66,7 +66,7 @@ static struct wpart *create(struct wrk *w, uint32_t topic, int32_t partition)
  * Its settings were published before the topic turned ready. */
 static void learn_topic(struct wrk *w, struct wtopic *t, uint32_t topic)
 {
-    const struct intake_topic *it = instance_topic(w->in, topic);
+    const struct status_topic *it = instance_topic(w->in, topic);
     size_t n = strnlen(it->name, TOPIC_NAME_MAX);
 
     memcpy(t->name, it->name, n);

@@ -81,8 +81,8 @@ void resolve_publish(struct wrk *w, uint32_t slot)
     uint64_t pos = first == WRK_NONE ? ring_head(r)
                                      : chunk_at(&w->pool, first)->ring_first;
 
-    if (pos > atomic_load_explicit(&r->ctl->resolved, memory_order_relaxed))
-        atomic_store_explicit(&r->ctl->resolved, pos, memory_order_release);
+    if (pos > atomic_load_explicit(&r->cons->resolved, memory_order_relaxed))
+        atomic_store_explicit(&r->cons->resolved, pos, memory_order_release);
 }
 
 bool resolve_slot_empty(struct wrk *w, uint32_t slot)
@@ -103,7 +103,7 @@ bool resolve_empty(struct wrk *w)
 static void count_client(struct wrk *w, uint32_t client, bool acked,
                          uint64_t n)
 {
-    struct intake_client *c;
+    struct status_client *c;
 
     if (client >= CLIENT_MAX)
         return;
@@ -117,7 +117,7 @@ static void count_client(struct wrk *w, uint32_t client, bool acked,
 static void report(struct wrk *w, uint32_t topic, int32_t partition,
                    const struct chunk_origin *o, int64_t offset, int16_t error)
 {
-    struct intake_client *c = instance_client(w->in, o->client);
+    struct status_client *c = instance_client(w->in, o->client);
     int32_t idx = atomic_load_explicit(&c->report_ring, memory_order_relaxed);
     uint32_t len = REPORT_RECORD_SIZE;
     struct ring r;

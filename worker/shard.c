@@ -35,7 +35,7 @@ void shard_init(struct wrk *w)
         instance_ring(w->in, s, &w->rings[s]);
         w->owned[s] = owner_of(w, s) == (int32_t)w->index;
         if (w->owned[s])
-            atomic_store(&w->rings[s].ctl->owner, (int32_t)w->index);
+            atomic_store(&w->rings[s].cons->owner, (int32_t)w->index);
     }
 }
 
@@ -52,7 +52,7 @@ static void leave(struct wrk *w, uint32_t slot, int32_t target)
     resolve_publish(w, slot);
     w->owned[slot] = false;
     w->leaving[slot] = false;
-    atomic_store(&w->rings[slot].ctl->owner, target);
+    atomic_store(&w->rings[slot].cons->owner, target);
     atomic_store_explicit(&w->in->state->slot_owner[slot], target,
                           memory_order_release);
     log_info("slot %u: handed over to worker %d", slot, target);
@@ -77,7 +77,7 @@ void shard_tick(struct wrk *w)
         if (taken[s]) {
             w->owned[s] = true;
             w->leaving[s] = false;
-            atomic_store(&w->rings[s].ctl->owner, (int32_t)w->index);
+            atomic_store(&w->rings[s].cons->owner, (int32_t)w->index);
             log_info("slot %u: taken over", s);
         }
     if (recover_slots(w, taken) < 0)

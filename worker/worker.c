@@ -34,19 +34,34 @@ static void update_linger(struct wrk *w)
     }
 }
 
+/* Moves each owned slot's `sleeping` generation: to a new odd value
+ * (asleep: a producer that sees it rings once), or to the next even one
+ * (awake).  Only the slot's owner writes it. */
+static void set_sleeping(struct wrk *w, bool asleep)
+{
+    for (uint32_t s = 0; s < w->slot_count; s++) {
+        if (!w->owned[s])
+            continue;
+        _Atomic uint32_t *g = &w->rings[s].cons->sleeping;
+        uint32_t v = atomic_load_explicit(g, memory_order_relaxed);
+        if (asleep)
+            v += (v & 1) ? 2 : 1;
+        else if (v & 1)
+            v++;
+        atomic_store_explicit(g, v, memory_order_relaxed);
+    }
+    w->asleep = asleep;
+}
+
 /* No records right now: tell producers to ring, then look once more so a
  * record committed meanwhile is not left waiting. */
 static bool go_to_sleep(struct wrk *w)
 {
-    for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s])
-            atomic_store(&w->rings[s].ctl->sleeping, 1);
+    set_sleeping(w, true);
     atomic_thread_fence(memory_order_seq_cst);
     if (accum_idle(w))
         return true;
-    for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s])
-            atomic_store(&w->rings[s].ctl->sleeping, 0);
+    set_sleeping(w, false);
     return false;
 }
 
@@ -56,6 +71,8 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
     bool found;
 
     (void)revents;
+    if (w->asleep)
+        set_sleeping(w, false);
     found = accum_drain(w);
     update_linger(w);
     sender_pump(w);
@@ -274,7 +291,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     count_faults(&w);
     w.metrics = instance_metrics(in, index);
     w.loop = ev_loop_new(EVFLAG_AUTO);
-    w.wake_fd = wake_bind(s->name, index);
+    w.wake_fd = wake_bind(s->name, index, s->intake_gid);
     if (!w.loop || w.wake_fd < 0) {
         log_error("cannot start: %s", chute_errmsg());
         return 1;

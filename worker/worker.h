@@ -26,6 +26,7 @@ struct wrk_settings {
     int max_in_flight;
     bool idempotent;           /* enable.idempotence */
     uint32_t worker_count;
+    int intake_gid;            /* group of the doorbells, -1: keep */
     uint32_t live_generation;  /* of the live block these values are from */
     /* security.protocol and its TLS context and SASL settings: the
      * supervisor's, copied by the fork; a reload rebuilds the worker's

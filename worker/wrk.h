@@ -85,6 +85,7 @@ struct wrk {
     struct ev_loop *loop;
     int wake_fd;
     ev_io wake_io;
+    bool asleep;              /* owned slots say so (worker.c) */
     ev_idle drain_idle;
     ev_timer tick;            /* heartbeat, metadata age, timeouts */
     ev_prepare before_sleep;  /* acts on the flags below, once per turn */

@@ -12,6 +12,12 @@
  * about that failure for the calling thread.
  *
  * A chute_t handle is not thread-safe: use one per thread, or lock.
+ *
+ * A handle survives fork(): in the child, the first call with it makes the
+ * child a client of its own (its own client entry and, if the parent had
+ * delivery reports on, its own report ring).  chute_flush() there waits
+ * for the child's records only, and reports go to the process that sent
+ * the record.  The parent may go on using the handle, or exit.
  */
 #ifndef CHUTE_H
 #define CHUTE_H

@@ -54,13 +54,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (size < 16)
         return 0;
-    ring_attach(&r, mem, FUZZ_RING);
+    ring_attach_ctl(&r, (struct ring_ctl *)mem, FUZZ_RING);
     ring_format(&r);
     memcpy(&head, data, 8);
     memcpy(&tail, data + 8, 8);
     memcpy(r.data, data + 16, size - 16 < FUZZ_RING ? size - 16 : FUZZ_RING);
-    atomic_store(&r.ctl->head, head);
-    atomic_store(&r.ctl->tail, tail);
+    atomic_store(&r.cons->head, head);
+    atomic_store(&r.prod->tail, tail);
     sane = ring_tail_sane(&r, head, tail);
     limit = ring_limit(&r);
     for (pos = head; pos - head < FUZZ_RING;) {

@@ -22,12 +22,18 @@ its limits (test_control_limits.sh, test_control_access.sh).
   ctlconn.py busy NAME SECONDS
       one connection that asks for status every 0.3 s for SECONDS: prints
       "ok requests=K", or "closed after K requests".
+  ctlconn.py register NAME N UNTIL
+      registers this process as a client N times (Hello with
+      register_client, one connection each, closed again); prints
+      "registered=A refused=R" and the first refusal's "reason=CODE
+      MESSAGE", then keeps the process (and so its entries) alive until
+      UNTIL, as hold.
   ctlconn.py trickle NAME LIMIT
       starts a 100-byte message and sends one more byte every 0.2 s: prints
       "closed_after_ms=T" when the service closes it (measured from the
       message's first byte), or "open" after LIMIT seconds.
 
-The socket is $CHUTE_RUN_DIR/chute-NAME.sock (/tmp by default).  Messages are
+The socket is DIR/chute-NAME.sock, DIR found as common/rundir.h says.  Messages are
 encoded by hand (proto/control.proto): Request.hello is field 10, status 12.
 """
 import os
@@ -39,11 +45,21 @@ import time
 
 HELLO = b"\x52\x00"   # Request{hello: {}}
 STATUS = b"\x62\x00"  # Request{status: {}}
+REGISTER = b"\x52\x02\x18\x01"  # Request{hello: {register_client: true}}
+
+
+def run_dir():
+    """The runtime directory, found as libchute finds it (common/rundir.h)."""
+    if os.environ.get("CHUTE_RUN_DIR"):
+        return os.environ["CHUTE_RUN_DIR"]
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if os.geteuid() == 0 or os.access("/run/chute", os.X_OK) or not xdg:
+        return "/run/chute"
+    return os.path.join(xdg, "chute")
 
 
 def path(name):
-    return os.path.join(os.environ.get("CHUTE_RUN_DIR") or "/tmp",
-                        "chute-%s.sock" % name)
+    return os.path.join(run_dir(), "chute-%s.sock" % name)
 
 
 def frame(body):
@@ -174,6 +190,26 @@ def cmd_hold(name, n, until):
     wait_until(until)
 
 
+def cmd_register(name, n, until):
+    registered = refused = 0
+    reason = None
+    for _ in range(n):
+        s = connect(name)
+        s.sendall(frame(REGISTER))
+        body = read_reply(s)
+        s.close()
+        code, msg = reply_error(body or b"")
+        if body is not None and code == 0:
+            registered += 1
+            continue
+        refused += 1
+        reason = reason or "%d %s" % (code, msg)
+    print("registered=%d refused=%d" % (registered, refused), flush=True)
+    if reason:
+        print("reason=" + reason, flush=True)
+    wait_until(until)
+
+
 def cmd_open(name, n, until):
     conns = [connect(name) for _ in range(n)]
     print("opened=%d" % len(conns), flush=True)
@@ -257,6 +293,8 @@ def main(argv):
         cmd_idle(name, float(args[0]))
     elif cmd == "busy":
         cmd_busy(name, float(args[0]))
+    elif cmd == "register":
+        cmd_register(name, int(args[0]), args[1])
     elif cmd == "trickle":
         cmd_trickle(name, float(args[0]))
     else:

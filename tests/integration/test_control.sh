@@ -13,6 +13,7 @@ export topic
 name="ctl-$$"
 ctl() { "$BUILD/bin/chutectl" -n "$name" "$@"; }
 py() { /usr/bin/python3 "$@"; }
+export CTL_HERE=$(cd "$(dirname "$0")" && pwd)
 
 use_kafka
 kafka_topic "$topic" $PARTS
@@ -112,7 +113,9 @@ echo "flush: records 0..$before of the load were readable after flush"
 # ---- pipelined requests keep their order; garbage never kills chuted
 py - "$TEST_TMP" "$name" <<'EOF' || fail "the socket misbehaved"
 import os, socket, struct, sys
-path = os.path.join(os.environ.get("CHUTE_RUN_DIR", "/tmp"), "chute-%s.sock" % sys.argv[2])
+sys.path.insert(0, os.environ["CTL_HERE"])
+import ctlconn
+path = ctlconn.path(sys.argv[2])
 
 def conn():
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

@@ -106,7 +106,7 @@ int main(int argc, char **argv)
         usage();
     mode = argv[optind];
     if (chute_open(name, &c) < 0 || (topic = chute_topic(c, topic_name)) < 0 ||
-        instance_attach_intake(&in, name ? name : "default") < 0) {
+        instance_attach_client(&in, name ? name : "default") < 0) {
         fprintf(stderr, "ringpoke: %s\n", chute_errmsg());
         return 1;
     }
@@ -119,7 +119,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "tail") == 0) {
         int bits = optind + 1 < argc ? atoi(argv[optind + 1]) : 40;
         uint64_t head = ring_head(&r), tail = head + (1ULL << (bits & 63));
-        atomic_store(&r.ctl->tail, tail);
+        atomic_store(&r.prod->tail, tail);
         printf("head %llu tail %llu\n", (unsigned long long)head,
                (unsigned long long)tail);
         return 0;
@@ -127,7 +127,7 @@ int main(int argc, char **argv)
     if (strcmp(mode, "unwritten") == 0) {
         uint64_t tail = ring_tail(&r);
         /* The claim alone: what a writer killed right after it leaves. */
-        atomic_compare_exchange_strong(&r.ctl->tail, &tail,
+        atomic_compare_exchange_strong(&r.prod->tail, &tail,
                                        tail + record_len());
         _exit(0);
     }

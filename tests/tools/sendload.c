@@ -25,6 +25,13 @@
  *
  * With -D a repeated report is allowed (a worker killed while reporting a
  * batch leaves its successor to report it again) and only the first kept.
+ *
+ * With -F FORKS, after chute_open, chute_topic and (with -R) turning
+ * reports on, it forks FORKS children that use the inherited handle:
+ * child i is client i (reports to REPORTS.i), waits until the parent has
+ * exited, sends, flushes and checks its reports as above, and writes its
+ * exit status to REPORTS.i.rc (or FILE.i.rc with -R absent: -R is needed).
+ * The parent prints the children's pids and goes on as client CLIENT.
  */
 #include "chute/chute.h"
 
@@ -42,7 +49,7 @@ struct load {
     const char *name, *topic, *reports, *accepted;
     bool repeats_ok;
     int accepted_fd;
-    long client, count, keys, maxpad, rate;
+    long client, count, keys, maxpad, rate, forks;
     FILE *out;
     long reported, report_failed;
     unsigned char *seen;
@@ -54,7 +61,7 @@ static void parse(int argc, char **argv, struct load *l)
 
     l->keys = 1000;
     l->maxpad = 100;
-    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:DA:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:t:c:N:k:s:R:DA:r:F:")) != -1) {
         switch (opt) {
         case 'n': l->name = optarg; break;
         case 't': l->topic = optarg; break;
@@ -66,14 +73,16 @@ static void parse(int argc, char **argv, struct load *l)
         case 'D': l->repeats_ok = true; break;
         case 'A': l->accepted = optarg; break;
         case 'r': l->rate = atol(optarg); break;
+        case 'F': l->forks = atol(optarg); break;
         default:
             fprintf(stderr, "usage: sendload -n NAME -t TOPIC -c CLIENT "
                             "-N COUNT [-k KEYS] [-s MAXPAD]\n");
             exit(2);
         }
     }
-    if (!l->topic || l->count <= 0 || l->keys <= 0 || l->maxpad < 0) {
-        fprintf(stderr, "sendload: -t and -N are required\n");
+    if (!l->topic || l->count <= 0 || l->keys <= 0 || l->maxpad < 0 ||
+        (l->forks && !l->reports)) {
+        fprintf(stderr, "sendload: -t and -N are required (and -R with -F)\n");
         exit(2);
     }
 }
@@ -135,11 +144,16 @@ static int take_reports(chute_t *c, struct load *l)
     return n < 0 ? -1 : 0;
 }
 
-static int start_reports(chute_t *c, struct load *l)
+static int open_reports(struct load *l)
 {
     l->out = fopen(l->reports, "w");
     l->seen = calloc((size_t)l->count, 1);
-    if (!l->out || !l->seen)
+    return l->out && l->seen ? 0 : -1;
+}
+
+static int start_reports(chute_t *c, struct load *l)
+{
+    if (open_reports(l) < 0)
         return -1;
     return chute_set(c, "delivery.reports", "true");
 }
@@ -181,12 +195,61 @@ static void pace(const struct load *l, long i, const struct timespec *t0)
     nanosleep(&nap, NULL);
 }
 
+static int run(chute_t *c, int topic, struct load *lp, char *value);
+
+/* Child i of -F: waits for the parent to exit, then runs as client i. */
+static void child(chute_t *c, int topic, struct load *l, long i, pid_t parent)
+{
+    static char path[4096];
+    char *value = malloc(128 + (size_t)l->maxpad);
+    FILE *rc_file;
+    int rc;
+
+    for (int waited = 0; getppid() == parent; waited++) {
+        if (waited > 60000) {
+            fprintf(stderr, "sendload child %ld: parent did not exit\n", i);
+            _exit(1);
+        }
+        usleep(1000);
+    }
+    snprintf(path, sizeof(path), "%s.%ld", l->reports, i);
+    l->client = i;
+    l->reports = path;
+    l->forks = 0;
+    rc = !value || open_reports(l) < 0 ? 1 : run(c, topic, l, value);
+    snprintf(path + strlen(path), sizeof(path) - strlen(path), ".rc");
+    rc_file = fopen(path, "w");
+    if (rc_file) {
+        fprintf(rc_file, "%d\n", rc);
+        fclose(rc_file);
+    }
+    _exit(rc);
+}
+
+static int fork_children(chute_t *c, int topic, struct load *l)
+{
+    pid_t parent = getpid();
+
+    for (long i = 0; i < l->forks; i++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            perror("sendload: fork");
+            return -1;
+        }
+        if (pid == 0)
+            child(c, topic, l, i, parent);
+        printf("child %ld pid %d\n", i, (int)pid);
+    }
+    fflush(stdout);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct load l = {0};
     chute_t *c;
     char *value;
-    int topic, failed;
+    int topic;
 
     parse(argc, argv, &l);
     l.accepted_fd = l.accepted ? open(l.accepted, O_WRONLY | O_CREAT | O_TRUNC,
@@ -206,7 +269,18 @@ int main(int argc, char **argv)
         fprintf(stderr, "sendload: reports: %s\n", chute_errmsg());
         return 1;
     }
+    if (l.forks && fork_children(c, topic, &l) < 0)
+        return 1;
+    return run(c, topic, &l, value);
+}
+
+/* Sends, flushes and checks the reports; the exit status. */
+static int run(chute_t *c, int topic, struct load *lp, char *value)
+{
+    struct load l = *lp;
+    int failed;
     struct timespec t0;
+
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (long i = 0; i < l.count; i++) {
         pace(&l, i, &t0);
