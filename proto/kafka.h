@@ -66,6 +66,9 @@ enum kafka_err {
     KAFKA_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED = 53,
     KAFKA_ERR_KAFKA_STORAGE_ERROR = 56,
     KAFKA_ERR_SASL_AUTHENTICATION_FAILED = 58,
+    /* chute's own, numbered as librdkafka's RD_KAFKA_RESP_ERR__SSL: a
+     * record failed while its broker could not be reached over TLS. */
+    KAFKA_ERR_SSL_HANDSHAKE_FAILED = -181,
     KAFKA_ERR_UNKNOWN_PRODUCER_ID = 59,
     KAFKA_ERR_LISTENER_NOT_FOUND = 72,
     KAFKA_ERR_FENCED_LEADER_EPOCH = 74,

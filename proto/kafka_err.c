@@ -16,6 +16,7 @@ static const struct {
     const char *name;
     int flags;
 } kafka_errs[] = {
+    {-181, "SSL_HANDSHAKE_FAILED", 0}, /* chute's (librdkafka's _SSL) */
     {-1, "UNKNOWN_SERVER_ERROR", 0},
     {0, "NONE", 0},
     {2, "CORRUPT_MESSAGE", ERR_R},

@@ -72,6 +72,29 @@ struct conn *cluster_conn(struct wrk *w, int32_t node_id)
     return NULL;
 }
 
+static int16_t fault_error(const struct conn *c)
+{
+    if (!c || c->state == CONN_READY)
+        return 0;
+    return c->fault == CONN_FAULT_TLS    ? KAFKA_ERR_SSL_HANDSHAKE_FAILED
+           : c->fault == CONN_FAULT_SASL ? KAFKA_ERR_SASL_AUTHENTICATION_FAILED
+                                         : 0;
+}
+
+int16_t cluster_fault_error(struct wrk *w, int32_t node_id, int16_t otherwise)
+{
+    int16_t e = 0;
+
+    if (node_id >= 0)
+        e = fault_error(cluster_conn(w, node_id));
+    else
+        e = fault_error(&w->bootstrap);
+    for (int i = 0; !e && node_id < 0 && i < WRK_BROKER_MAX; i++)
+        if (w->brokers[i].used)
+            e = fault_error(&w->brokers[i].conn);
+    return e ? e : otherwise;
+}
+
 static void add_broker(struct wrk *w, const struct kafka_broker *kb)
 {
     struct conn_owner owner = cluster_owner;

@@ -11,8 +11,8 @@
 #                          certificate required), EXPIRED (an expired
 #                          broker certificate), SASL_PLAINTEXT (PLAIN,
 #                          SCRAM-SHA-256/512, OAUTHBEARER) and SASL_SSL
-#                          (PLAIN, SCRAM-SHA-512, OAUTHBEARER); SCRAM user
-#                          alice; sessions of SEC_REAUTH_MS (KIP-368).
+#                          (PLAIN, SCRAM-SHA-512, OAUTHBEARER); SCRAM users
+#                          alice (SEC_PASSWORD) and bob (bob-secret); sessions of SEC_REAUTH_MS (KIP-368).
 #                          Sets SEC_DIR, BOOTSTRAP (plaintext) and
 #                          SEC_SSL, SEC_MTLS, SEC_EXPIRED, SEC_SASL,
 #                          SEC_SASL_SSL (host:port each); stopped at
@@ -132,6 +132,7 @@ sec_kafka_start() {
         -p "$SEC_DIR/server.properties" \
         -u "SCRAM-SHA-512=[name=$SEC_USER,password=$SEC_PASSWORD]" \
         -u "SCRAM-SHA-256=[name=$SEC_USER,password=$SEC_PASSWORD]" \
+        -u "SCRAM-SHA-512=[name=bob,password=bob-secret]" \
         >"$TEST_TMP/seckafka.start" || fail "could not start the security cluster"
     BOOTSTRAP=$(cat "$KAFKA_DIR/bootstrap")
     SEC_SSL=$(cat "$KAFKA_DIR/listener.SSL")

@@ -192,6 +192,35 @@ expect_error mismatch "localhost:${SEC_SSL##*:}" "mismatch" chute_broker_tls_fai
     -X security.protocol=ssl "${CA[@]}"
 expect_error plaintext "$SEC_SSL" "TLS listener" chute_broker_tls_failures_total
 
+# ---- records fail with a named error -------------------------------------------
+# bob's password changes on the broker while chuted runs: his connections
+# fail at their next re-authentication, and records sent then fail after
+# message.timeout.ms with SASL_AUTHENTICATION_FAILED in their delivery
+# reports (not a bare time-out), counted in status.
+bobname="sbob-$$"
+topic="sec-bob-$$"
+kafka_topic "$topic" 1 1
+start_sec "$bobname" "$SEC_SASL" -X message.timeout.ms=4000 -X workers=1 \
+    -X security.protocol=sasl_plaintext -X sasl.mechanism=SCRAM-SHA-512 \
+    -X sasl.username=bob -X sasl.password=bob-secret
+chuted_watch
+"$BUILD/tests/sendload" -n "$bobname" -t "$topic" -c 0 -N 10 -R "$TEST_TMP/bob1.rep" >/dev/null ||
+    fail "bob: the first records failed"
+[ "$(awk '$5 == "0"' "$TEST_TMP/bob1.rep" | wc -l)" -eq 10 ] || fail "bob: not all first records acked"
+kafka java kafka.admin.ConfigCommand --bootstrap-server "$BOOTSTRAP" --alter \
+    --add-config 'SCRAM-SHA-512=[iterations=4096,password=changed-pw]' \
+    --entity-type users --entity-name bob >/dev/null 2>&1 || fail "ConfigCommand failed"
+sasl_failed() { [ "$(metric chute_broker_sasl_failures_total)" -ge 1 ]; }
+wait_until 30 sasl_failed || fail "bob: no SASL failure after the password changed"
+"$BUILD/tests/sendload" -n "$bobname" -t "$topic" -c 0 -N 20 -R "$TEST_TMP/bob2.rep" \
+    >"$TEST_TMP/bob2.out" 2>&1
+n=$(awk '$5 == "SASL_AUTHENTICATION_FAILED"' "$TEST_TMP/bob2.rep" | wc -l)
+[ "$n" -eq 20 ] || fail "bob: $n of 20 records failed with SASL_AUTHENTICATION_FAILED: $(sort "$TEST_TMP/bob2.rep" | awk '{print $5}' | uniq -c)"
+"$BUILD/bin/chutectl" -n "$bobname" status | grep -q "failed with SASL_AUTHENTICATION_FAILED (58): 20" ||
+    fail "bob: status does not count the records failed with SASL_AUTHENTICATION_FAILED"
+chuted_stop
+echo "ok: records failed with SASL_AUTHENTICATION_FAILED after message.timeout.ms"
+
 # ---- secrets -----------------------------------------------------------------
 dump=$("$BUILD/bin/chuted" -X bootstrap.servers="$SEC_SASL" -X security.protocol=sasl_plaintext \
     -X sasl.username=u -X sasl.password=hunter2 -X ssl.key.password=hunter3 -D) ||
