@@ -323,22 +323,13 @@ static void update_events(struct conn *c)
     set_events(c, EV_READ | (c->out.len > c->out_off ? EV_WRITE : 0));
 }
 
-/* Writes up to len bytes: how many, 0 when the socket (or TLS) would
- * block, -1 with `why` filled on failure. */
-static ssize_t transport_send(struct conn *c, const uint8_t *p, size_t len,
-                              char *why, size_t size)
+/* What an SSL_read_ex or SSL_write_ex that returned r (n bytes) means:
+ * n, 0 if it would block, -1 with `why` filled. */
+static ssize_t tls_result(struct conn *c, int r, size_t n, char *why,
+                          size_t size)
 {
-    size_t n = 0;
-    int r, e;
+    int e;
 
-    if (!c->ssl) {
-        ssize_t sent = send(c->fd, p, len, MSG_NOSIGNAL);
-        if (sent >= 0 || errno == EAGAIN || errno == EINTR)
-            return sent < 0 ? 0 : sent;
-        snprintf(why, size, "%s", strerror(errno));
-        return -1;
-    }
-    r = SSL_write_ex(c->ssl, p, len, &n);
     if (r == 1)
         return (ssize_t)n;
     e = SSL_get_error(c->ssl, r);
@@ -348,13 +339,29 @@ static ssize_t transport_send(struct conn *c, const uint8_t *p, size_t len,
     return -1;
 }
 
+/* Writes up to len bytes: how many, 0 when the socket (or TLS) would
+ * block, -1 with `why` filled on failure. */
+static ssize_t transport_send(struct conn *c, const uint8_t *p, size_t len,
+                              char *why, size_t size)
+{
+    size_t n = 0;
+
+    if (!c->ssl) {
+        ssize_t sent = send(c->fd, p, len, MSG_NOSIGNAL);
+        if (sent >= 0 || errno == EAGAIN || errno == EINTR)
+            return sent < 0 ? 0 : sent;
+        snprintf(why, size, "%s", strerror(errno));
+        return -1;
+    }
+    return tls_result(c, SSL_write_ex(c->ssl, p, len, &n), n, why, size);
+}
+
 /* Reads into p: how many, 0 when nothing is there yet, -1 with `why`
  * on failure or when the broker closed the connection. */
 static ssize_t transport_recv(struct conn *c, uint8_t *p, size_t cap,
                               char *why, size_t size)
 {
     size_t n = 0;
-    int r, e;
 
     if (!c->ssl) {
         ssize_t got = recv(c->fd, p, cap, 0);
@@ -364,14 +371,7 @@ static ssize_t transport_recv(struct conn *c, uint8_t *p, size_t cap,
                                            : strerror(errno));
         return -1;
     }
-    r = SSL_read_ex(c->ssl, p, cap, &n);
-    if (r == 1)
-        return (ssize_t)n;
-    e = SSL_get_error(c->ssl, r);
-    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
-        return 0;
-    tls_failure(c->ssl, r, why, size);
-    return -1;
+    return tls_result(c, SSL_read_ex(c->ssl, p, cap, &n), n, why, size);
 }
 
 /* When a request pushed now fails: the handshake shares the connect's

@@ -29,8 +29,11 @@
 # whose topic look-up fails with it; the failures back off (a bounded
 # count), no spinning.  Secrets: the password never appears in the log,
 # chuted -D or status; a key file others may read is warned about.
+# SEC_PARTS picks sections (default all): deliver rotate errors named
+# secrets.
 . "$(dirname "$0")/lib.sh" "$1"
 . "$(dirname "$0")/seclib.sh"
+want() { [[ " ${SEC_PARTS:-deliver rotate errors named secrets} " == *" $1 "* ]]; }
 N=2
 PER=2000
 sec_kafka_start "$TEST_TMP/certs"
@@ -87,6 +90,7 @@ wait_sends() {
 }
 
 # ---- delivery in every mode ------------------------------------------------
+if want deliver; then
 deliver ssl "$SEC_SSL" 0 -X security.protocol=ssl "${CA[@]}"
 deliver mtls "$SEC_MTLS" 0 -X security.protocol=SSL "${CA[@]}" \
     -X ssl.certificate.location="$C/client.crt" \
@@ -104,8 +108,10 @@ DURING='sleep 2; sec_token "$C" alice 7200' \
     deliver oauth "$SEC_SASL_SSL" 500 -X security.protocol=SASL_SSL "${CA[@]}" \
     -X sasl.mechanism=OAUTHBEARER -X sasl.oauthbearer.token.file="$C/token"
 [ "${AFTER_REAUTHS:-0}" -ge 1 ] || fail "oauth: no re-authentication after the token changed"
+fi
 
 # ---- certificate rotation by SIGHUP under load -------------------------------
+if want rotate; then
 conf=$TEST_TMP/rot.conf
 cp "$C/client.crt" "$TEST_TMP/rot.crt"
 cp "$C/client.key" "$TEST_TMP/rot.key"
@@ -148,6 +154,7 @@ rotate client2
 chuted_stop
 check_sent "$topic" $N $PER 4
 echo "ok: rotation under load delivered $((N * PER)) records; an untrusted one was refused after SIGHUP"
+fi
 
 # ---- errors a user can act on -------------------------------------------------
 # expect_error NAME BOOTSTRAP TEXT COUNTER ARGS...: chuted with those
@@ -178,6 +185,7 @@ expect_error() {
     chuted_stop
     echo "ok: $name: $(grep -m1 "WARN .*$text" "$TEST_TMP/chuted.log" | cut -d' ' -f3-)"
 }
+want errors && {
 expect_error wrongpw "$SEC_SASL_SSL" "authentication failed" chute_broker_sasl_failures_total \
     -X security.protocol=sasl_ssl "${CA[@]}" -X sasl.mechanism=SCRAM-SHA-512 \
     -X sasl.username="$SEC_USER" -X sasl.password=wrong-pw
@@ -191,12 +199,14 @@ expect_error expired "$SEC_EXPIRED" "certificate has expired" chute_broker_tls_f
 expect_error mismatch "localhost:${SEC_SSL##*:}" "mismatch" chute_broker_tls_failures_total \
     -X security.protocol=ssl "${CA[@]}"
 expect_error plaintext "$SEC_SSL" "TLS listener" chute_broker_tls_failures_total
+}
 
 # ---- records fail with a named error -------------------------------------------
 # bob's password changes on the broker while chuted runs: his connections
 # fail at their next re-authentication, and records sent then fail after
 # message.timeout.ms with SASL_AUTHENTICATION_FAILED in their delivery
 # reports (not a bare time-out), counted in status.
+if want named; then
 bobname="sbob-$$"
 topic="sec-bob-$$"
 kafka_topic "$topic" 1 1
@@ -220,8 +230,10 @@ n=$(awk '$5 == "SASL_AUTHENTICATION_FAILED"' "$TEST_TMP/bob2.rep" | wc -l)
     fail "bob: status does not count the records failed with SASL_AUTHENTICATION_FAILED"
 chuted_stop
 echo "ok: records failed with SASL_AUTHENTICATION_FAILED after message.timeout.ms"
+fi
 
 # ---- secrets -----------------------------------------------------------------
+if want secrets; then
 dump=$("$BUILD/bin/chuted" -X bootstrap.servers="$SEC_SASL" -X security.protocol=sasl_plaintext \
     -X sasl.username=u -X sasl.password=hunter2 -X ssl.key.password=hunter3 -D) ||
     fail "chuted -D failed"
@@ -236,4 +248,5 @@ chuted_stop
 grep -q "\"$TEST_TMP/open.key\" holds a private key and may be read by every user" "$TEST_TMP/chuted.log" ||
     fail "no warning about a private key others may read"
 echo "ok: secrets redacted, open key file warned about"
+fi
 lib_unwatch "a Kafka node" # the cleanup stops this cluster
