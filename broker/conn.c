@@ -353,7 +353,9 @@ static ssize_t transport_send(struct conn *c, const uint8_t *p, size_t len,
         snprintf(why, size, "%s", strerror(errno));
         return -1;
     }
-    return tls_result(c, SSL_write_ex(c->ssl, p, len, &n), n, why, size);
+    int r = SSL_write_ex(c->ssl, p, len, &n); /* before n is read */
+
+    return tls_result(c, r, n, why, size);
 }
 
 /* Reads into p: how many, 0 when nothing is there yet, -1 with `why`
@@ -371,7 +373,9 @@ static ssize_t transport_recv(struct conn *c, uint8_t *p, size_t cap,
                                            : strerror(errno));
         return -1;
     }
-    return tls_result(c, SSL_read_ex(c->ssl, p, cap, &n), n, why, size);
+    int r = SSL_read_ex(c->ssl, p, cap, &n); /* before n is read */
+
+    return tls_result(c, r, n, why, size);
 }
 
 /* When a request pushed now fails: the handshake shares the connect's

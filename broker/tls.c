@@ -8,6 +8,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <signal.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
@@ -123,6 +124,10 @@ static int build(const struct tls_config *c, SSL_CTX **out)
 
 int tls_init(struct tls *t, const struct tls_config *cfg)
 {
+    /* OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a broker that
+     * closes the connection must give EPIPE, not kill the process (and the
+     * workers, which inherit this through fork). */
+    signal(SIGPIPE, SIG_IGN);
     memset(t, 0, sizeof(*t));
     t->cfg = *cfg;
     if (build(&t->cfg, &t->ctx) < 0)

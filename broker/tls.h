@@ -32,8 +32,10 @@ struct tls {
     unsigned generation;   /* contexts built so far */
 };
 
-/* Builds the first context.  0, or CHUTE_ERR_INVALID naming the file or
- * setting that failed and OpenSSL's reason (never a password). */
+/* Builds the first context, and ignores SIGPIPE in this process (and
+ * the workers it forks): OpenSSL's writes do not pass MSG_NOSIGNAL.
+ * 0, or CHUTE_ERR_INVALID naming the file or setting that failed and
+ * OpenSSL's reason (never a password). */
 int tls_init(struct tls *t, const struct tls_config *cfg);
 /* Builds the context again from the same paths; on failure the running
  * one stays.  0 or CHUTE_ERR_INVALID. */

@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench-security.sh BUILD [RECORDS] [RUNS]: chute-bench, chute against
-# librdkafka in the same run, over plaintext and over SASL_SSL
-# (SCRAM-SHA-512, TLS), on one Apache Kafka node with both listeners and
+# librdkafka in the same run, over plaintext and over SASL_SSL (TLS with
+# SASL PLAIN: Debian 12's librdkafka 2.0.2 cannot do SCRAM with Kafka 4.x,
+# it sends a wrong client-final nonce, fixed in librdkafka 2.6.1,
+# confluentinc/librdkafka#4895), on one Apache Kafka node with both listeners and
 # certificates made by openssl (tests/integration/seclib.sh).  Prints
 # chute-bench's median lines for each mode.  Figures from a shared
 # machine: read the ratios, not the absolute rates.
@@ -15,7 +17,7 @@ SEC_REAUTH_MS=3600000 # steady state: no re-authentication in a run
 sec_kafka_start "$TEST_TMP/certs"
 name="bench-sec-$$"
 scram=(security.protocol=sasl_ssl ssl.ca.location="$SEC_DIR/ca.pem"
-       sasl.mechanism=SCRAM-SHA-512 sasl.username="$SEC_USER"
+       sasl.mechanism=PLAIN sasl.username="$SEC_USER"
        sasl.password="$SEC_PASSWORD")
 
 bench() { # bench MODE BOOTSTRAP [KEY=VALUE...]: chuted and librdkafka alike
