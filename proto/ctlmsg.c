@@ -329,6 +329,71 @@ Chute__Ctl__Request *ctlmsg_reader_take(struct ctlmsg_reader *r)
     return req;
 }
 
+/* ---- passing a descriptor ---------------------------------------------- */
+
+int ctlmsg_send_fd(int sock, int fd)
+{
+    int64_t deadline = ctlmsg_deadline(CTLMSG_SEND_TIMEOUT_MS);
+    char byte = 'F', ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+    struct cmsghdr *c;
+    int rc;
+
+    memset(ctl, 0, sizeof(ctl));
+    c = CMSG_FIRSTHDR(&m);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &fd, sizeof(int));
+    for (;;) {
+        if (sendmsg(sock, &m, MSG_NOSIGNAL | MSG_DONTWAIT) == 1)
+            return 0;
+        if (errno == EINTR)
+            continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return err_sys("cannot pass a descriptor on the control socket");
+        rc = ctlmsg_wait(sock, POLLOUT, deadline);
+        if (rc < 0)
+            return rc;
+    }
+}
+
+int ctlmsg_recv_fd(int sock, int timeout_ms)
+{
+    int64_t deadline = ctlmsg_deadline(timeout_ms);
+    char byte, ctl[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1,
+                       .msg_control = ctl, .msg_controllen = sizeof(ctl)};
+    struct cmsghdr *c;
+    ssize_t n;
+    int fd, rc;
+
+    for (;;) {
+        n = recvmsg(sock, &m, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK &&
+                       errno != EINTR))
+            break;
+        if (errno == EINTR)
+            continue;
+        rc = ctlmsg_wait(sock, POLLIN, deadline);
+        if (rc < 0)
+            return rc;
+    }
+    if (n < 0)
+        return err_sys("cannot read a descriptor from the control socket");
+    c = CMSG_FIRSTHDR(&m);
+    if (n != 1 || byte != 'F' || !c || c->cmsg_level != SOL_SOCKET ||
+        c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)) ||
+        (m.msg_flags & MSG_CTRUNC))
+        return err_set(CHUTE_ERR_PROTOCOL, "the service did not pass the "
+                       "descriptor it announced");
+    memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    return fd;
+}
+
 /* ---- the socket's address ---------------------------------------------- */
 
 int ctlmsg_socket_path(const char *name, char *buf, size_t size)

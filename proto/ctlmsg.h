@@ -52,6 +52,12 @@ int ctlmsg_send_reply(int fd, const Chute__Ctl__Reply *reply);
  * in the middle or sent a body that does not decode, CHUTE_ERR_TOO_LARGE,
  * CHUTE_ERR_TIMED_OUT (the rest of the stream is then out of step) or
  * CHUTE_ERR_SYSTEM. */
+/* Passes descriptor fd over sock (SCM_RIGHTS, with one byte), after a
+ * reply that announced it. */
+int ctlmsg_send_fd(int sock, int fd);
+/* Receives a descriptor ctlmsg_send_fd() passed (close-on-exec); returns
+ * it, or an error. */
+int ctlmsg_recv_fd(int sock, int timeout_ms);
 int ctlmsg_recv_request(int fd, Chute__Ctl__Request **out, int timeout_ms);
 int ctlmsg_recv_reply(int fd, Chute__Ctl__Reply **out, int timeout_ms);
 

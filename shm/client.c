@@ -39,6 +39,7 @@ struct chute {
     int wake_fd;
     int32_t pid;
     uint32_t client_idx;
+    uint32_t user;            /* our uid's user space */
     const struct status_client *entry; /* read-only: the service's */
     struct intake_client_stat *stat;
     uint64_t sent;
@@ -83,16 +84,27 @@ static bool forked(const chute_t *c)
 }
 
 /* Registers the process with the service, which fills in an entry of
- * the client table with the kernel's word on who it is. */
+ * the client table with the kernel's word on who it is, and passes the
+ * object of its uid's user space (whose rings it writes to). */
 static int register_client(chute_t *c)
 {
-    int idx = ctlclient_register(c->in.name, CTL_TIMEOUT_MS);
+    uint32_t user;
+    int fd = -1, idx = ctlclient_register(c->in.name, CTL_TIMEOUT_MS, &user,
+                                          &fd);
 
     if (idx < 0)
         return idx;
+    if (c->in.user[user]) {
+        close(fd); /* a forked child: the parent's mapping serves */
+    } else {
+        int rc = instance_attach_user(&c->in, user, fd);
+        if (rc < 0)
+            return rc;
+    }
+    c->user = user;
     c->client_idx = (uint32_t)idx;
     c->entry = instance_client(&c->in, c->client_idx);
-    c->stat = instance_client_stat(&c->in, c->client_idx);
+    c->stat = instance_client_stat(&c->in, user, c->client_idx);
     c->sent = 0;
     c->failed_seen = atomic_load(&c->entry->records_failed);
     return 0;
@@ -100,7 +112,7 @@ static int register_client(chute_t *c)
 
 static int open_steps(chute_t *c, const char *name)
 {
-    int rc = instance_attach_client(&c->in, name);
+    int rc = instance_attach_status(&c->in, name);
 
     if (rc < 0)
         return rc;
@@ -292,8 +304,11 @@ int chute_topic(chute_t *c, const char *name)
 
     if (!c || !name || !*name || strlen(name) > TOPIC_NAME_MAX)
         return err_set(CHUTE_ERR_INVALID, "invalid topic name");
+    /* Known here when the service let our user space write it already;
+     * else the service decides (topic access rules). */
     id = instance_find_topic(&c->in, name);
-    if (id >= 0)
+    if (id >= 0 && c->entry && !forked(c) &&
+        instance_user_may(&c->in, c->user, (uint32_t)id))
         return id;
     /* A connection of its own each time: the supervisor may have been
      * replaced since chute_open (the shared memory is the same, only the
@@ -446,8 +461,8 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     int32_t vlen = rec->value ? (int32_t)rec->value_len : -1;
     size_t tail = record_tail_size(rec->key, klen, rec->value, vlen, h,
                                    rec->header_count);
-    uint32_t slot = layout_slot_of((uint32_t)rec->topic, partition,
-                                   c->in.slots);
+    uint32_t slot = layout_user_slot(c->user, (uint32_t)rec->topic, partition,
+                                     c->in.user_slots);
     uint32_t len, max = c->in.status->max_record;
     struct ring r;
     uint64_t end;
@@ -493,7 +508,7 @@ static int refused(chute_t *c, int err)
                               : err == CHUTE_ERR_CLOSED     ? REFUSED_CLOSED
                                                             : REFUSED_INVALID;
 
-    atomic_fetch_add_explicit(&c->in.intake->refused[why], 1,
+    atomic_fetch_add_explicit(&c->in.user[c->user]->refused[why], 1,
                               memory_order_relaxed);
     return err;
 }

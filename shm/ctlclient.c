@@ -29,9 +29,17 @@ static int roundtrip(int fd, const Chute__Ctl__Request *q,
     return rc;
 }
 
-/* A hello on fd (registering the process as a client if idx is not NULL:
- * the entry's index lands there). */
-static int hello(int fd, int timeout_ms, int *idx)
+/* What registering gives: the entry, its user space and that space's
+ * object, passed after the reply. */
+struct registration {
+    int idx;
+    uint32_t user;
+    bool fd_follows;
+};
+
+/* A hello on fd (registering the process as a client if reg is not
+ * NULL). */
+static int hello(int fd, int timeout_ms, struct registration *reg)
 {
     Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
     Chute__Ctl__Hello h = CHUTE__CTL__HELLO__INIT;
@@ -40,16 +48,21 @@ static int hello(int fd, int timeout_ms, int *idx)
 
     h.client_pid = (uint32_t)getpid();
     h.protocol_version = CTLMSG_PROTOCOL_VERSION;
-    h.register_client = idx != NULL;
+    h.register_client = reg != NULL;
     q.body_case = CHUTE__CTL__REQUEST__BODY_HELLO;
     q.hello = &h;
     rc = roundtrip(fd, &q, &r, timeout_ms);
     if (rc == 0 && (r->body_case != CHUTE__CTL__REPLY__BODY_HELLO ||
-                    (idx && (r->hello->client_index < 0 ||
-                             r->hello->client_index >= CLIENT_MAX))))
+                    (reg && (r->hello->client_index < 0 ||
+                             r->hello->client_index >= CLIENT_MAX ||
+                             r->hello->user >= USER_MAX ||
+                             !r->hello->user_fd_follows))))
         rc = err_set(CHUTE_ERR_PROTOCOL, "service answered hello oddly");
-    if (rc == 0 && idx)
-        *idx = r->hello->client_index;
+    if (rc == 0 && reg) {
+        reg->idx = r->hello->client_index;
+        reg->user = r->hello->user;
+        reg->fd_follows = r->hello->user_fd_follows;
+    }
     ctlmsg_reply_free(r);
     return rc;
 }
@@ -85,18 +98,25 @@ int ctlclient_connect(const char *name, int timeout_ms)
     return rc;
 }
 
-int ctlclient_register(const char *name, int timeout_ms)
+int ctlclient_register(const char *name, int timeout_ms, uint32_t *user,
+                       int *user_fd)
 {
-    int idx = -1, fd = ctlclient_connect(name, timeout_ms), rc;
+    struct registration reg = {-1, 0, false};
+    int fd = ctlclient_connect(name, timeout_ms), rc;
 
     if (fd < 0)
         return fd;
     /* On a connection the service accepted: a refusal now is for the
      * client table (or this user's share of it), which waiting does not
      * empty. */
-    rc = hello(fd, timeout_ms, &idx);
+    rc = hello(fd, timeout_ms, &reg);
+    if (rc == 0) {
+        rc = ctlmsg_recv_fd(fd, timeout_ms);
+        *user_fd = rc;
+    }
     close(fd);
-    return rc < 0 ? rc : idx;
+    *user = reg.user;
+    return rc < 0 ? rc : reg.idx;
 }
 
 /* One request on a connection of its own; the reply in *out. */

@@ -15,8 +15,10 @@
  * timeout_ms has passed (not at all when it is negative, "forever"). */
 int ctlclient_connect(const char *name, int timeout_ms);
 /* Registers the calling process as a client of instance `name`; returns
- * its entry's index (the connection is closed again). */
-int ctlclient_register(const char *name, int timeout_ms);
+ * its entry's index, with its uid's user space in *user and a descriptor
+ * of that space's object in *user_fd (the connection is closed again). */
+int ctlclient_register(const char *name, int timeout_ms, uint32_t *user,
+                       int *user_fd);
 /* Turns delivery reports on or off for client entry `idx`; returns the
  * report ring's index (0 when turned off). */
 int ctlclient_reports(const char *name, uint32_t idx, bool enable,

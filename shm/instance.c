@@ -14,13 +14,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REPORT_OWNERS_SIZE 256
+#define REPORT_OWNERS_SIZE 1024
 static_assert(REPORT_RINGS * sizeof(struct status_report_owner) <=
                   REPORT_OWNERS_SIZE,
               "report owners fit");
 
-/* The modes chuted gives its objects; anything more is not chuted's. */
-#define MODE_INTAKE 0660
+/* The modes chuted gives its objects; anything more is not chuted's.  A
+ * user object is nobody's but chuted's: clients get a descriptor. */
+#define MODE_USER   0600
 #define MODE_STATUS 0640
 #define MODE_STATE  0600
 
@@ -28,6 +29,12 @@ static void object_name(char *buf, size_t size, const char *name,
                         const char *kind)
 {
     snprintf(buf, size, "/chute.%s.%s", name, kind);
+}
+
+static void user_object_name(char *buf, size_t size, const char *name,
+                             uint32_t user)
+{
+    snprintf(buf, size, "/chute.%s.u%u", name, user);
 }
 
 /* Allocates every page of the object now: a full /dev/shm (or a memory
@@ -48,9 +55,27 @@ static int allocate(int fd, size_t size, const char *path)
                    size, path);
 }
 
-static void *map_object(const char *path, size_t size, int mode, int gid)
+/* Maps fd whole, read-write; closes it unless *keep (then it stays open,
+ * close-on-exec, in *keep). */
+static void *map_fd(int fd, size_t size, const char *path, int *keep)
 {
-    void *p;
+    void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+    if (p == MAP_FAILED) {
+        err_sys("cannot map \"%s\"", path);
+        close(fd);
+        return NULL;
+    }
+    if (keep)
+        *keep = fd;
+    else
+        close(fd);
+    return p;
+}
+
+static void *map_object(const char *path, size_t size, int mode, int gid,
+                        int *keep)
+{
     int fd;
 
     shm_unlink(path);
@@ -74,29 +99,29 @@ static void *map_object(const char *path, size_t size, int mode, int gid)
         shm_unlink(path);
         return NULL;
     }
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED)
-        return err_sys("cannot map \"%s\"", path), NULL;
-    return p;
+    return map_fd(fd, size, path, keep);
 }
 
 static void layout_offsets(struct instance *in, const struct instance_params *p)
 {
-    in->slots = p->slots;
+    in->users = p->users;
+    in->user_slots = p->slots;
+    in->slots = p->slots * p->users;
     in->ring_size = p->ring_size;
     in->stats_off = sizeof(struct intake_header);
     in->slots_off =
         in->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat);
     in->slot_stride = sizeof(struct ring_prod) + p->ring_size;
     in->reports_off = in->slots_off + p->slots * in->slot_stride;
-    in->intake_size = in->reports_off +
-                      REPORT_RINGS * (sizeof(struct ring_ctl) + REPORT_RING_SIZE);
+    in->user_size = in->reports_off +
+                    REPORT_RINGS_PER_USER *
+                        (sizeof(struct ring_ctl) + REPORT_RING_SIZE);
     in->topics_off = sizeof(struct status_header);
     in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct status_topic);
     in->rings_off = in->clients_off + CLIENT_MAX * sizeof(struct status_client);
     in->owners_off = in->rings_off + SLOT_MAX * sizeof(struct ring_cons);
-    in->status_size = in->owners_off + REPORT_OWNERS_SIZE;
+    in->users_off = in->owners_off + REPORT_OWNERS_SIZE;
+    in->status_size = in->users_off + USER_MAX * sizeof(struct status_user);
     in->chunk_size = p->chunk_size;
     in->chunk_count = p->chunk_count;
     in->workers_off = sizeof(struct state_header);
@@ -109,21 +134,22 @@ static void layout_offsets(struct instance *in, const struct instance_params *p)
     in->state_size = in->pool_off + (size_t)p->chunk_size * p->chunk_count;
 }
 
-static void format_intake(struct instance *in, const struct instance_params *p)
+static void format_user(struct instance *in, uint32_t user)
 {
-    struct intake_header *h = in->intake;
+    struct intake_header *h = in->user[user];
 
     h->magic = LAYOUT_MAGIC;
     h->layout_version = LAYOUT_VERSION;
     h->header_size = sizeof(*h);
-    h->total_size = in->intake_size;
-    h->slot_count = p->slots;
-    h->ring_size = p->ring_size;
+    h->total_size = in->user_size;
+    h->slot_count = in->user_slots;
+    h->ring_size = in->ring_size;
     h->stats_off = in->stats_off;
     h->slots_off = in->slots_off;
     h->slot_stride = in->slot_stride;
     h->reports_off = in->reports_off;
     h->report_ring_size = REPORT_RING_SIZE;
+    h->user = user;
 }
 
 static void format_status(struct instance *in, const struct instance_params *p)
@@ -134,7 +160,7 @@ static void format_status(struct instance *in, const struct instance_params *p)
     h->layout_version = LAYOUT_VERSION;
     h->header_size = sizeof(*h);
     h->total_size = in->status_size;
-    h->slot_count = p->slots;
+    h->slot_count = in->slots;
     h->ring_size = p->ring_size;
     h->max_record = p->max_record;
     h->supervisor_pid = getpid();
@@ -142,6 +168,9 @@ static void format_status(struct instance *in, const struct instance_params *p)
     h->clients_off = in->clients_off;
     h->rings_off = in->rings_off;
     h->owners_off = in->owners_off;
+    h->users_off = in->users_off;
+    h->user_count = in->users;
+    h->user_slots = in->user_slots;
     h->generation = 1;
     h->queue_full_fail = p->queue_full_fail;
     h->max_block_ms = p->max_block_ms;
@@ -177,23 +206,35 @@ static void format_state(struct instance *in)
     s->chunk_count = in->chunk_count;
 }
 
+static void instance_clear(struct instance *in, const char *name)
+{
+    memset(in, 0, sizeof(*in));
+    snprintf(in->name, sizeof(in->name), "%s", name);
+    for (uint32_t u = 0; u < USER_MAX; u++)
+        in->user_fd[u] = -1;
+}
+
 int instance_create(struct instance *in, const struct instance_params *p)
 {
     char path[128];
+    bool ok = true;
 
-    memset(in, 0, sizeof(*in));
-    snprintf(in->name, sizeof(in->name), "%s", p->name);
+    instance_clear(in, p->name);
     layout_offsets(in, p);
-    object_name(path, sizeof(path), p->name, "intake");
-    in->intake = map_object(path, in->intake_size, MODE_INTAKE, p->intake_gid);
-    if (in->intake) {
+    for (uint32_t u = 0; u < in->users && ok; u++) {
+        user_object_name(path, sizeof(path), p->name, u);
+        in->user[u] = map_object(path, in->user_size, MODE_USER, -1,
+                                 &in->user_fd[u]);
+        ok = in->user[u] != NULL;
+    }
+    if (ok) {
         object_name(path, sizeof(path), p->name, "status");
-        in->status =
-            map_object(path, in->status_size, MODE_STATUS, p->intake_gid);
+        in->status = map_object(path, in->status_size, MODE_STATUS,
+                                p->intake_gid, NULL);
     }
     if (in->status) {
         object_name(path, sizeof(path), p->name, "state");
-        in->state = map_object(path, in->state_size, MODE_STATE, -1);
+        in->state = map_object(path, in->state_size, MODE_STATE, -1, NULL);
     }
     if (!in->state) {
         instance_detach(in);
@@ -201,7 +242,8 @@ int instance_create(struct instance *in, const struct instance_params *p)
         return CHUTE_ERR_SYSTEM;  /* the message says which and why */
     }
     format_state(in);
-    format_intake(in, p);
+    for (uint32_t u = 0; u < in->users; u++)
+        format_user(in, u);
     format_status(in, p);
     /* A fresh object is zero-filled: rings, tables and chunks start empty
      * (CHUNK_FREE, TOPIC_FREE, pid 0) without writing every page. */
@@ -231,10 +273,10 @@ static bool owned_by_us(const struct stat *st, const char *path, mode_t mode)
 /* Maps an existing object of exactly `size` bytes, or NULL: ENOENT when
  * there is none, EACCES when it is not ours to take, another errno
  * otherwise (the message says). */
-static void *map_existing(const char *path, size_t size, mode_t mode, int *err)
+static void *map_existing(const char *path, size_t size, mode_t mode, int *err,
+                          int *keep)
 {
     struct stat st;
-    void *p;
     int fd = shm_open(path, O_RDWR, 0);
 
     *err = fd < 0 ? errno : 0;
@@ -260,13 +302,9 @@ static void *map_existing(const char *path, size_t size, mode_t mode, int *err)
         *err = ENOSPC;
         return NULL;
     }
-    p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        *err = errno;
-        err_sys("cannot map \"%s\"", path);
-        return NULL;
-    }
+    void *p = map_fd(fd, size, path, keep);
+    if (!p)
+        *err = EINVAL;
     return p;
 }
 
@@ -286,27 +324,26 @@ static int check_service_layout(const struct instance *in,
         return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" has "
                        "layout version %u, this chuted writes %u",
                        p->name, h->layout_version, LAYOUT_VERSION);
-    if (h->slot_count != p->slots || h->ring_size != p->ring_size ||
-        h->rings_off != in->rings_off || h->owners_off != in->owners_off ||
-        st->chunk_size != p->chunk_size || st->chunk_count != p->chunk_count ||
-        st->pool_off != in->pool_off)
+    if (h->user_slots != p->slots || h->user_count != p->users ||
+        h->ring_size != p->ring_size || h->rings_off != in->rings_off ||
+        h->users_off != in->users_off || st->chunk_size != p->chunk_size ||
+        st->chunk_count != p->chunk_count || st->pool_off != in->pool_off)
         return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" was "
-                       "made with other sizes (slots %u, ring.size %u, %u "
-                       "chunks of %u bytes)", p->name, h->slot_count,
-                       h->ring_size, st->chunk_count, st->chunk_size);
+                       "made with other sizes (slots %u, users.max %u, "
+                       "ring.size %u, %u chunks of %u bytes)", p->name,
+                       h->user_slots, h->user_count, h->ring_size,
+                       st->chunk_count, st->chunk_size);
     return 0;
 }
 
 /* Maps one object of a dead supervisor into *obj; 0, 1 when there is
  * none, or an error. */
-static int reattach_one(const char *name, const char *kind, size_t size,
-                        mode_t mode, void **obj)
+static int reattach_one(const char *path, size_t size, mode_t mode, void **obj,
+                        int *keep)
 {
-    char path[128];
     int err;
 
-    object_name(path, sizeof(path), name, kind);
-    *obj = map_existing(path, size, mode, &err);
+    *obj = map_existing(path, size, mode, &err, keep);
     if (*obj)
         return 0;
     return err == ENOENT  ? 1
@@ -314,26 +351,39 @@ static int reattach_one(const char *name, const char *kind, size_t size,
                            : CHUTE_ERR_LAYOUT;
 }
 
+static int reattach_all(struct instance *in, const struct instance_params *p)
+{
+    char path[128];
+    int rc = 0;
+
+    object_name(path, sizeof(path), p->name, "status");
+    rc = reattach_one(path, in->status_size, MODE_STATUS,
+                      (void **)&in->status, NULL);
+    for (uint32_t u = 0; u < in->users && rc == 0; u++) {
+        user_object_name(path, sizeof(path), p->name, u);
+        rc = reattach_one(path, in->user_size, MODE_USER,
+                          (void **)&in->user[u], &in->user_fd[u]);
+    }
+    if (rc == 0) {
+        object_name(path, sizeof(path), p->name, "state");
+        rc = reattach_one(path, in->state_size, MODE_STATE,
+                          (void **)&in->state, NULL);
+    }
+    return rc;
+}
+
 int instance_reattach(struct instance *in, const struct instance_params *p)
 {
     struct status_header *h;
     int rc;
 
-    memset(in, 0, sizeof(*in));
-    snprintf(in->name, sizeof(in->name), "%s", p->name);
+    instance_clear(in, p->name);
     layout_offsets(in, p);
-    rc = reattach_one(p->name, "intake", in->intake_size, MODE_INTAKE,
-                      (void **)&in->intake);
-    if (rc == 0)
-        rc = reattach_one(p->name, "status", in->status_size, MODE_STATUS,
-                          (void **)&in->status);
-    if (rc == 0)
-        rc = reattach_one(p->name, "state", in->state_size, MODE_STATE,
-                          (void **)&in->state);
+    rc = reattach_all(in, p);
     if (rc == 0)
         rc = check_service_layout(in, p);
     if (rc != 0) {
-        bool none = rc == 1 && !in->intake;
+        bool none = rc == 1 && !in->status;
         instance_detach(in);
         /* Some objects but not all: nothing to take over, and not ours to
          * discard silently. */
@@ -351,18 +401,15 @@ int instance_reattach(struct instance *in, const struct instance_params *p)
     return 0;
 }
 
-/* Checks the headers a client mapped: right magic and version, and sizes
- * that fit the objects. */
-static int check_client_view(const struct instance *in, const char *name)
+/* The status header a client mapped: right magic and version, and sizes
+ * that fit the object. */
+static int check_status(const struct status_header *h, size_t size,
+                        const char *name)
 {
-    const struct status_header *h = in->status;
-    const struct intake_header *ih = in->intake;
-
-    if (h->magic != LAYOUT_MAGIC || ih->magic != LAYOUT_MAGIC)
+    if (h->magic != LAYOUT_MAGIC)
         return err_set(CHUTE_ERR_LAYOUT, "the shared memory of \"%s\" is not "
                        "chute's", name);
-    if (h->layout_version != LAYOUT_VERSION ||
-        ih->layout_version != LAYOUT_VERSION)
+    if (h->layout_version != LAYOUT_VERSION)
         return err_set(CHUTE_ERR_LAYOUT,
                        "the shared memory of \"%s\" has layout version %u, "
                        "this library speaks %u",
@@ -370,128 +417,144 @@ static int check_client_view(const struct instance *in, const char *name)
     if (!atomic_load_explicit(&h->ready, memory_order_acquire))
         return err_set(CHUTE_ERR_NO_SERVICE, "chute \"%s\" is not ready yet",
                        name);
-    if (h->total_size != in->status_size || ih->total_size != in->intake_size ||
-        h->slot_count == 0 || h->slot_count > SLOT_MAX ||
-        h->slot_count != ih->slot_count || h->ring_size != ih->ring_size ||
-        (h->ring_size & (h->ring_size - 1)) ||
-        h->owners_off + REPORT_OWNERS_SIZE > in->status_size ||
-        h->rings_off + SLOT_MAX * sizeof(struct ring_cons) > in->status_size ||
-        h->clients_off + CLIENT_MAX * sizeof(struct status_client) >
-            in->status_size ||
-        h->topics_off + TOPIC_MAX * sizeof(struct status_topic) >
-            in->status_size ||
-        ih->slots_off + (uint64_t)ih->slot_count * ih->slot_stride >
-            in->intake_size ||
-        ih->slot_stride != sizeof(struct ring_prod) + (uint64_t)ih->ring_size ||
-        ih->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat) >
-            in->intake_size ||
-        ih->report_ring_size != REPORT_RING_SIZE ||
-        ih->reports_off +
-                REPORT_RINGS * (sizeof(struct ring_ctl) + REPORT_RING_SIZE) >
-            in->intake_size)
+    if (h->total_size != size || h->user_count == 0 ||
+        h->user_count > USER_MAX || h->user_slots == 0 ||
+        (h->user_slots & (h->user_slots - 1)) ||
+        h->slot_count != h->user_count * h->user_slots ||
+        h->slot_count > SLOT_MAX || (h->ring_size & (h->ring_size - 1)) ||
+        h->users_off + USER_MAX * sizeof(struct status_user) > size ||
+        h->owners_off + REPORT_OWNERS_SIZE > size ||
+        h->rings_off + SLOT_MAX * sizeof(struct ring_cons) > size ||
+        h->clients_off + CLIENT_MAX * sizeof(struct status_client) > size ||
+        h->topics_off + TOPIC_MAX * sizeof(struct status_topic) > size)
         return err_set(CHUTE_ERR_LAYOUT,
                        "the shared memory of \"%s\" has inconsistent sizes",
                        name);
     return 0;
 }
 
-/* Maps a whole object for a client: read-write, or read-only (the file
- * is then opened read-only too, so no writable mapping can be made of
- * it). */
-static void *map_for_client(const char *name, const char *kind, bool writable,
-                            size_t *size)
+int instance_attach_status(struct instance *in, const char *name)
 {
     char path[128];
     struct stat st;
     void *p;
-    int fd;
+    int fd, rc;
 
-    object_name(path, sizeof(path), name, kind);
-    fd = shm_open(path, writable ? O_RDWR : O_RDONLY, 0);
+    instance_clear(in, name);
+    object_name(path, sizeof(path), name, "status");
+    /* Read-only, so that no writable mapping can be made of it either. */
+    fd = shm_open(path, O_RDONLY, 0);
     if (fd < 0) {
         if (errno == ENOENT)
-            err_set(CHUTE_ERR_NO_SERVICE,
-                    "no chute service named \"%s\" is running", name);
-        else if (errno == EACCES)
-            err_set(CHUTE_ERR_DENIED, "cannot open shared memory \"%s\": "
-                    "permission denied (is this user in the instance's "
-                    "intake.group?)", path);
-        else
-            err_sys("cannot open shared memory \"%s\"", path);
-        return NULL;
+            return err_set(CHUTE_ERR_NO_SERVICE,
+                           "no chute service named \"%s\" is running", name);
+        if (errno == EACCES)
+            return err_set(CHUTE_ERR_DENIED, "cannot open shared memory "
+                           "\"%s\": permission denied (is this user in the "
+                           "instance's intake.group?)", path);
+        return err_sys("cannot open shared memory \"%s\"", path);
     }
-    if (fstat(fd, &st) < 0 || st.st_size < 4096) {
+    if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(struct status_header)) {
         close(fd);
-        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is too small", path), NULL;
+        return err_set(CHUTE_ERR_LAYOUT, "\"%s\" is too small", path);
     }
-    p = mmap(NULL, (size_t)st.st_size,
-             writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+    p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
     close(fd);
     if (p == MAP_FAILED)
-        return err_sys("cannot map \"%s\"", path), NULL;
-    *size = (size_t)st.st_size;
-    return p;
-}
-
-int instance_attach_client(struct instance *in, const char *name)
-{
-    int rc;
-
-    memset(in, 0, sizeof(*in));
-    snprintf(in->name, sizeof(in->name), "%s", name);
-    in->status = map_for_client(name, "status", false, &in->status_size);
-    if (in->status)
-        in->intake = map_for_client(name, "intake", true, &in->intake_size);
-    if (!in->intake) {
-        instance_detach(in);
-        return CHUTE_ERR_NO_SERVICE; /* the message says more */
-    }
-    rc = check_client_view(in, name);
+        return err_sys("cannot map \"%s\"", path);
+    in->status = p;
+    in->status_size = (size_t)st.st_size;
+    rc = check_status(in->status, in->status_size, name);
     if (rc < 0) {
         instance_detach(in);
         return rc;
     }
+    in->users = in->status->user_count;
+    in->user_slots = in->status->user_slots;
     in->slots = in->status->slot_count;
     in->ring_size = in->status->ring_size;
     in->topics_off = in->status->topics_off;
     in->clients_off = in->status->clients_off;
     in->rings_off = in->status->rings_off;
     in->owners_off = in->status->owners_off;
-    in->stats_off = in->intake->stats_off;
-    in->slots_off = in->intake->slots_off;
-    in->slot_stride = in->intake->slot_stride;
-    in->reports_off = in->intake->reports_off;
+    in->users_off = in->status->users_off;
+    return 0;
+}
+
+int instance_attach_user(struct instance *in, uint32_t user, int fd)
+{
+    struct intake_header *h;
+    struct stat st;
+
+    if (user >= in->users || fstat(fd, &st) < 0 ||
+        st.st_size < (off_t)sizeof(struct intake_header)) {
+        close(fd);
+        return err_set(CHUTE_ERR_PROTOCOL, "the service passed a bad "
+                       "descriptor for user space %u", user);
+    }
+    h = map_fd(fd, (size_t)st.st_size, "user space", NULL);
+    if (!h)
+        return CHUTE_ERR_SYSTEM;
+    in->user[user] = h;
+    in->user_size = (size_t)st.st_size;
+    if (h->magic != LAYOUT_MAGIC || h->layout_version != LAYOUT_VERSION ||
+        h->total_size != in->user_size || h->user != user ||
+        h->slot_count != in->user_slots || h->ring_size != in->ring_size ||
+        h->slot_stride != sizeof(struct ring_prod) + (uint64_t)h->ring_size ||
+        h->slots_off + (uint64_t)h->slot_count * h->slot_stride >
+            in->user_size ||
+        h->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat) >
+            in->user_size ||
+        h->report_ring_size != REPORT_RING_SIZE ||
+        h->reports_off + REPORT_RINGS_PER_USER *
+                             (sizeof(struct ring_ctl) + REPORT_RING_SIZE) >
+            in->user_size)
+        return err_set(CHUTE_ERR_LAYOUT, "user space %u of \"%s\" has "
+                       "another layout", user, in->name);
+    in->stats_off = h->stats_off;
+    in->slots_off = h->slots_off;
+    in->slot_stride = h->slot_stride;
+    in->reports_off = h->reports_off;
     return 0;
 }
 
 void instance_detach(struct instance *in)
 {
-    if (in->intake)
-        munmap(in->intake, in->intake_size);
+    for (uint32_t u = 0; u < USER_MAX; u++) {
+        if (in->user[u])
+            munmap(in->user[u], in->user_size);
+        if (in->user_fd[u] >= 0)
+            close(in->user_fd[u]);
+        in->user[u] = NULL;
+        in->user_fd[u] = -1;
+    }
     if (in->status)
         munmap(in->status, in->status_size);
     if (in->state)
         munmap(in->state, in->state_size);
-    in->intake = NULL;
     in->status = NULL;
     in->state = NULL;
 }
 
 void instance_unlink(const char *name)
 {
-    static const char *const kinds[] = {"intake", "status", "state"};
     char path[128];
 
-    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-        object_name(path, sizeof(path), name, kinds[i]);
+    object_name(path, sizeof(path), name, "status");
+    shm_unlink(path);
+    object_name(path, sizeof(path), name, "state");
+    shm_unlink(path);
+    for (uint32_t u = 0; u < USER_MAX; u++) {
+        user_object_name(path, sizeof(path), name, u);
         shm_unlink(path);
     }
 }
 
 void instance_ring(const struct instance *in, uint32_t slot, struct ring *r)
 {
-    uint8_t *base = (uint8_t *)in->intake + in->slots_off +
-                    (size_t)slot * in->slot_stride;
+    uint32_t user = slot / in->user_slots;
+    uint8_t *base = (uint8_t *)in->user[user] + in->slots_off +
+                    (size_t)(slot % in->user_slots) * in->slot_stride;
 
     ring_attach(r, (struct ring_prod *)base,
                 (struct ring_cons *)((uint8_t *)in->status + in->rings_off) +
@@ -500,10 +563,11 @@ void instance_ring(const struct instance *in, uint32_t slot, struct ring *r)
 }
 
 struct state_partition *instance_find_partition(const struct instance *in,
-                                                uint32_t topic,
+                                                uint32_t user, uint32_t topic,
                                                 int32_t partition, bool create)
 {
-    uint64_t key = ((uint64_t)topic + 1) << 32 | (uint32_t)partition;
+    uint64_t key = (uint64_t)user << 56 | ((uint64_t)topic + 1) << 32 |
+                   (uint32_t)partition;
     uint32_t h = (uint32_t)(key * 0x9e3779b97f4a7c15ULL >> 40);
 
     for (uint32_t i = 0; i < PARTITION_MAX; i++) {
@@ -530,15 +594,19 @@ struct status_report_owner *instance_report_owner(const struct instance *in,
            idx;
 }
 
-void instance_report_ring(const struct instance *in, uint32_t idx,
+bool instance_report_ring(const struct instance *in, uint32_t idx,
                           struct ring *r)
 {
-    struct ring_ctl *ctl =
-        (struct ring_ctl *)((uint8_t *)in->intake + in->reports_off +
-                            (size_t)idx *
-                                (sizeof(struct ring_ctl) + REPORT_RING_SIZE));
+    uint32_t user = idx / REPORT_RINGS_PER_USER;
+    struct ring_ctl *ctl;
 
+    if (idx >= REPORT_RINGS || !in->user[user])
+        return false;
+    ctl = (struct ring_ctl *)((uint8_t *)in->user[user] + in->reports_off +
+                              (size_t)(idx % REPORT_RINGS_PER_USER) *
+                                  (sizeof(struct ring_ctl) + REPORT_RING_SIZE));
     ring_attach_ctl(r, ctl, REPORT_RING_SIZE);
+    return true;
 }
 
 static struct state_error *error_entry(const struct instance *in, uint32_t i)

@@ -1,6 +1,7 @@
 /*
- * instance.h: the three shared-memory objects of a chute instance, created
- * by the supervisor and attached by clients (intake read-write, status
+ * instance.h: the shared-memory objects of a chute instance (layout.h),
+ * created by the supervisor and attached by clients (their user's object
+ * read-write, from a descriptor the supervisor passed; the status object
  * read-only) and workers (all, inherited across fork).
  */
 #ifndef CHUTE_SHM_INSTANCE_H
@@ -18,12 +19,14 @@
 
 struct instance_params {
     const char *name;
-    uint32_t slots;           /* power of two, <= SLOT_MAX */
+    uint32_t slots;           /* per user space, power of two */
+    uint32_t users;           /* user spaces, <= USER_MAX; slots * users
+                                 <= SLOT_MAX */
     uint32_t ring_size;       /* power of two */
     uint32_t max_record;      /* message.max.bytes */
     uint32_t chunk_size;      /* pool chunk bytes, header included */
     uint32_t chunk_count;
-    int intake_gid;           /* group of the intake object, -1 to keep */
+    int intake_gid;           /* group of the status object, -1 to keep */
     bool queue_full_fail;     /* client defaults */
     uint32_t max_block_ms;
 };
@@ -37,19 +40,21 @@ struct instance_params {
 
 struct instance {
     char name[INSTANCE_NAME_MAX + 1];
-    struct intake_header *intake;
-    size_t intake_size;
+    struct intake_header *user[USER_MAX]; /* clients: their own only */
+    int user_fd[USER_MAX];    /* the service's, to pass; -1 otherwise */
+    size_t user_size;         /* of each user object */
     struct status_header *status; /* read-only in clients */
     size_t status_size;
     struct state_header *state;   /* NULL in clients */
     size_t state_size;
     /* Offsets copied at create or attach time: a worker never re-reads
-     * them from the intake header, which clients can write. */
+     * them from a user object's header, which clients can write. */
     uint64_t stats_off, slots_off, slot_stride, reports_off;
-    uint64_t topics_off, clients_off, rings_off, owners_off;
+    uint64_t topics_off, clients_off, rings_off, owners_off, users_off;
     uint64_t workers_off, pool_off, pslots_off, partitions_off, errors_off;
     uint64_t metrics_off;
-    uint32_t slots;
+    uint32_t slots;           /* in all: users * user_slots */
+    uint32_t users, user_slots;
     uint32_t ring_size;
     uint32_t chunk_size, chunk_count;
 };
@@ -60,17 +65,21 @@ int instance_create(struct instance *in, const struct instance_params *p);
  * match this configuration's layout (it becomes their supervisor), 1 when
  * there are none, CHUTE_ERR_LAYOUT when they do not match. */
 int instance_reattach(struct instance *in, const struct instance_params *p);
-/* A client's view: maps the intake object read-write and the status
- * object read-only, and checks their layout. */
-int instance_attach_client(struct instance *in, const char *name);
+/* A client's view, step 1: maps the status object read-only and checks
+ * it. */
+int instance_attach_status(struct instance *in, const char *name);
+/* Step 2: maps user object `user` read-write from the descriptor the
+ * supervisor passed (and closes it), and checks it. */
+int instance_attach_user(struct instance *in, uint32_t user, int fd);
 /* Unmaps what is mapped. */
 void instance_detach(struct instance *in);
 /* Removes the objects' names. */
 void instance_unlink(const char *name);
 
 void instance_ring(const struct instance *in, uint32_t slot, struct ring *r);
-/* Delivery-report ring `idx` (< REPORT_RINGS) and its owner entry. */
-void instance_report_ring(const struct instance *in, uint32_t idx,
+/* Delivery-report ring `idx` (< REPORT_RINGS; false when its user object
+ * is not mapped here) and its owner entry. */
+bool instance_report_ring(const struct instance *in, uint32_t idx,
                           struct ring *r);
 struct status_report_owner *instance_report_owner(const struct instance *in,
                                                   uint32_t idx);
@@ -100,14 +109,41 @@ static inline struct status_client *instance_client(const struct instance *in,
            idx;
 }
 
-/* What client `idx` says of itself (intake: it may have written
- * anything). */
+/* What client `idx` of user space `user` says of itself (it may have
+ * written anything there); NULL when that object is not mapped. */
 static inline struct intake_client_stat *
-instance_client_stat(const struct instance *in, uint32_t idx)
+instance_client_stat(const struct instance *in, uint32_t user, uint32_t idx)
 {
-    return (struct intake_client_stat *)((uint8_t *)in->intake +
+    if (user >= USER_MAX || !in->user[user])
+        return NULL;
+    return (struct intake_client_stat *)((uint8_t *)in->user[user] +
                                          in->stats_off) +
            idx;
+}
+
+static inline struct status_user *instance_user(const struct instance *in,
+                                                uint32_t user)
+{
+    return (struct status_user *)((uint8_t *)in->status + in->users_off) +
+           user;
+}
+
+/* Whether user space `user` may write `topic` (supervisor/acl.h). */
+static inline bool instance_user_may(const struct instance *in, uint32_t user,
+                                     uint32_t topic)
+{
+    return topic < TOPIC_MAX &&
+           (atomic_load_explicit(&instance_user(in, user)->topics[topic / 64],
+                                 memory_order_relaxed) >>
+                (topic % 64) &
+            1);
+}
+
+/* The user space a slot belongs to. */
+static inline uint32_t instance_slot_user(const struct instance *in,
+                                          uint32_t slot)
+{
+    return slot / in->user_slots;
 }
 
 static inline struct state_worker *instance_worker(const struct instance *in,
@@ -139,10 +175,11 @@ instance_partition(const struct instance *in, uint32_t idx)
            idx;
 }
 
-/* The sequence state of (topic, partition), created if `create`; NULL
- * when absent or the table is full. */
+/* The sequence state of (topic, partition) for user space `user`'s
+ * producers, created if `create`; NULL when absent or the table is
+ * full. */
 struct state_partition *instance_find_partition(const struct instance *in,
-                                                uint32_t topic,
+                                                uint32_t user, uint32_t topic,
                                                 int32_t partition, bool create);
 
 static inline struct pool_chunk *instance_chunk(const struct instance *in,

@@ -1,21 +1,29 @@
 /*
  * layout.h: the shared-memory layout of a chute instance.
  *
- * Three POSIX shared-memory objects per instance NAME:
+ * POSIX shared-memory objects of an instance NAME:
  *
- *   /chute.NAME.intake   clients map it read-write (mode 0660):
+ *   /chute.NAME.uU       one per user space U (users.max of them), mode
+ *                        0600: the supervisor hands an open descriptor to
+ *                        the client processes of the one uid bound to it
+ *                        (SCM_RIGHTS), which map it read-write:
  *       struct intake_header | client stats | slot rings | report rings
  *   /chute.NAME.status   written by the service only; clients map it
  *                        read-only (mode 0640):
  *       struct status_header | topic table | client table |
- *       ring consumer lines | report-ring owners
+ *       ring consumer lines | report-ring owners | user table
  *   /chute.NAME.state    service processes only (mode 0600):
  *       struct state_header | worker table | buffer pool
  *
+ * Slots are numbered across user spaces: user U has slots U * user_slots
+ * to (U + 1) * user_slots - 1, whose rings are in its object.  So each
+ * ring has writers of one uid only, and a worker knows whose every record
+ * is from where it found it.
+ *
  * Everything that decides where a worker reads or writes, what counts as
  * resolved and who a client is lives in the status and state objects:
- * the intake object holds only what clients produce (records, the
- * producer positions of the rings, their own counters) and what they
+ * a user object holds only what that user's clients produce (records,
+ * the producer positions of the rings, their own counters) and what they
  * consume (their delivery reports).
  *
  * Every structure here has fixed-width fields and static asserts on its
@@ -46,7 +54,9 @@
 #define TOPIC_NAME_MAX 249   /* Kafka's limit */
 #define CLIENT_MAX 1024      /* attached client processes */
 #define WORKER_MAX 64
-#define REPORT_RINGS 32      /* clients with delivery reports at once */
+#define USER_MAX 16          /* user spaces (uids with clients at once) */
+#define REPORT_RINGS_PER_USER 8 /* a uid's clients with delivery reports */
+#define REPORT_RINGS (USER_MAX * REPORT_RINGS_PER_USER) /* ids, all users */
 
 #define TOPIC_ERROR_MAX 1024 /* (topic, error) failure counters */
 #define SLOT_MAX 256
@@ -66,9 +76,10 @@ struct intake_header {
             uint64_t stats_off;   /* struct intake_client_stat[CLIENT_MAX] */
             uint64_t slots_off;
             uint64_t slot_stride; /* bytes from one slot to the next */
-            uint64_t reports_off; /* REPORT_RINGS delivery-report rings */
+            uint64_t reports_off; /* REPORT_RINGS_PER_USER delivery-report
+                                     rings */
             uint32_t report_ring_size;
-            uint32_t pad0;
+            uint32_t user;        /* the user space this object is */
             /* Records chute_send() refused, by reason (enum
              * intake_refusal); written by clients. */
             _Atomic uint64_t refused[8];
@@ -215,11 +226,16 @@ struct status_header {
                                          configuration: */
             uint32_t max_block_ms;    /* queue.full.policy and
                                          max.block.ms */
+            uint64_t users_off;   /* struct status_user[USER_MAX] */
+            uint32_t user_count;  /* user spaces (users.max) */
+            uint32_t user_slots;  /* slots of each; slot_count in all */
         };
         uint8_t padded[4096];
     };
 };
 static_assert(sizeof(struct status_header) == 4096, "status header size");
+static_assert(offsetof(struct status_header, users_off) == 168,
+              "status user fields");
 static_assert(offsetof(struct status_header, name) == 88, "status name");
 
 enum topic_state { TOPIC_FREE = 0, TOPIC_READY = 1 };
@@ -250,7 +266,7 @@ struct status_client {
             _Atomic uint32_t uid;
             _Atomic int32_t report_ring;  /* delivery reports go there; -1:
                                              none */
-            uint32_t pad0;
+            _Atomic uint32_t user;        /* its uid's user space */
             _Atomic uint64_t records_acked;
             _Atomic uint64_t records_failed;
             _Atomic uint64_t reports_lost; /* reports dropped: the ring was
@@ -263,12 +279,36 @@ static_assert(sizeof(struct status_client) == 64, "status client size");
 static_assert(offsetof(struct status_client, reports_lost) == 32,
               "status client counters");
 
-/* Owner of a delivery-report ring, set by the supervisor. */
+/* Owner of a delivery-report ring, set by the supervisor.  Ring id R is
+ * ring R % REPORT_RINGS_PER_USER of user space R / REPORT_RINGS_PER_USER. */
 struct status_report_owner {
     _Atomic int32_t pid;
     uint32_t client;
 };
 static_assert(sizeof(struct status_report_owner) == 8, "report owner size");
+
+/*
+ * A user space: bound by the supervisor to the first uid that registers a
+ * client while it is free, and kept for that uid while the instance
+ * lives.  `topics` is the access control for it (supervisor/acl.c): bit T
+ * set when the uid may write topic T; workers refuse a record of any
+ * other topic found in this user's rings, and count it in `refused`.
+ */
+struct status_user {
+    union {
+        struct {
+            _Atomic uint32_t bound; /* 1 once `uid` is set */
+            _Atomic uint32_t uid;
+            _Atomic uint64_t refused; /* records of topics not allowed */
+            _Atomic uint64_t topics[TOPIC_MAX / 64];
+            _Atomic uint64_t truncated; /* times a client cut the object */
+        };
+        uint8_t padded[64];
+    };
+};
+static_assert(sizeof(struct status_user) == 64, "status user size");
+static_assert(offsetof(struct status_user, truncated) == 48,
+              "status user fields");
 
 /* ---- state object ------------------------------------------------------- */
 
@@ -461,7 +501,8 @@ static_assert(offsetof(struct state_slot, bumps) == 16, "state slot bumps");
 /*
  * Sequence state of one partition (idem.h), written only by the worker
  * owning its slot.  Entries are found by open addressing on `key`
- * ((topic + 1) << 32 | partition), claimed with a CAS from 0.
+ * (user << 56 | (topic + 1) << 32 | partition: each user space's slots
+ * are their own producers), claimed with a CAS from 0.
  */
 struct state_partition {
     union {
@@ -563,11 +604,12 @@ struct chunk_origin {
 static_assert(sizeof(struct chunk_origin) == 24, "chunk origin size");
 
 /*
- * The slot of a partition: a fixed function of (topic id, partition), so
- * a partition's ring never changes while the instance lives.  The topic is
- * hashed to a starting slot and its partitions follow round-robin, so
- * consecutive partitions land on different slots and, with slots dealt
- * round-robin to workers, on different workers.
+ * The slot of a partition within a user space of `slots` slots: a fixed
+ * function of (topic id, partition), so a partition's ring never changes
+ * while the instance lives.  The topic is hashed to a starting slot and
+ * its partitions follow round-robin, so consecutive partitions land on
+ * different slots and, with slots dealt round-robin to workers, on
+ * different workers.  layout_user_slot() numbers it across user spaces.
  */
 static inline uint32_t layout_slot_of(uint32_t topic, int32_t partition,
                                       uint32_t slots)
@@ -578,6 +620,12 @@ static inline uint32_t layout_slot_of(uint32_t topic, int32_t partition,
     h *= 0x7feb352du;
     h ^= h >> 15;
     return (h + (uint32_t)partition) & (slots - 1);
+}
+
+static inline uint32_t layout_user_slot(uint32_t user, uint32_t topic,
+                                        int32_t partition, uint32_t user_slots)
+{
+    return user * user_slots + layout_slot_of(topic, partition, user_slots);
 }
 
 #endif

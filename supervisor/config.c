@@ -15,6 +15,7 @@
  * settings of a row with .topic are kept by config_topic.c.
  */
 #include "supervisor/config.h"
+#include "supervisor/acl.h"
 #include "supervisor/config_topic.h"
 
 #include <ctype.h>
@@ -397,8 +398,20 @@ static const struct config_prop config_props[] = {
      .max = 256,
      .check = config_check_pow2,
      .rule = "power of two",
-     .doc = "Rings that partitions are hashed to; "
-            "the unit of sharding."},
+     .doc = "Rings of each user space that partitions are hashed to; "
+            "the unit of sharding (slots x users.max at most 256)."},
+    {.name = "users.max",
+     .type = CONFIG_INT,
+     .off = OFF(users_max),
+     .def = "4",
+     .min = 1,
+     .max = USER_MAX,
+     .doc = "User spaces: uids that may have clients at once.  Each has "
+            "rings of its own (slots x ring.size bytes, plus 16 MiB of "
+            "delivery-report rings), allocated at start; a uid is bound to "
+            "one when its first client registers and keeps it while the "
+            "instance runs.  Another uid once all are bound gets "
+            "CHUTE_ERR_TOO_MANY."},
     {.name = "ring.size",
      .type = CONFIG_SIZE,
      .off = OFF(ring_size),
@@ -1017,6 +1030,7 @@ void config_release(struct config *cfg)
         }
     }
     config_topic_release(cfg);
+    acl_release(cfg);
 }
 
 int config_set(struct config *cfg, const char *key, const char *value)
@@ -1027,6 +1041,9 @@ int config_set(struct config *cfg, const char *key, const char *value)
 
     if (!p && strncmp(key, CONFIG_TOPIC_PREFIX, CONFIG_TOPIC_PREFIX_LEN) == 0)
         return config_set_topic(cfg, key, value);
+    if (!p && (strncmp(key, ACL_USER_PREFIX, strlen(ACL_USER_PREFIX)) == 0 ||
+               strncmp(key, ACL_GROUP_PREFIX, strlen(ACL_GROUP_PREFIX)) == 0))
+        return acl_set(cfg, key, value);
     if (!p)
         return err_set(CHUTE_ERR_INVALID, "unknown property \"%s\"", key);
     rc = config_parse(p, value, &v);
@@ -1225,10 +1242,15 @@ int config_validate(const struct config *cfg)
     bootstrap_release(&servers);
     if ((rc = config_validate_control(cfg)) < 0)
         return rc;
-    if (cfg->workers > cfg->slots)
+    if ((int64_t)cfg->slots * cfg->users_max > SLOT_MAX)
         return err_set(CHUTE_ERR_INVALID,
-                       "\"workers\" (%d) is larger than \"slots\" (%d)",
-                       cfg->workers, cfg->slots);
+                       "\"slots\" (%d) times \"users.max\" (%d) is more "
+                       "than %d", cfg->slots, cfg->users_max, SLOT_MAX);
+    if (cfg->workers > cfg->slots * cfg->users_max)
+        return err_set(CHUTE_ERR_INVALID,
+                       "\"workers\" (%d) is larger than \"slots\" times "
+                       "\"users.max\" (%d)",
+                       cfg->workers, cfg->slots * cfg->users_max);
     if (cfg->ring_size < 2 * (uint64_t)cfg->message_max_bytes + 128)
         return err_set(CHUTE_ERR_INVALID,
                        "\"ring.size\" (%" PRIu64 ") must be at least twice "
@@ -1280,6 +1302,10 @@ int config_dump(const struct config *cfg, FILE *out)
         fprintf(out, CONFIG_TOPIC_PREFIX "%s.%s=%s\n", t->pattern, p->name,
                 config_fmt_value(p, t->value, buf, sizeof(buf)));
     }
+    for (i = 0; i < cfg->acl_count; i++)
+        fprintf(out, "%s%s=%s\n",
+                cfg->acls[i].group ? ACL_GROUP_PREFIX : ACL_USER_PREFIX,
+                cfg->acls[i].name, cfg->acls[i].patterns);
     if (fflush(out) != 0 || ferror(out))
         return err_sys("cannot write the configuration");
     return 0;
@@ -1329,7 +1355,9 @@ int config_take_runtime(struct config *to, const struct config *from)
         if (p->reload != RELOAD_NO)
             rc = config_set(to, p->name, config_fmt(from, p, buf, sizeof(buf)));
     }
-    return rc < 0 ? rc : config_topic_copy(to, from);
+    if (rc == 0)
+        rc = config_topic_copy(to, from);
+    return rc < 0 ? rc : acl_copy(to, from);
 }
 
 /* One row: a live index exactly when the workers apply it from the live
@@ -1535,6 +1563,31 @@ static void config_write_doc_topics(FILE *out)
           out);
 }
 
+static void config_write_doc_acl(FILE *out)
+{
+    fputs("\n## Topic access rules\n\n"
+          "`acl.user.NAME=PATTERNS` and `acl.group.NAME=PATTERNS` say which "
+          "topics a user\n(NAME a user name or uid) or the members of a group "
+          "(NAME a group name or\ngid) may write. PATTERNS is a comma-separated "
+          "list of topic names or globs,\nread as in `topic.NAME.` settings. "
+          "With no `acl.` property every user may\nwrite every topic. Once "
+          "any is set, the rest is refused: a user may write a\ntopic only "
+          "when a rule of its uid, of its primary group or of one of its\n"
+          "supplementary groups (as the kernel gave them for its connection) "
+          "matches the\ntopic's name. `chute_topic()` for any other topic "
+          "fails with `CHUTE_ERR_DENIED`\nbefore anything is looked up (so "
+          "it is not auto-created), and a record a client\nwrites into its "
+          "ring anyway is refused by the worker. Refusals are counted per\n"
+          "uid (`chutectl status`, `chute_user_refused_acl_total`). With\n\n"
+          "    acl.group.web=web.*, logs.web\n"
+          "    acl.user.backup=backup.*\n\n"
+          "members of `web` write `web.orders` and `logs.web`, the user "
+          "`backup` writes\n`backup.daily`, and nobody writes `payments`. "
+          "SIGHUP applies new rules: a\ntopic a user may no longer write is "
+          "taken back at once.\n",
+          out);
+}
+
 int config_write_doc(FILE *out)
 {
     struct config defaults;
@@ -1565,6 +1618,7 @@ int config_write_doc(FILE *out)
     }
     config_release(&defaults);
     config_write_doc_topics(out);
+    config_write_doc_acl(out);
     config_write_doc_security(out);
     return config_write_done(out);
 }

@@ -94,7 +94,8 @@ struct config {
     char *name; /* instance name, see common/name.h */
     int workers;
     int worker_heartbeat_timeout_ms; /* 0: never kill a worker */
-    int slots;              /* a power of two */
+    int slots;              /* per user space, a power of two */
+    int users_max;          /* user spaces */
     uint64_t ring_size;     /* bytes, a power of two */
     uint64_t buffer_memory; /* bytes */
     char *metrics_listen;   /* HOST:PORT, "" for none */
@@ -112,6 +113,8 @@ struct config {
      * moves it to the end). */
     struct config_topic *topics;
     size_t topic_count;
+    struct config_acl *acls;  /* acl.user.NAME, acl.group.NAME (acl.c) */
+    size_t acl_count;
 };
 
 /* Control connections that only admins may open: a full table still lets

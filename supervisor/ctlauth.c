@@ -114,6 +114,9 @@ int ctlauth_peer_read(int fd, const struct ctlauth_policy *pol,
     p->pid = cred.pid;
     n = ctlauth_peer_groups(fd, buf, sizeof(buf), &groups);
     p->admin = ctlauth_is_admin(pol, p->uid, p->gid, groups, n);
+    p->n_groups = n < CTLAUTH_GROUPS_MAX ? n : CTLAUTH_GROUPS_MAX;
+    for (size_t i = 0; i < p->n_groups; i++)
+        p->groups[i] = groups[i];
     if (groups != buf)
         free(groups);
     return 0;

@@ -30,6 +30,8 @@ struct ctlauth_peer {
     gid_t gid;
     pid_t pid;
     bool admin;
+    size_t n_groups;            /* supplementary groups, the first ones */
+    gid_t groups[CTLAUTH_GROUPS_MAX];
 };
 
 /* Who chuted lets administer it: its own effective uid and the gid of

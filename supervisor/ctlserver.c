@@ -23,6 +23,7 @@
  * Each refusal is counted (struct sup_ctl_stats: status and /metrics).
  */
 #include "supervisor/sup.h"
+#include "supervisor/acl.h"
 #include "supervisor/clients.h"
 
 #include "common/err.h"
@@ -166,20 +167,26 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
     client_close(&k->c);
 }
 
-static void handle_hello(struct sup_ctl_client *c, const Chute__Ctl__Hello *q,
-                         Chute__Ctl__Reply *r, Chute__Ctl__HelloReply *h)
+/* Returns the descriptor to pass after the reply (the registered
+ * client's user object), or -1. */
+static int handle_hello(struct sup_ctl_client *c, const Chute__Ctl__Hello *q,
+                        Chute__Ctl__Reply *r, Chute__Ctl__HelloReply *h)
 {
     struct sup *s = c->sup;
+    uint32_t user = 0;
     int idx = -1;
 
     if (q->register_client) {
         idx = clients_register(&s->in, &c->peer,
-                               (uint32_t)s->cfg.clients_per_user);
+                               (uint32_t)s->cfg.clients_per_user, &user);
         if (idx < 0) {
             log_refusal(chute_errmsg());
             reply_error(r, idx);
-            return;
+            return -1;
         }
+        h->user = user;
+        h->user_fd_follows = true;
+        s->user_peer[user] = c->peer;
     }
     h->service_name = s->cfg.name;
     h->layout_version = LAYOUT_VERSION;
@@ -188,6 +195,7 @@ static void handle_hello(struct sup_ctl_client *c, const Chute__Ctl__Hello *q,
     h->client_index = idx;
     r->body_case = CHUTE__CTL__REPLY__BODY_HELLO;
     r->hello = h;
+    return idx < 0 ? -1 : s->in.user_fd[user];
 }
 
 static void handle_reports(struct sup_ctl_client *c,
@@ -267,6 +275,7 @@ static void resolved(void *arg, int id)
         t.topic_id = id;
         t.partition_count = (int32_t)atomic_load(
             &instance_topic(&s->in, (uint32_t)id)->partitions);
+        clients_allow_topic(&s->in, c->peer.uid, (uint32_t)id);
         r.body_case = CHUTE__CTL__REPLY__BODY_TOPIC;
         r.topic = &t;
     }
@@ -274,9 +283,35 @@ static void resolved(void *arg, int id)
     free(name);
 }
 
+/* Topic access control (supervisor/acl.h): refused before anything is
+ * looked up, so that no topic is auto-created for a user who may not
+ * write it; counted for the uid's user space. */
+static int check_acl(struct sup_ctl_client *c, const char *topic)
+{
+    struct sup *s = c->sup;
+    const struct ctlauth_peer *p = &c->peer;
+    int user = clients_user_of(&s->in, p->uid);
+
+    if (acl_allows(&s->cfg, p->uid, p->gid, p->groups, p->n_groups, topic))
+        return 0;
+    if (user >= 0)
+        atomic_fetch_add(&instance_user(&s->in, (uint32_t)user)->refused, 1);
+    err_set(CHUTE_ERR_DENIED, "uid %u may not write topic \"%s\": no "
+            "acl.user or acl.group rule allows it", (unsigned)p->uid, topic);
+    log_refusal(chute_errmsg());
+    return CHUTE_ERR_DENIED;
+}
+
 static int handle_resolve(struct sup_ctl_client *c,
                           const Chute__Ctl__ResolveTopic *q)
 {
+    int rc = check_acl(c, q->name ? q->name : "");
+
+    if (rc < 0) {
+        Chute__Ctl__Reply r = CHUTE__CTL__REPLY__INIT;
+        reply_error(&r, rc);
+        return send_reply(c, &r);
+    }
     c->resolving_name = strdup(q->name ? q->name : "");
     if (!c->resolving_name)
         return -1;
@@ -506,8 +541,11 @@ static int handle(struct sup_ctl_client *c, const Chute__Ctl__Request *q)
     }
     switch (q->body_case) {
     case CHUTE__CTL__REQUEST__BODY_HELLO:
-        handle_hello(c, q->hello, &r, &h);
-        break;
+    {
+        int pass = handle_hello(c, q->hello, &r, &h);
+        int rc = send_reply(c, &r);
+        return rc < 0 || pass < 0 ? rc : ctlmsg_send_fd(c->fd, pass);
+    }
     case CHUTE__CTL__REQUEST__BODY_REPORTS:
         handle_reports(c, q->reports, &r, &rp);
         break;

@@ -246,9 +246,13 @@ static void render_records(FILE *f, struct sup *s)
     put_security(f, s);
     family(f, "chute_records_refused_total", "counter",
            "Records chute_send() refused, by reason.");
-    for (unsigned r = 0; r < REFUSED_INVALID + 1; r++)
+    for (unsigned r = 0; r < REFUSED_INVALID + 1; r++) {
+        uint64_t n = 0;
+        for (uint32_t u = 0; u < s->in.users; u++)
+            n += load(&s->in.user[u]->refused[r]); /* clients' own word */
         fprintf(f, "chute_records_refused_total{reason=\"%s\"} %" PRIu64 "\n",
-                reasons[r], load(&s->in.intake->refused[r]));
+                reasons[r], n);
+    }
     single(f, "chute_bytes_sent_total", "counter",
            "Bytes of record batches sent in Produce requests.", bytes);
     single(f, "chute_batches_sent_total", "counter",
@@ -359,6 +363,37 @@ static uint64_t ring_blocked(const struct sup *s, const struct ring *r)
 {
     (void)s;
     return pid_alive(atomic_load(&r->cons->blocked_by));
+}
+
+/* Per user space bound to a uid: refusals of the topic access rules and
+ * objects found cut short. */
+static void render_users(FILE *f, struct sup *s)
+{
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } per_user[] = {
+        {"chute_user_refused_acl_total",
+         "Topic resolves and records refused by the access rules (acl.*), "
+         "by uid.", offsetof(struct status_user, refused)},
+        {"chute_user_truncated_total",
+         "Times a service process found a uid's shared memory cut short by "
+         "a client (its records lost), by uid.",
+         offsetof(struct status_user, truncated)},
+    };
+
+    for (size_t m = 0; m < sizeof(per_user) / sizeof(per_user[0]); m++) {
+        family(f, per_user[m].name, "counter", per_user[m].help);
+        for (uint32_t u = 0; u < s->in.users; u++) {
+            struct status_user *su = instance_user(&s->in, u);
+            if (!atomic_load(&su->bound))
+                continue;
+            fprintf(f, "%s{uid=\"%" PRIu32 "\"} %" PRIu64 "\n",
+                    per_user[m].name, atomic_load(&su->uid),
+                    load((_Atomic uint64_t *)((uint8_t *)su +
+                                              per_user[m].off)));
+        }
+    }
 }
 
 static void render_rings(FILE *f, struct sup *s)
@@ -476,6 +511,7 @@ static char *render(struct sup *s, size_t *len)
     render_batches(f, s);
     render_brokers(f, s);
     render_rings(f, s);
+    render_users(f, s);
     render_pool_workers(f, s);
     render_control(f, s);
     if (ferror(f) | fclose(f)) {

@@ -11,6 +11,7 @@
  * outcome.
  */
 #include "supervisor/sup.h"
+#include "supervisor/clients.h"
 
 #include "common/err.h"
 #include "common/log.h"
@@ -74,6 +75,7 @@ int sup_reload_apply(struct sup *s, const char **restart_needed)
      * the certificates again too. */
     security_reload(&s->sec);
     sup_publish_live(s);
+    clients_recheck_topics(&s->in, &s->cfg, s->user_peer);
     if ((uint32_t)next.workers != s->worker_count) {
         if (sup_scale(s, (uint32_t)next.workers) < 0) {
             log_error("reload: %s", chute_errmsg());

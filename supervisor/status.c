@@ -3,6 +3,7 @@
  * memory counters of the workers, slots, pool and topics.
  */
 #include "supervisor/sup.h"
+#include "supervisor/clients.h"
 
 #include "common/proc.h"
 #include "proto/kafka.h"
@@ -231,6 +232,27 @@ static Chute__Ctl__StatusReply__Control *control_status(struct sup *s)
     return c;
 }
 
+static int user_spaces(struct sup *s, Chute__Ctl__StatusReply *st)
+{
+    st->users = calloc(s->in.users, sizeof(*st->users));
+    if (!st->users)
+        return -1;
+    for (uint32_t u = 0; u < s->in.users; u++) {
+        struct status_user *su = instance_user(&s->in, u);
+        Chute__Ctl__StatusReply__UserSpace *us;
+        if (!atomic_load(&su->bound) || !(us = malloc(sizeof(*us))))
+            continue;
+        chute__ctl__status_reply__user_space__init(us);
+        us->index = u;
+        us->uid = atomic_load(&su->uid);
+        us->clients = clients_count(&s->in, us->uid);
+        us->refused_acl = atomic_load(&su->refused);
+        us->truncated = atomic_load(&su->truncated);
+        st->users[st->n_users++] = us;
+    }
+    return 0;
+}
+
 int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
 {
     Chute__Ctl__StatusReply *st = malloc(sizeof(*st));
@@ -266,6 +288,8 @@ int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
     st->n_topics = topics;
     st->control = control_status(s);
     st->brokers = brokers_status(s);
+    if (user_spaces(s, st) < 0)
+        return -1;
     st->pool_chunks_total = s->in.chunk_count;
     for (uint32_t i = 0; i < s->in.chunk_count; i++)
         st->pool_chunks_used +=
@@ -295,6 +319,9 @@ void sup_status_free(Chute__Ctl__Reply *r)
         free(st->topics[i]->name);
         free(st->topics[i]);
     }
+    for (size_t i = 0; i < st->n_users; i++)
+        free(st->users[i]);
+    free(st->users);
     for (size_t i = 0; st->control && i < st->control->n_users; i++)
         free(st->control->users[i]);
     if (st->control)

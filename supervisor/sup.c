@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/proc.h"
 #include "common/rundir.h"
+#include "shm/guard.h"
 #include "shm/ring.h"
 #include "shm/wake.h"
 
@@ -76,6 +77,7 @@ static int create_shm(struct sup *s)
     struct instance_params p = {
         .name = s->cfg.name,
         .slots = (uint32_t)s->cfg.slots,
+        .users = (uint32_t)s->cfg.users_max,
         .ring_size = (uint32_t)s->cfg.ring_size,
         .max_record = s->ws.max_record,
         .chunk_size = chunk,
@@ -103,6 +105,19 @@ static int create_shm(struct sup *s)
                           "(remove /dev/shm/chute.%s.* to discard it)",
                           s->cfg.name);
     return instance_create(&s->in, &p);
+}
+
+/* A client may cut its user object short (ftruncate on the descriptor it
+ * was given): the guard keeps chuted and its workers (which inherit it)
+ * from dying of SIGBUS when they touch it (shm/guard.h). */
+static int guard_users(struct sup *s)
+{
+    int rc = guard_install();
+
+    for (uint32_t u = 0; u < s->in.users && rc == 0; u++)
+        rc = guard_add(s->in.user[u], s->in.user_size,
+                       &instance_user(&s->in, u)->truncated);
+    return rc;
 }
 
 /* Workers of a dead supervisor may still run (draining): they go, so that
@@ -355,6 +370,8 @@ int sup_run(struct sup *s)
 
     log_set_role("sup");
     s->listen_fd = -1;
+    for (uint32_t u = 0; u < USER_MAX; u++)
+        s->user_peer[u].uid = (uid_t)-1;
     settings_from_config(s);
     if (security_init(&s->sec, &s->cfg, s->config_path) < 0) {
         log_error("%s", chute_errmsg());
@@ -376,6 +393,8 @@ int sup_run(struct sup *s)
         return 1;
     }
     rc = create_shm(s);
+    if (rc == 0)
+        rc = guard_users(s);
     if (rc < 0) {
         log_error("%s", chute_errmsg());
         metrics_stop(s);

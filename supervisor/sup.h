@@ -70,6 +70,9 @@ struct sup_refresh {
 
 struct sup {
     struct config cfg;
+    /* The last client registered in each user space, for the access
+     * rules after a reload (clients.c); uid -1: none yet. */
+    struct ctlauth_peer user_peer[USER_MAX];
     const char *config_path;  /* -c, read again on SIGHUP */
     char **overrides;         /* -X arguments, applied again on SIGHUP */
     int override_count;

@@ -128,12 +128,51 @@ static int setup(void **state)
     return 0;
 }
 
+/* A record that names a client entry of another uid is batched but
+ * counted and reported to nobody; a record of a topic its user may not
+ * write (acl) is refused and counted for the user. */
+static void test_foreign_records(void **state)
+{
+    struct wf_one *f = *state;
+    struct wrk *w = &f->w;
+    struct status_client *victim = instance_client(w->in, WF_CLIENT);
+    struct status_user *u = instance_user(w->in, 0);
+    int32_t p = wf_partition_in(0, 0);
+    struct wpart *part;
+
+    atomic_store(&victim->pid, 77); /* put() writes as pid 77 */
+    atomic_store(&victim->uid, 1000);
+    atomic_store(&u->uid, 2000);    /* the slot's user is another uid */
+    put(w, 0, p, 0);
+    accum_drain(w);
+    part = part_get(w, 0, WF_TOPIC, p);
+    assert_int_equal(atomic_load(&w->stats->records_sent), 1);
+    assert_true(part->open != WRK_NONE);
+    assert_int_equal(chunk_origin(&w->pool, chunk_at(&w->pool, part->open), 0)
+                         ->client,
+                     RESOLVE_NOBODY);
+    atomic_store(&u->uid, 1000);    /* now it is the writer's own */
+    put(w, 0, p, 1);
+    accum_drain(w);
+    assert_int_equal(chunk_origin(&w->pool, chunk_at(&w->pool, part->open), 1)
+                         ->client,
+                     WF_CLIENT);
+    atomic_store(&u->topics[WF_TOPIC / 64], 0); /* acl: not this topic */
+    put(w, 0, p, 2);
+    accum_drain(w);
+    assert_int_equal(atomic_load(&w->stats->records_sent), 2);
+    assert_int_equal(atomic_load(&w->stats->records_invalid), 1);
+    assert_int_equal(atomic_load(&u->refused), 1);
+}
+
 int main(void)
 {
-    struct CMUnitTest tests[WF_ROWS(rows)];
+    struct CMUnitTest tests[WF_ROWS(rows) + 1];
     size_t n = 0;
 
     wf_add_rows(tests, &n, rows, WF_ROWS(rows), sizeof(rows[0]),
                 test_hostile_tail, setup, wf_one_free);
+    tests[n++] = (struct CMUnitTest)cmocka_unit_test_setup_teardown(
+        test_foreign_records, setup, wf_one_free);
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

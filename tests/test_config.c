@@ -620,8 +620,11 @@ static const struct validate_case {
     const char *args[3];
     const char *msg;
 } validate_cases[] = {
-    {{"workers=32", "slots=16"},
-     "\"workers\" (32) is larger than \"slots\" (16)"},
+    {{"workers=32", "slots=8", "users.max=2"},
+     "\"workers\" (32) is larger than \"slots\" times \"users.max\" (16)"},
+    {{"workers=32", "slots=16", "users.max=2"}, NULL},
+    {{"slots=128", "users.max=4"},
+     "\"slots\" (128) times \"users.max\" (4) is more than 256"},
     {{"ring.size=1m", "message.max.bytes=524225"},
      "\"ring.size\" (1048576) must be at least twice \"message.max.bytes\" "
      "(524225) plus 128"},

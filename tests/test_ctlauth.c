@@ -84,8 +84,8 @@ static const struct request_case {
 static void test_requests(void **state)
 {
     struct ctlauth_policy pol = {SELF, ADMIN, "adm"};
-    struct ctlauth_peer stranger = {1000, 100, 4242, false};
-    struct ctlauth_peer admin = {1000, ADMIN, 4243, true};
+    struct ctlauth_peer stranger = {.uid = 1000, .gid = 100, .pid = 4242};
+    struct ctlauth_peer admin = {.uid = 1000, .gid = ADMIN, .pid = 4243, .admin = true};
 
     (void)state;
     for (size_t i = 0; i < sizeof(request_cases) / sizeof(request_cases[0]);
@@ -105,7 +105,7 @@ static void test_requests(void **state)
 static void test_refusal_message(void **state)
 {
     struct ctlauth_policy pol = {SELF, ADMIN, "adm"};
-    struct ctlauth_peer p = {1000, 100, 4242, false};
+    struct ctlauth_peer p = {.uid = 1000, .gid = 100, .pid = 4242};
 
     (void)state;
     assert_int_equal(ctlauth_check(&pol, &p, CHUTE__CTL__REQUEST__BODY_DRAIN),

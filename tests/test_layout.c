@@ -42,8 +42,8 @@ static const struct {
     {3, 0x5fc5f97b7e858155},
     {4, 0x67171e13ed33a287},
     {5, 0x3348ce1ce99b8b0d},
-    {6, 0xc63cfd7c161d393e},
-    {7, 0xf1f1de93d1d9ace2},
+    {6, 0x3d83b9cd1eb6849f},
+    {7, 0x59a25361c5f017b3},
 };
 
 struct member {
@@ -69,7 +69,7 @@ static const struct member members[] = {
     FIELD(struct intake_header, slot_stride),
     FIELD(struct intake_header, reports_off),
     FIELD(struct intake_header, report_ring_size),
-    FIELD(struct intake_header, pad0),
+    FIELD(struct intake_header, user),
     FIELD(struct intake_header, refused),
     FIELD(struct intake_header, padded),
 
@@ -134,6 +134,9 @@ static const struct member members[] = {
     FIELD(struct status_header, name),
     FIELD(struct status_header, queue_full_fail),
     FIELD(struct status_header, max_block_ms),
+    FIELD(struct status_header, users_off),
+    FIELD(struct status_header, user_count),
+    FIELD(struct status_header, user_slots),
     FIELD(struct status_header, padded),
 
     SIZE(struct status_topic),
@@ -147,7 +150,7 @@ static const struct member members[] = {
     FIELD(struct status_client, pid),
     FIELD(struct status_client, uid),
     FIELD(struct status_client, report_ring),
-    FIELD(struct status_client, pad0),
+    FIELD(struct status_client, user),
     FIELD(struct status_client, records_acked),
     FIELD(struct status_client, records_failed),
     FIELD(struct status_client, reports_lost),
@@ -156,6 +159,14 @@ static const struct member members[] = {
     SIZE(struct status_report_owner),
     FIELD(struct status_report_owner, pid),
     FIELD(struct status_report_owner, client),
+
+    SIZE(struct status_user),
+    FIELD(struct status_user, bound),
+    FIELD(struct status_user, uid),
+    FIELD(struct status_user, refused),
+    FIELD(struct status_user, topics),
+    FIELD(struct status_user, truncated),
+    FIELD(struct status_user, padded),
 
     SIZE(struct state_worker),
     FIELD(struct state_worker, pid),
@@ -294,7 +305,8 @@ static const struct {
     CONST(LAYOUT_MAGIC),      CONST(LAYOUT_CACHELINE),
     CONST(TOPIC_MAX),         CONST(TOPIC_NAME_MAX),
     CONST(CLIENT_MAX),        CONST(WORKER_MAX),
-    CONST(REPORT_RINGS),      CONST(TOPIC_ERROR_MAX),
+    CONST(REPORT_RINGS),      CONST(USER_MAX),
+    CONST(REPORT_RINGS_PER_USER),      CONST(TOPIC_ERROR_MAX),
     CONST(SLOT_MAX),          CONST(PARTITION_MAX),
     CONST(RING_ALIGN),        CONST(RING_FLAG_PAD),
     CONST(RING_PAD_MIN),      CONST(REFUSED_REASONS),

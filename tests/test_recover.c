@@ -252,7 +252,7 @@ static void other_took_copy_source(struct fixture *f, struct wpart *p,
 static void other_slot(struct fixture *f, struct wpart *p, int32_t *c)
 {
     struct wpart *q =
-        part_get(&f->other, WF_TOPIC, wf_partition_in(OTHER, 0));
+        part_get(&f->other, 0, WF_TOPIC, wf_partition_in(OTHER, 0));
 
     (void)p;
     c[0] = wf_sealed_batch(&f->other, q, 3, 0);
@@ -366,9 +366,9 @@ static void run_case(struct fixture *f, const struct recover_case *rc)
     int32_t c[2] = {CHUNK_NONE, CHUNK_NONE};
     struct wpart *p;
 
-    rc->crash(f, part_get(&f->dead, WF_TOPIC, part), c);
+    rc->crash(f, part_get(&f->dead, 0, WF_TOPIC, part), c);
     assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
-    p = part_get(&f->w, WF_TOPIC, part);
+    p = part_get(&f->w, 0, WF_TOPIC, part);
     for (int i = 0; i < 2; i++)
         check_chunk(f, c[i], &rc->after[i]);
     assert_int_equal(p->open, rc->open ? c[rc->open - 'A'] : WRK_NONE);
@@ -393,7 +393,7 @@ static void test_own_spare_survives_taking_slots(void **state)
 {
     struct fixture *f = *state;
     int32_t part = wf_partition_in(3, 0); /* another of ME's slots */
-    struct wpart *p = part_get(&f->w, WF_TOPIC, part);
+    struct wpart *p = part_get(&f->w, 0, WF_TOPIC, part);
     bool slot1[WF_SLOTS] = {false, true, false, false};
     struct chunk_producer pr;
     int32_t orig = wf_open_batch(&f->w, p, COPY_RECORDS, 0), copy;
@@ -416,7 +416,7 @@ static void test_batches_come_back_in_ring_order(void **state)
 {
     struct fixture *f = *state;
     int32_t part = wf_partition_in(SLOT, 0);
-    struct wpart *d = part_get(&f->dead, WF_TOPIC, part), *p;
+    struct wpart *d = part_get(&f->dead, 0, WF_TOPIC, part), *p;
     int32_t a = wf_sealed_batch(&f->dead, d, 3, 0);
     int32_t b = wf_sealed_batch(&f->dead, d, 2, 3 * WF_REC_STEP);
     int32_t o = wf_open_batch(&f->dead, d, 1, 5 * WF_REC_STEP);
@@ -425,7 +425,7 @@ static void test_batches_come_back_in_ring_order(void **state)
 
     memcpy(bytes, chunk_send(&f->dead.pool, b), len);
     assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
-    p = part_get(&f->w, WF_TOPIC, part);
+    p = part_get(&f->w, 0, WF_TOPIC, part);
     assert_int_equal(p->q_head, a);
     assert_int_equal(f->w.chunk_next[a], b);
     assert_int_equal(p->q_tail, b);
@@ -447,7 +447,7 @@ static void test_resolution_goes_on_where_it_stopped(void **state)
     int32_t c[2];
     const struct status_client *cl = instance_client(&f->in, WF_CLIENT);
 
-    mid_resolution(f, part_get(&f->dead, WF_TOPIC, part), c);
+    mid_resolution(f, part_get(&f->dead, 0, WF_TOPIC, part), c);
     assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
     assert_int_equal(chunk(f, c[0])->reported, 1);
     resolve_batch(&f->w, c[0], 0, 500);
@@ -463,7 +463,7 @@ static void test_resolution_goes_on_where_it_stopped(void **state)
 static void test_resolved_batch_counted_once(void **state)
 {
     struct fixture *f = *state;
-    struct wpart *p = part_get(&f->dead, WF_TOPIC, wf_partition_in(SLOT, 0));
+    struct wpart *p = part_get(&f->dead, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
     int32_t c[2];
     uint64_t fill;
 
@@ -473,7 +473,7 @@ static void test_resolved_batch_counted_once(void **state)
     atomic_store(&chunk(f, c[0])->fill, fill); /* undo chunk_free */
     atomic_store(&chunk(f, c[0])->state, CHUNK_IN_FLIGHT);
     assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
-    p = part_get(&f->w, WF_TOPIC, wf_partition_in(SLOT, 0));
+    p = part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
     resolve_batch(&f->w, part_queue_pop(&f->w, p), 0, 500);
     /* The replacement has its predecessor's index: one stats entry. */
     assert_ptr_equal(f->w.stats, f->dead.stats);

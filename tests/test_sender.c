@@ -41,7 +41,7 @@ static int setup(void **state)
 /* The n-th partition of slot SLOT, led by `leader`. */
 static struct wpart *partition(struct wf_one *f, int n, int32_t leader)
 {
-    struct wpart *p = part_get(&f->w, WF_TOPIC, wf_partition_in(SLOT, n));
+    struct wpart *p = part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, n));
 
     assert_non_null(p);
     p->leader = leader;
@@ -198,7 +198,7 @@ static void test_collect_partitions_of_a_broker(void **state)
     struct wf_one *f = *state;
     struct wpart *p0 = partition(f, 0, NODE_A), *p1 = partition(f, 1, NODE_A);
     struct wpart *q =
-        part_get(&f->w, WF_TOPIC, wf_partition_in(SLOT + 1, 0));
+        part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT + 1, 0));
     struct produce_req *req;
 
     q->leader = NODE_B;

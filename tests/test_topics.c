@@ -185,7 +185,7 @@ static void test_worker_reads_per_generation(void **state)
     configure(f, settings);
     id = topics_add(&f->sup, "logs.app", 4);
     w->topics_seen = generation(f);
-    assert_non_null(part_get(w, (uint32_t)id, 0));
+    assert_non_null(part_get(w, 0, (uint32_t)id, 0));
     assert_true(w->topics[id].known);
     assert_int_equal(w->topics[id].set.linger_ms, 100);
     assert_int_equal(w->topics[id].set.codec, BATCH_CODEC_LZ4);
@@ -290,8 +290,8 @@ static void test_accum_uses_topic_settings(void **state)
         put(w, (uint32_t)slow, 0, i);
     }
     assert_true(accum_drain(w));
-    struct wpart *pf = part_get(w, (uint32_t)fast, 0);
-    struct wpart *ps = part_get(w, (uint32_t)slow, 0);
+    struct wpart *pf = part_get(w, 0, (uint32_t)fast, 0);
+    struct wpart *ps = part_get(w, 0, (uint32_t)slow, 0);
     /* batch.num.messages at append: 2 + 2 sealed, 1 open; 4 sealed, 1. */
     queued(w, pf, BATCH_CODEC_LZ4, counts, &n);
     assert_int_equal(n, 2);
@@ -331,7 +331,7 @@ static void test_reload_reaches_open_batch(void **state)
     for (uint32_t i = 0; i < 3; i++)
         put(w, (uint32_t)id, 0, i);
     assert_true(accum_drain(w));
-    struct wpart *p = part_get(w, (uint32_t)id, 0);
+    struct wpart *p = part_get(w, 0, (uint32_t)id, 0);
     queued(w, p, BATCH_CODEC_NONE, counts, &n);
     assert_int_equal(n, 0); /* 3 records open */
     configure(f, after);
@@ -370,9 +370,9 @@ static void test_seal_codec_level_and_ratio(void **state)
     }
     assert_true(accum_drain(w));
     assert_int_equal(accum_seal_due(w, true), -1);
-    queued(w, part_get(w, (uint32_t)zs, 0), BATCH_CODEC_NONE, counts, &n);
+    queued(w, part_get(w, 0, (uint32_t)zs, 0), BATCH_CODEC_NONE, counts, &n);
     assert_int_equal(n, 1);
-    queued(w, part_get(w, (uint32_t)gz, 0), BATCH_CODEC_NONE, counts, &n);
+    queued(w, part_get(w, 0, (uint32_t)gz, 0), BATCH_CODEC_NONE, counts, &n);
     assert_int_equal(n, 1);
     assert_int_equal(atomic_load(&ratio->count), 2);
     assert_int_equal(atomic_load(&ratio->bucket[0]), 2);
@@ -384,7 +384,7 @@ static void test_seal_codec_level_and_ratio(void **state)
     accum_seal_due(w, true);
     assert_int_equal(atomic_load(&ratio->count), 3);
     assert_true(atomic_load(&ratio->sum) > 200 + 300);
-    struct wpart *p = part_get(w, (uint32_t)zs, 0);
+    struct wpart *p = part_get(w, 0, (uint32_t)zs, 0);
     assert_int_equal(chunk_at(&w->pool, p->q_tail)->codec, BATCH_CODEC_ZSTD);
 }
 

@@ -40,18 +40,21 @@
 
 static inline void wf_layout(struct instance *in)
 {
-    in->slots = WF_SLOTS;
+    in->slots = WF_SLOTS; /* one user space */
+    in->users = 1;
+    in->user_slots = WF_SLOTS;
     in->ring_size = WF_RING_SIZE;
     in->stats_off = sizeof(struct intake_header);
     in->slots_off =
         in->stats_off + CLIENT_MAX * sizeof(struct intake_client_stat);
     in->slot_stride = sizeof(struct ring_prod) + WF_RING_SIZE;
-    in->intake_size = in->slots_off + WF_SLOTS * in->slot_stride;
+    in->user_size = in->slots_off + WF_SLOTS * in->slot_stride;
     in->topics_off = sizeof(struct status_header);
     in->clients_off = in->topics_off + TOPIC_MAX * sizeof(struct status_topic);
     in->rings_off = in->clients_off + CLIENT_MAX * sizeof(struct status_client);
     in->owners_off = in->rings_off + SLOT_MAX * sizeof(struct ring_cons);
-    in->status_size = in->owners_off + 256;
+    in->users_off = in->owners_off + REPORT_RINGS * 8;
+    in->status_size = in->users_off + USER_MAX * sizeof(struct status_user);
     in->workers_off = sizeof(struct state_header);
     in->pslots_off = in->workers_off + WORKER_MAX * sizeof(struct state_worker);
     in->partitions_off = in->pslots_off + SLOT_MAX * sizeof(struct state_slot);
@@ -86,10 +89,10 @@ static inline void wf_instance_init(struct instance *in)
     log_set_level(LOG_ERROR); /* the warnings tests provoke on purpose */
     memset(in, 0, sizeof(*in));
     wf_layout(in);
-    in->intake = calloc(1, in->intake_size);
+    in->user[0] = calloc(1, in->user_size);
     in->status = calloc(1, in->status_size);
     in->state = calloc(1, in->state_size);
-    assert_non_null(in->intake);
+    assert_non_null(in->user[0]);
     assert_non_null(in->status);
     assert_non_null(in->state);
     wf_topic_settings(in, WF_TOPIC, BATCH_CODEC_NONE, -1);
@@ -99,13 +102,16 @@ static inline void wf_instance_init(struct instance *in)
     atomic_store(&t->state, TOPIC_READY);
     for (uint32_t c = 0; c < CLIENT_MAX; c++)
         atomic_store(&instance_client(in, c)->report_ring, -1);
+    atomic_store(&instance_user(in, 0)->bound, 1);
+    for (uint32_t i = 0; i < TOPIC_MAX / 64; i++) /* every topic allowed */
+        atomic_store(&instance_user(in, 0)->topics[i], ~0ULL);
     for (uint32_t s = 0; s < SLOT_MAX; s++)
         atomic_store(&instance_pslot(in, s)->producer_id, -1);
 }
 
 static inline void wf_instance_release(struct instance *in)
 {
-    free(in->intake);
+    free(in->user[0]);
     free(in->status);
     free(in->state);
 }

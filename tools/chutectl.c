@@ -327,6 +327,17 @@ static void status_json(const Chute__Ctl__StatusReply *st)
     json_arr_end();
     if (st->control)
         control_json(st->control);
+    json_arr("users");
+    for (size_t i = 0; i < st->n_users; i++) {
+        json_obj(NULL);
+        json_u64("index", st->users[i]->index);
+        json_u64("uid", st->users[i]->uid);
+        json_u64("clients", st->users[i]->clients);
+        json_u64("refused_acl", st->users[i]->refused_acl);
+        json_u64("truncated", st->users[i]->truncated);
+        json_obj_end();
+    }
+    json_arr_end();
     if (st->brokers)
         brokers_json(st->brokers);
     json_obj_end();
@@ -380,6 +391,18 @@ static void brokers_table(const Chute__Ctl__StatusReply__Brokers *b)
     if (b->last_failure && *b->last_failure)
         printf("brokers: last security failure %.1f s ago: %s\n",
                (double)b->last_failure_age_ms / 1000.0, b->last_failure);
+}
+
+/* One line: each user space bound to a uid. */
+static void users_line(const Chute__Ctl__StatusReply *st)
+{
+    printf("users:");
+    for (size_t i = 0; i < st->n_users; i++)
+        printf(" uid %u: %u clients, %llu refused (acl), %llu cut;",
+               st->users[i]->uid, st->users[i]->clients,
+               (unsigned long long)st->users[i]->refused_acl,
+               (unsigned long long)st->users[i]->truncated);
+    printf("%s\n", st->n_users ? "" : " none yet");
 }
 
 /* The tables keep the columns scripts read (tests/integration): the
@@ -436,6 +459,7 @@ static void status_table(const Chute__Ctl__StatusReply *st)
         control_table(st->control);
     if (st->brokers)
         brokers_table(st->brokers);
+    users_line(st);
     printf("\ninstance %s: supervisor pid %u, %u workers, %s%s\n",
            st->service_name, st->supervisor_pid, st->worker_count,
            st->accepting ? "accepting" : "draining",

@@ -95,6 +95,7 @@ static enum append_result append(struct wrk *w, struct wpart *p,
 static struct wpart *check_record(struct wrk *w, uint32_t slot,
                                   const struct ring_rec *rec, uint32_t len)
 {
+    uint32_t user = instance_slot_user(w->in, slot);
     struct status_topic *t;
     uint32_t parts;
 
@@ -106,12 +107,17 @@ static struct wpart *check_record(struct wrk *w, uint32_t slot,
         return NULL;
     parts = atomic_load_explicit(&t->partitions, memory_order_relaxed);
     if (rec->partition < 0 || (uint32_t)rec->partition >= parts ||
-        layout_slot_of(rec->topic, rec->partition, w->slot_count) != slot)
+        layout_user_slot(user, rec->topic, rec->partition,
+                         w->in->user_slots) != slot)
         return NULL;
     if (rec->tail_len + BATCH_HEADER_SIZE + RECORD_OVERHEAD_MAX >
         w->s->max_record)
         return NULL;
-    return part_get(w, rec->topic, rec->partition);
+    if (!instance_user_may(w->in, user, rec->topic)) {
+        atomic_fetch_add(&instance_user(w->in, user)->refused, 1);
+        return NULL;
+    }
+    return part_get(w, user, rec->topic, rec->partition);
 }
 
 /* A record that fails its checks is dropped and counted (resolve.c
@@ -122,7 +128,7 @@ static void reject(struct wrk *w, uint32_t slot, const struct ring_rec *rec)
     static uint64_t since_log;
     int64_t now = mono_ms();
 
-    resolve_rejected(w, rec);
+    resolve_rejected(w, slot, rec);
     since_log++;
     if (now - logged_ms >= 1000) {
         log_warn("slot %u: dropped %llu invalid record(s), e.g. topic %u "
@@ -216,6 +222,7 @@ static bool take_record(struct wrk *w, uint32_t slot, uint64_t pos,
         reject(w, slot, &hdr);
         return true;
     }
+    hdr.client = resolve_writer(w, slot, &hdr);
     test_poison(w, v);
     ar = append(w, p, &hdr, (const uint8_t *)(v->rec + 1), pos, pos + v->len);
     if (ar == MALFORMED) {

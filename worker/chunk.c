@@ -425,7 +425,8 @@ bool chunk_adoptable(struct chunk_pool *pool, int32_t idx, const bool *owned,
     t = instance_topic(pool->in, ch->topic);
     if (atomic_load(&t->state) != TOPIC_READY || ch->partition < 0 ||
         (uint32_t)ch->partition >= atomic_load(&t->partitions) ||
-        layout_slot_of(ch->topic, ch->partition, slot_count) != ch->slot)
+        layout_user_slot(instance_slot_user(pool->in, ch->slot), ch->topic,
+                         ch->partition, pool->in->user_slots) != ch->slot)
         return false;
     return chunk_state(ch) == CHUNK_OPEN ||
            (ch->wire_len > BATCH_HEADER_SIZE &&

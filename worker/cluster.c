@@ -157,11 +157,12 @@ static void apply_topic(struct wrk *w, const struct kafka_topic *kt)
         struct wpart *p = t->parts[i];
         if (!p)
             continue;
-        const struct kafka_partition *kp = kafka_topic_partition(kt, i);
+        const struct kafka_partition *kp =
+            kafka_topic_partition(kt, p->partition);
         int32_t leader = kp && kp->leader >= 0 ? kp->leader : -1;
         if (leader != p->leader && p->leader >= 0)
-            log_info("topic \"%s\" partition %d: leader %d -> %d", t->name, i,
-                     p->leader, leader);
+            log_info("topic \"%s\" partition %d: leader %d -> %d", t->name,
+                     p->partition, p->leader, leader);
         if (leader != p->leader)
             p->confirmed_ms = 0; /* one batch first to the new leader */
         p->leader = leader;

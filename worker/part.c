@@ -39,7 +39,8 @@ void part_release(struct wrk *w)
         free(w->topics[t].parts);
 }
 
-static struct wpart *create(struct wrk *w, uint32_t topic, int32_t partition)
+static struct wpart *create(struct wrk *w, uint32_t user, uint32_t topic,
+                            int32_t partition)
 {
     struct wpart *p = calloc(1, sizeof(*p));
 
@@ -47,11 +48,11 @@ static struct wpart *create(struct wrk *w, uint32_t topic, int32_t partition)
         return NULL;
     p->topic = topic;
     p->partition = partition;
-    p->slot = layout_slot_of(topic, partition, w->slot_count);
+    p->slot = layout_user_slot(user, topic, partition, w->in->user_slots);
     p->open = p->q_head = p->q_tail = WRK_NONE;
     p->f_head = p->f_tail = WRK_NONE;
     p->leader = -1;
-    p->sp = instance_find_partition(w->in, topic, partition, true);
+    p->sp = instance_find_partition(w->in, user, topic, partition, true);
     if (!p->sp) {
         free(p);
         return NULL;
@@ -93,12 +94,14 @@ void part_topics_apply(struct wrk *w)
     log_info("topic settings %u applied (%u topics)", gen, n);
 }
 
-struct wpart *part_get(struct wrk *w, uint32_t topic, int32_t partition)
+struct wpart *part_get(struct wrk *w, uint32_t user, uint32_t topic,
+                       int32_t partition)
 {
     struct wtopic *t = &w->topics[topic];
+    int32_t i = partition * USER_MAX + (int32_t)user;
 
-    if (partition >= t->nparts) {
-        int32_t n = partition + 1;
+    if (i >= t->nparts) {
+        int32_t n = (partition + 1) * USER_MAX;
         struct wpart **parts = realloc(t->parts, (size_t)n * sizeof(*parts));
         if (!parts)
             return NULL;
@@ -107,12 +110,12 @@ struct wpart *part_get(struct wrk *w, uint32_t topic, int32_t partition)
         t->parts = parts;
         t->nparts = n;
     }
-    if (!t->parts[partition]) {
-        t->parts[partition] = create(w, topic, partition);
-        if (t->parts[partition] && !t->known)
+    if (!t->parts[i]) {
+        t->parts[i] = create(w, user, topic, partition);
+        if (t->parts[i] && !t->known)
             learn_topic(w, t, topic);
     }
-    return t->parts[partition];
+    return t->parts[i];
 }
 
 /* ---- the queue: sealed, waiting ---- */

@@ -31,7 +31,8 @@ static void drop(struct wrk *w, int32_t idx)
 static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
 {
     struct pool_chunk *ch = chunk_at(&w->pool, idx);
-    struct wpart *p = part_get(w, ch->topic, ch->partition);
+    struct wpart *p = part_get(w, instance_slot_user(w->in, ch->slot),
+                               ch->topic, ch->partition);
     uint64_t end = chunk_origin(&w->pool, ch, ch->count - 1)->ring_end;
 
     if (!p) {

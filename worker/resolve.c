@@ -117,8 +117,13 @@ static void count_client(struct wrk *w, uint32_t client, bool acked,
 static void report(struct wrk *w, uint32_t topic, int32_t partition,
                    const struct chunk_origin *o, int64_t offset, int16_t error)
 {
-    struct status_client *c = instance_client(w->in, o->client);
-    int32_t idx = atomic_load_explicit(&c->report_ring, memory_order_relaxed);
+    struct status_client *c;
+    int32_t idx;
+
+    if (o->client >= CLIENT_MAX)
+        return; /* nobody's (resolve_writer) */
+    c = instance_client(w->in, o->client);
+    idx = atomic_load_explicit(&c->report_ring, memory_order_relaxed);
     uint32_t len = REPORT_RECORD_SIZE;
     struct ring r;
     uint64_t end;
@@ -202,13 +207,33 @@ void resolve_record(struct wrk *w, const struct ring_rec *rec, int16_t error)
     count_records(w, rec->topic, error, 1);
 }
 
-/* A record that fails its checks is charged to the client it names only
- * if that client's pid wrote it: a corrupt record must not make an
- * innocent client's flush report failures. */
-void resolve_rejected(struct wrk *w, const struct ring_rec *rec)
+/* The client a record of `slot` is counted and reported to: the one it
+ * names, if that entry is of the slot's user (a record in a user's ring
+ * was written by that uid: the slot says so, not the record) and its pid
+ * wrote it.  Else RESOLVE_NOBODY: a forged name makes no innocent client's
+ * flush report failures nor fills its report ring. */
+uint16_t resolve_writer(struct wrk *w, uint32_t slot,
+                        const struct ring_rec *rec)
 {
+    const struct status_client *c;
+    uint32_t user = instance_slot_user(w->in, slot);
+
+    if (rec->client >= CLIENT_MAX)
+        return RESOLVE_NOBODY;
+    c = instance_client(w->in, rec->client);
+    if (atomic_load(&c->pid) != rec->pid || atomic_load(&c->user) != user ||
+        atomic_load(&c->uid) != atomic_load(&instance_user(w->in, user)->uid))
+        return RESOLVE_NOBODY;
+    return rec->client;
+}
+
+/* A record that fails its checks is charged only to the client that wrote
+ * it (resolve_writer). */
+void resolve_rejected(struct wrk *w, uint32_t slot, const struct ring_rec *rec)
+{
+    uint16_t client = resolve_writer(w, slot, rec);
+
     atomic_fetch_add(&w->stats->records_invalid, 1);
-    if (rec->client < CLIENT_MAX &&
-        atomic_load(&instance_client(w->in, rec->client)->pid) == rec->pid)
-        count_client(w, rec->client, false, 1);
+    if (client != RESOLVE_NOBODY)
+        count_client(w, client, false, 1);
 }

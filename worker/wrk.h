@@ -66,7 +66,8 @@ struct wtopic {
     char name[TOPIC_NAME_MAX + 1];
     struct topic_settings set; /* linger, batch limits, codec (live.c) */
     int32_t nparts;           /* size of parts[] */
-    struct wpart **parts;
+    struct wpart **parts;     /* by partition * USER_MAX + user space: each
+                                 user's slots are producers of their own */
     int16_t md_error;         /* last metadata error for the topic */
     int64_t over_logged_ms;   /* too many partitions, last said (cluster.c) */
 };
@@ -235,7 +236,8 @@ void part_release(struct wrk *w);
 /* The partition, created (with its sequence state) on first use; a new
  * topic gets its settings and sets metadata_wanted.  NULL when out of
  * memory or state slots. */
-struct wpart *part_get(struct wrk *w, uint32_t topic, int32_t partition);
+struct wpart *part_get(struct wrk *w, uint32_t user, uint32_t topic,
+                       int32_t partition);
 /* Reads every known topic's settings again if the supervisor published
  * new ones (a reload); they apply to what is sealed from then on. */
 void part_topics_apply(struct wrk *w);
@@ -271,7 +273,12 @@ void resolve_batch(struct wrk *w, int32_t chunk, int16_t error,
 /* Fails one record that never made it into a batch. */
 void resolve_record(struct wrk *w, const struct ring_rec *rec, int16_t error);
 /* Charges a record the worker dropped to the client that wrote it. */
-void resolve_rejected(struct wrk *w, const struct ring_rec *rec);
+void resolve_rejected(struct wrk *w, uint32_t slot, const struct ring_rec *rec);
+/* The client a record of `slot` belongs to, or RESOLVE_NOBODY when the
+ * entry it names is not of the slot's user or not its writer's. */
+#define RESOLVE_NOBODY UINT16_MAX
+uint16_t resolve_writer(struct wrk *w, uint32_t slot,
+                        const struct ring_rec *rec);
 /* Publishes how far the slot is resolved (chute_flush waits on it). */
 void resolve_publish(struct wrk *w, uint32_t slot);
 /* True when nothing of the slot (of any owned slot) is unresolved. */

@@ -23,6 +23,15 @@
 #                                        test at once (the watchdog below)
 #   chuted_stop                          SIGTERM $SUP, expect exit 0
 #   fail MSG                             print "FAIL: MSG" and exit 1
+#   need_other_uids                      skip the test (exit 0) unless it
+#                                        runs as root with setpriv; sets
+#                                        USERS and ADM (gids of the groups
+#                                        users and adm) and makes TEST_TMP
+#                                        readable by other uids
+#   as_uid UID GROUPS CMD...             CMD as UID (gid UID) with the
+#                                        supplementary GROUPS (a comma list)
+#   status_json EXPR                     EXPR of chutectl --json status of
+#                                        $CHUTE_NAME, `st` the reply
 #   send_clients NAME TOPIC N PER        N sendload clients at once (500
 #                                        keys, up to 64 bytes of padding),
 #                                        each bounded by 150 s; succeeds if
@@ -296,4 +305,31 @@ kafka_restore() {
         [ -e "$KAFKA_DIR/node-$id/expected-down" ] && kafka start-broker "$id"
     done
     return 0
+}
+
+# ---- clients of other uids ----------------------------------------------------
+need_other_uids() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "SKIP: $TEST_NAME needs root to run clients as other uids"
+        exit 0
+    fi
+    command -v setpriv >/dev/null || fail "no setpriv (util-linux)"
+    USERS=$(getent group users | cut -d: -f3)
+    ADM=$(getent group adm | cut -d: -f3)
+    [ -n "$USERS" ] && [ -n "$ADM" ] || fail "the groups users and adm must exist"
+    chmod 755 "$TEST_TMP" # the other uids look for files there
+}
+
+as_uid() {
+    local uid=$1 groups=$2
+    shift 2
+    setpriv --reuid="$uid" --regid="$uid" --groups="$groups" -- "$@"
+}
+
+status_json() {
+    timeout 10 "$BUILD/bin/chutectl" -n "$CHUTE_NAME" --json status |
+        /usr/bin/python3 -c '
+import json, sys
+st = json.load(sys.stdin)
+print(eval(sys.argv[1]))' "$1"
 }

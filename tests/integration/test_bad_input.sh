@@ -160,7 +160,7 @@ CHUTED_ARGS=(-X bootstrap.servers=127.0.0.1:9 -X name="$BASE-ring"
     -X ring.size=64k -X message.max.bytes=40000)
 bad_config "ring.size below 2 * message.max.bytes" '"ring.size"' \
     '"message.max.bytes"'
-[ ! -e "/dev/shm/chute.$BASE-ring.intake" ] ||
+[ -z "$(ls /dev/shm | grep "^chute\.$BASE-ring\.")" ] ||
     fail "a refused configuration left shared memory behind"
 echo "2: malformed configuration: file:line and key named"
 

@@ -15,19 +15,11 @@
 #   4. the member drains: chuted exits 0.
 # Needs root (setpriv to other uids); skipped otherwise.
 . "$(dirname "$0")/lib.sh" "$1"
-if [ "$(id -u)" != 0 ]; then
-    echo "SKIP: test_control_access needs root to run clients as other uids"
-    exit 0
-fi
-command -v setpriv >/dev/null || fail "no setpriv (util-linux)"
-USERS=$(getent group users | cut -d: -f3)
-ADM=$(getent group adm | cut -d: -f3)
-[ -n "$USERS" ] && [ -n "$ADM" ] || fail "the groups users and adm must exist"
+need_other_uids
 topic=acc
 name="acc-$$"
 PY=/usr/bin/python3
 CTLCONN=$LIB_TOP/tests/integration/ctlconn.py
-chmod 755 "$TEST_TMP" # the other uids look for files there
 
 # as UID GID GROUPS CMD...: CMD as that uid and gid, with supplementary
 # GROUPS (a comma list).

@@ -3,9 +3,11 @@
 # client later: chuted allocates its shared memory for real at start.
 # Each case runs chuted in a private mount namespace (unshare -m, root
 # only) over a small tmpfs on /dev/shm:
-#  - 32 MiB: the intake object (64 MiB of report rings alone) does not fit;
-#  - 72 MiB with a 16 MiB buffer pool: the intake fits, the state does not,
-#    and the intake must not stay behind;
+#  - 32 MiB: the first user space's object (16 MiB of report rings and
+#    the rings) fits, the second does not, and the first must not stay
+#    behind;
+#  - 72 MiB with a 16 MiB buffer pool: the 4 user spaces fit, the state
+#    does not, and they must not stay behind;
 #  - 128 MiB with a 1 MiB pool: it fits, chuted starts and stops cleanly.
 # A failed start must exit 1 within seconds, naming the object and the
 # reason, and leave /dev/shm empty.  The failing ones need no broker (their
@@ -54,7 +56,7 @@ refused() { # refused SIZE WHICH ARGS...: chuted must fail on object WHICH
     echo "shm_full: /dev/shm of $size: exit 1 in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms: $(grep -o 'cannot allocate.*' "$TEST_TMP/chuted.log")"
 }
 
-refused 32m intake -X buffer.memory=1m
+refused 32m u1 -X buffer.memory=1m
 refused 72m state -X buffer.memory=16m
 
 # Room enough: chuted comes up (its control socket is in /tmp, outside

@@ -21,7 +21,7 @@ squatter() { timeout 30 setpriv --reuid=61010 --regid=61010 --clear-groups -- "$
 name="squat-$$"
 export CHUTE_RUN_DIR=$TEST_TMP/run
 chmod 755 "$TEST_TMP"
-on_cleanup rm -f "/dev/shm/chute.$name.intake" "/dev/shm/chute.$name.state"
+on_cleanup rm -f "/dev/shm/chute.$name.status" "/dev/shm/chute.$name.state"
 start_mock 1 "sq:4"
 
 chuted_try() { # chuted_try LOG ARGS...: a chuted that must refuse to start
@@ -34,7 +34,7 @@ chuted_try() { # chuted_try LOG ARGS...: a chuted that must refuse to start
 }
 
 # ---- 1. squatted shared memory
-for o in intake state; do
+for o in status state; do
     squatter /usr/bin/python3 -c '
 import os, sys
 fd = os.open(sys.argv[1], os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
@@ -42,13 +42,13 @@ os.fchmod(fd, 0o666)
 os.ftruncate(fd, 1 << 20)' "/dev/shm/chute.$name.$o" ||
         fail "the squatter could not make /dev/shm/chute.$name.$o"
 done
-before=$(stat -c '%i %s %U' /dev/shm/chute.$name.intake /dev/shm/chute.$name.state)
+before=$(stat -c '%i %s %U' /dev/shm/chute.$name.status /dev/shm/chute.$name.state)
 chuted_try "$TEST_TMP/squat.log"
-grep -q "refusing to take over shared memory \"/chute.$name.intake\": it belongs to uid 61010 with mode 0666" \
+grep -q "refusing to take over shared memory \"/chute.$name.status\": it belongs to uid 61010 with mode 0666" \
     "$TEST_TMP/squat.log" || fail "no clear refusal: $(cat "$TEST_TMP/squat.log")"
-[ "$(stat -c '%i %s %U' /dev/shm/chute.$name.intake /dev/shm/chute.$name.state)" = "$before" ] ||
+[ "$(stat -c '%i %s %U' /dev/shm/chute.$name.status /dev/shm/chute.$name.state)" = "$before" ] ||
     fail "chuted touched the squatter's objects"
-rm -f /dev/shm/chute.$name.intake /dev/shm/chute.$name.state
+rm -f /dev/shm/chute.$name.status /dev/shm/chute.$name.state
 echo "squat: another user's shared memory refused and left alone"
 
 # ---- 2. runtime directories that are not safe

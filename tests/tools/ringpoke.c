@@ -19,6 +19,7 @@
  */
 #include "proto/record.h"
 #include "chute/chute.h"
+#include "shm/ctlclient.h"
 #include "shm/instance.h"
 #include "shm/ring.h"
 
@@ -30,6 +31,20 @@
 #include <unistd.h>
 
 #define VALUE "ringpoke-stopped"
+
+/* The rings as libchute sees them: registered as a client of our own,
+ * with our uid's user space mapped. */
+static int attach(struct instance *in, const char *name, uint32_t *user)
+{
+    int fd, rc = instance_attach_status(in, name);
+
+    if (rc < 0)
+        return rc;
+    rc = ctlclient_register(name, 5000, user, &fd);
+    if (rc < 0)
+        return rc;
+    return instance_attach_user(in, *user, fd);
+}
 
 static void usage(void)
 {
@@ -90,6 +105,7 @@ int main(int argc, char **argv)
     chute_t *c;
     struct instance in;
     struct ring r;
+    uint32_t user = 0;
     uint64_t end;
 
     while ((opt = getopt(argc, argv, "n:t:p:")) != -1) {
@@ -105,12 +121,15 @@ int main(int argc, char **argv)
     if (!topic_name || optind >= argc)
         usage();
     mode = argv[optind];
+    name = name ? name : "default";
     if (chute_open(name, &c) < 0 || (topic = chute_topic(c, topic_name)) < 0 ||
-        instance_attach_client(&in, name ? name : "default") < 0) {
+        attach(&in, name, &user) < 0) {
         fprintf(stderr, "ringpoke: %s\n", chute_errmsg());
         return 1;
     }
-    instance_ring(&in, layout_slot_of((uint32_t)topic, partition, in.slots),
+    instance_ring(&in,
+                  layout_user_slot(user, (uint32_t)topic, partition,
+                                   in.user_slots),
                   &r);
     if (strcmp(mode, "garbage") == 0) {
         garbage(&r, optind + 1 < argc ? atol(argv[optind + 1]) : 4096);
