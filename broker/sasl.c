@@ -191,8 +191,8 @@ static void list_mechanisms(struct kreader *r, char *buf, size_t size)
         size_t l;
         if (kr_str(r, &s, &l) < 0)
             break;
-        off += (size_t)snprintf(buf + off, size - off, "%s%.*s",
-                                i ? ", " : "", (int)l, s);
+        off += (size_t)snprintf(buf + off, size - off, "%s%.*s", i ? ", " : "",
+                                (int)l, s);
     }
 }
 
@@ -213,7 +213,8 @@ static void on_handshake(struct conn *c, void *arg, int err,
         return;
     }
     if (code == KAFKA_ERR_UNSUPPORTED_SASL_MECHANISM) {
-        snprintf(detail, sizeof(detail), "the broker does not enable this "
+        snprintf(detail, sizeof(detail),
+                 "the broker does not enable this "
                  "mechanism (it offers %s; check sasl.mechanism)",
                  offered[0] ? offered : "none");
         fail(c, detail);
@@ -234,8 +235,8 @@ static void scram_step(struct conn *c, const uint8_t *msg, int32_t len)
     char *out = NULL;
 
     if (c->sasl.step == 1) {
-        if (scram_final(&c->sasl.scram, cfg_of(c)->password,
-                        (const char *)msg, (size_t)len, &out) < 0) {
+        if (scram_final(&c->sasl.scram, cfg_of(c)->password, (const char *)msg,
+                        (size_t)len, &out) < 0) {
             fail(c, chute_errmsg());
             return;
         }
@@ -266,8 +267,10 @@ static void next_step(struct conn *c, const uint8_t *msg, int32_t len,
          * error (RFC 7628 3.2.2). */
         if (len > 0) {
             char detail[256];
-            snprintf(detail, sizeof(detail), "the broker refused the "
-                     "token: %.*s", len > 200 ? 200 : (int)len, msg);
+            snprintf(detail, sizeof(detail),
+                     "the broker refused the "
+                     "token: %.*s",
+                     len > 200 ? 200 : (int)len, msg);
             fail(c, detail);
             return;
         }
@@ -326,7 +329,7 @@ void sasl_start(struct conn *c, const struct sasl_config *cfg)
     if (conn_version(c, KAFKA_API_SASL_HANDSHAKE, 1, 1) < 0 ||
         c->sasl.auth_ver < 0) {
         fail(c, "the broker has no SaslHandshake v1 and SaslAuthenticate "
-             "(Kafka 1.0 or later needed)");
+                "(Kafka 1.0 or later needed)");
         return;
     }
     c->sasl.lifetime_ms = 0;

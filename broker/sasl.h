@@ -36,16 +36,16 @@ enum sasl_mechanism {
 #define SASL_TOKEN_MAX 65536
 
 struct sasl_config {
-    int mechanism;          /* enum sasl_mechanism */
-    const char *username;   /* PLAIN, SCRAM */
+    int mechanism;        /* enum sasl_mechanism */
+    const char *username; /* PLAIN, SCRAM */
     const char *password;
     const char *token_file; /* OAUTHBEARER: a file holding the token */
 };
 
 struct sasl_session {
-    int step;               /* SaslAuthenticate round trips done */
-    int16_t auth_ver;       /* SaslAuthenticate version in use */
-    int64_t lifetime_ms;    /* the broker's session_lifetime_ms, 0: none */
+    int step;            /* SaslAuthenticate round trips done */
+    int16_t auth_ver;    /* SaslAuthenticate version in use */
+    int64_t lifetime_ms; /* the broker's session_lifetime_ms, 0: none */
     struct scram scram;
     struct timespec token_mtime; /* of the token file last read */
     ino_t token_ino;

@@ -64,8 +64,8 @@ static int unb64(const char *s, size_t len, uint8_t *out, size_t cap)
     return n < 0 ? -1 : n - pad;
 }
 
-int scram_first(struct scram *s, int bits, const char *user,
-                const char *cnonce, char **out)
+int scram_first(struct scram *s, int bits, const char *user, const char *cnonce,
+                char **out)
 {
     uint8_t raw[18];
     char *name;
@@ -137,8 +137,8 @@ static int prove(struct scram *s, const char *password, const uint8_t *salt,
     uint8_t salted[SCRAM_SIG_MAX], ckey[SCRAM_SIG_MAX], stored[SCRAM_SIG_MAX];
     uint8_t csig[SCRAM_SIG_MAX], skey[SCRAM_SIG_MAX];
 
-    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, salt_len,
-                          iter, scram_md(s->bits), (int)n, salted) != 1)
+    if (PKCS5_PBKDF2_HMAC(password, (int)strlen(password), salt, salt_len, iter,
+                          scram_md(s->bits), (int)n, salted) != 1)
         return err_set(CHUTE_ERR_SYSTEM, "SCRAM: PBKDF2 failed");
     hmac(s->bits, salted, n, "Client Key", 10, ckey);
     EVP_Digest(ckey, n, stored, NULL, scram_md(s->bits), NULL);
@@ -165,18 +165,21 @@ int scram_final(struct scram *s, const char *password, const char *msg,
     if (attr(msg, len, 'r', &r, &rlen) < 0 ||
         attr(msg, len, 's', &salt64, &slen) < 0 ||
         attr(msg, len, 'i', &it, &ilen) < 0)
-        return server_error(msg, len, "the broker's first message lacks "
+        return server_error(msg, len,
+                            "the broker's first message lacks "
                             "r=, s= or i=");
     if (rlen <= strlen(s->cnonce) ||
         memcmp(r, s->cnonce, strlen(s->cnonce)) != 0)
         return err_set(CHUTE_ERR_PROTOCOL, "SCRAM: the broker's nonce does "
-                       "not extend ours");
+                                           "not extend ours");
     salt_len = unb64(salt64, slen, salt, sizeof(salt));
     snprintf(num, sizeof(num), "%.*s", (int)(ilen < 15 ? ilen : 15), it);
     iter = atoi(num);
     if (salt_len <= 0 || iter < 1 || iter > SCRAM_ITERATIONS_MAX)
-        return err_set(CHUTE_ERR_PROTOCOL, "SCRAM: bad salt or iteration "
-                       "count (%s) from the broker", num);
+        return err_set(CHUTE_ERR_PROTOCOL,
+                       "SCRAM: bad salt or iteration "
+                       "count (%s) from the broker",
+                       num);
     if (asprintf(&auth, "%s,%.*s,c=biws,r=%.*s", s->first_bare, (int)len, msg,
                  (int)rlen, r) < 0)
         return err_set(CHUTE_ERR_SYSTEM, "out of memory");
@@ -201,7 +204,8 @@ int scram_check(struct scram *s, const char *msg, size_t len)
         return server_error(msg, len, "the broker's final message lacks v=");
     if (!s->sig_len || unb64(v, vlen, sig, sizeof(sig)) != (int)s->sig_len ||
         CRYPTO_memcmp(sig, s->server_sig, s->sig_len) != 0)
-        return err_set(CHUTE_ERR_PROTOCOL, "SCRAM: the broker's signature is "
+        return err_set(CHUTE_ERR_PROTOCOL,
+                       "SCRAM: the broker's signature is "
                        "wrong (it does not know the password)");
     return 0;
 }

@@ -19,11 +19,11 @@
  * the loop that derives the key waits for them (Kafka's own limit is
  * 16384). */
 #define SCRAM_ITERATIONS_MAX 65536
-#define SCRAM_SIG_MAX 64
+#define SCRAM_SIG_MAX        64
 
 struct scram {
-    int bits;                /* 256 or 512 */
-    char *first_bare;        /* "n=USER,r=CNONCE" */
+    int bits;         /* 256 or 512 */
+    char *first_bare; /* "n=USER,r=CNONCE" */
     char cnonce[48];
     uint8_t server_sig[SCRAM_SIG_MAX];
     size_t sig_len;
@@ -31,8 +31,8 @@ struct scram {
 
 /* bits: 256 or 512; cnonce NULL for a random one (tests give theirs).
  * *out is a heap string.  0, or CHUTE_ERR_INVALID / CHUTE_ERR_SYSTEM. */
-int scram_first(struct scram *s, int bits, const char *user,
-                const char *cnonce, char **out);
+int scram_first(struct scram *s, int bits, const char *user, const char *cnonce,
+                char **out);
 /* 0 with *out the client-final message, or CHUTE_ERR_PROTOCOL saying what is
  * wrong with the server-first message (an "e=" error, a nonce that does
  * not extend ours, a bad salt or iteration count). */

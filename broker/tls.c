@@ -72,8 +72,8 @@ static int load_identity(SSL_CTX *ctx, const struct tls_config *c)
 {
     if (set(c->certificate_location) != set(c->key_location))
         return err_set(CHUTE_ERR_INVALID, "a client certificate needs both "
-                       "\"ssl.certificate.location\" and "
-                       "\"ssl.key.location\"");
+                                          "\"ssl.certificate.location\" and "
+                                          "\"ssl.key.location\"");
     if (!set(c->certificate_location))
         return 0;
     SSL_CTX_set_default_passwd_cb(ctx, key_password_cb);
@@ -83,14 +83,17 @@ static int load_identity(SSL_CTX *ctx, const struct tls_config *c)
                         c->certificate_location);
     if (SSL_CTX_use_PrivateKey_file(ctx, c->key_location, SSL_FILETYPE_PEM) !=
         1)
-        return ctx_fail(NULL, set(c->key_password)
-                                  ? "ssl.key.location (wrong ssl.key.password?)"
-                                  : "ssl.key.location (encrypted? set "
-                                    "ssl.key.password)",
+        return ctx_fail(NULL,
+                        set(c->key_password)
+                            ? "ssl.key.location (wrong ssl.key.password?)"
+                            : "ssl.key.location (encrypted? set "
+                              "ssl.key.password)",
                         c->key_location);
     if (SSL_CTX_check_private_key(ctx) != 1)
-        return ctx_fail(NULL, "ssl.key.location does not match the "
-                        "certificate", c->key_location);
+        return ctx_fail(NULL,
+                        "ssl.key.location does not match the "
+                        "certificate",
+                        c->key_location);
     /* The callback's pointer must not outlive the settings. */
     SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
     return 0;
@@ -144,7 +147,7 @@ int tls_reload(struct tls *t)
         return 0;
     if (build(&t->cfg, &ctx) < 0)
         return err_prefix(CHUTE_ERR_INVALID, "TLS files not reloaded, the "
-                          "previous ones stay in use");
+                                             "previous ones stay in use");
     SSL_CTX_free(t->ctx); /* sessions made from it hold their own ref */
     t->ctx = ctx;
     t->generation++;
@@ -161,7 +164,8 @@ static bool is_address(const char *host)
 {
     unsigned char a[16];
 
-    return inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+    return inet_pton(AF_INET, host, a) == 1 ||
+           inet_pton(AF_INET6, host, a) == 1;
 }
 
 SSL *tls_session(struct tls *t, const char *host, int fd)
@@ -186,8 +190,8 @@ SSL *tls_session(struct tls *t, const char *host, int fd)
         return ssl;
 fail:
     SSL_free(ssl);
-    err_set(CHUTE_ERR_SYSTEM, "cannot start TLS: %s", ssl_reason(why,
-                                                                sizeof(why)));
+    err_set(CHUTE_ERR_SYSTEM, "cannot start TLS: %s",
+            ssl_reason(why, sizeof(why)));
     return NULL;
 }
 
@@ -214,17 +218,21 @@ const char *tls_failure(SSL *ssl, int ret, char *buf, size_t size)
         return buf;
     }
     ssl_reason(why, sizeof(why));
-    if (strstr(why, "alert unknown ca") || strstr(why, "alert bad certificate") ||
+    if (strstr(why, "alert unknown ca") ||
+        strstr(why, "alert bad certificate") ||
         strstr(why, "certificate required") ||
         strstr(why, "alert certificate unknown"))
-        snprintf(buf, size, "TLS: the broker refused chute's client "
+        snprintf(buf, size,
+                 "TLS: the broker refused chute's client "
                  "certificate (ssl.certificate.location, or none given): %s",
                  why);
     else if (strstr(why, "wrong version number") ||
              strstr(why, "packet length"))
-        snprintf(buf, size, "TLS: the broker did not answer in TLS (a "
+        snprintf(buf, size,
+                 "TLS: the broker did not answer in TLS (a "
                  "plaintext or SASL_PLAINTEXT listener? check "
-                 "security.protocol): %s", why);
+                 "security.protocol): %s",
+                 why);
     else
         snprintf(buf, size, "TLS: %s", why);
     return buf;

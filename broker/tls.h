@@ -29,7 +29,7 @@ struct tls_config {
 struct tls {
     struct tls_config cfg; /* the strings are the owner's */
     SSL_CTX *ctx;
-    unsigned generation;   /* contexts built so far */
+    unsigned generation; /* contexts built so far */
 };
 
 /* Builds the first context, and ignores SIGPIPE in this process (and

@@ -31,8 +31,8 @@ static int warn_file(const char *path, const char *what)
         !(st.st_mode & (S_IROTH | S_IRGRP)))
         return 0;
     log_warn("\"%s\" holds %s and may be read by %s (mode %03o): chmod "
-             "600 it", path, what,
-             st.st_mode & S_IROTH ? "every user" : "its group",
+             "600 it",
+             path, what, st.st_mode & S_IROTH ? "every user" : "its group",
              (unsigned)(st.st_mode & 0777));
     return 1;
 }
@@ -44,8 +44,8 @@ int security_warn_files(const struct config *cfg, const char *config_path)
     if (uses_tls(cfg))
         n += warn_file(cfg->ssl_key_location, "a private key");
     if (uses_sasl(cfg) && cfg->sasl_mechanism == SASL_OAUTHBEARER)
-        n += warn_file(cfg->sasl_oauthbearer_token_file,
-                       "an OAUTHBEARER token");
+        n +=
+            warn_file(cfg->sasl_oauthbearer_token_file, "an OAUTHBEARER token");
     if (*cfg->sasl_password || *cfg->ssl_key_password)
         n += warn_file(config_path, "a password");
     return n;
@@ -94,7 +94,8 @@ void security_reload(struct sup_security *sec)
         log_error("reload: %s", chute_errmsg());
     else
         log_info("reload: TLS certificates and keys read again (context "
-                 "%u) for new broker connections", sec->tls.generation);
+                 "%u) for new broker connections",
+                 sec->tls.generation);
 }
 
 void security_count(const struct sup_security *sec, struct instance *in,

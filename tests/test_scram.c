@@ -122,9 +122,9 @@ static void test_scram_bad_server_first(void **state)
         char *first = NULL, *final = NULL;
 
         scram_first(&s, 256, "user", "rOprNGfwEbeRWgbNEkqO", &first);
-        assert_int_equal(scram_final(&s, "pencil", bad[i].msg,
-                                     strlen(bad[i].msg), &final),
-                         CHUTE_ERR_PROTOCOL);
+        assert_int_equal(
+            scram_final(&s, "pencil", bad[i].msg, strlen(bad[i].msg), &final),
+            CHUTE_ERR_PROTOCOL);
         if (!strstr(chute_errmsg(), bad[i].says))
             fail_msg("\"%s\": \"%s\" does not say %s", bad[i].msg,
                      chute_errmsg(), bad[i].says);
