@@ -291,10 +291,14 @@ void conn_want(struct conn *c)
     arm_timer(c);
 }
 
+bool conn_ready(const struct conn *c)
+{
+    return c->state == CONN_READY && !c->reauth_due;
+}
+
 unsigned conn_room(const struct conn *c, unsigned max_in_flight)
 {
-    if (c->state != CONN_READY || c->reauth_due ||
-        c->pending_count >= max_in_flight ||
+    if (!conn_ready(c) || c->pending_count >= max_in_flight ||
         c->pending_count >= CONN_PENDING_MAX)
         return 0;
     return max_in_flight - c->pending_count;

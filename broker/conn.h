@@ -184,6 +184,9 @@ void conn_retarget(struct conn *c, const char *host, int port);
 void conn_release(struct conn *c);
 /* Connects now if down and the backoff allows it. */
 void conn_want(struct conn *c);
+/* Whether requests may be sent now: ready, and no re-authentication
+ * waiting for the requests in flight. */
+bool conn_ready(const struct conn *c);
 /* Requests that may still be sent before the in-flight limit. */
 unsigned conn_room(const struct conn *c, unsigned max_in_flight);
 /* Next correlation id, to frame a request with. */

@@ -140,7 +140,7 @@ static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
-    if (f->conn.state == CONN_READY && f->conn.pending_count == 0) {
+    if (conn_ready(&f->conn) && f->conn.pending_count == 0) {
         send_request(&f->conn, f);
         return;
     }

@@ -193,9 +193,9 @@ static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
 static struct conn *ready_conn(struct wrk *w)
 {
     for (int i = 0; i < WRK_BROKER_MAX; i++)
-        if (w->brokers[i].used && w->brokers[i].conn.state == CONN_READY)
+        if (w->brokers[i].used && conn_ready(&w->brokers[i].conn))
             return &w->brokers[i].conn;
-    if (w->bootstrap.state == CONN_READY)
+    if (conn_ready(&w->bootstrap))
         return &w->bootstrap;
     return NULL;
 }
