@@ -39,7 +39,7 @@ for round in $(seq "$rounds"); do
         done
         echo "== round $round: $build"
         "$build/bin/chute-bench" -b "$bootstrap" -n "$name" -t bench-ab \
-            -N "$records" -S 100 -r 1 | grep '^median'
+            -N "$records" -S 100 -r 1 | grep -E '^(producer|ratio)'
         kill -TERM "$sup"
         wait "$sup"
         sup=

@@ -492,7 +492,9 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     record_tail_write(body, rec->key, klen, rec->value, vlen, h,
                       rec->header_count);
     memset(body + tail, 0, len - sizeof(*rr) - tail);
-    ring_commit(rr, len);
+    if (!ring_commit(rr, len))
+        return err_set(CHUTE_ERR_TIMED_OUT, "the service skipped this record: "
+                       "writing it took longer than ring.claim.timeout.ms");
     c->slot_end[slot] = end;
     atomic_store_explicit(&c->stat->records_sent, ++c->sent,
                           memory_order_relaxed);

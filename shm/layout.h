@@ -369,7 +369,8 @@ static_assert(offsetof(struct state_worker, drain_slot) == 88,
     X(LOG_LEVEL, log_level, int) /* enum log_level */                         \
     X(SOCKET_TIMEOUT_MS, socket_timeout_ms, int) /* all but Produce */      \
     X(RECONNECT_BACKOFF_MS, reconnect_backoff_ms, int)                        \
-    X(RECONNECT_BACKOFF_MAX_MS, reconnect_backoff_max_ms, int)
+    X(RECONNECT_BACKOFF_MAX_MS, reconnect_backoff_max_ms, int)               \
+    X(CLAIM_TIMEOUT_MS, claim_timeout_ms, int) /* ring.claim.timeout.ms */
 
 #define LIVE_ID(id, field, type) LIVE_##id,
 enum live_setting {

@@ -67,9 +67,16 @@ struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
     return rec;
 }
 
-void ring_commit(struct ring_rec *rec, uint32_t len)
+bool ring_commit(struct ring_rec *rec, uint32_t len)
 {
-    atomic_store_explicit(&rec->len, (int32_t)len, memory_order_release);
+    int32_t claimed = -(int32_t)len;
+
+    /* A CAS, not a store: a consumer that gave up on the claim (its
+     * writer held it past ring.claim.timeout.ms) turned the word into
+     * padding, and the space may hold another record by now. */
+    return atomic_compare_exchange_strong_explicit(
+        &rec->len, &claimed, (int32_t)len, memory_order_release,
+        memory_order_relaxed);
 }
 
 bool ring_tail_sane(const struct ring *r, uint64_t head, uint64_t tail)

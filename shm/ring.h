@@ -61,8 +61,10 @@ static inline uint32_t ring_max_record(uint32_t size)
  */
 struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
                             uint64_t *end);
-/* Publishes a claimed record of `len` bytes to the consumer. */
-void ring_commit(struct ring_rec *rec, uint32_t len);
+/* Publishes a claimed record of `len` bytes to the consumer; false when
+ * the consumer skipped the claim first (it was held too long), and the
+ * record is lost. */
+bool ring_commit(struct ring_rec *rec, uint32_t len);
 
 /* ---- consumer side ---- */
 

@@ -348,6 +348,19 @@ static const struct config_prop config_props[] = {
      .reload = RELOAD_LIVE,
      .live = LIVE_RECONNECT_BACKOFF_MAX_MS,
      .doc = "Longest wait between a worker's attempts to reach a broker."},
+    {.name = "ring.claim.timeout.ms",
+     .type = CONFIG_DURATION,
+     .off = OFF(claim_timeout_ms),
+     .def = "10000",
+     .min = 100,
+     .max = 3600000,
+     .reload = RELOAD_LIVE,
+     .live = LIVE_CLAIM_TIMEOUT_MS,
+     .doc = "Longest a live client may hold claimed ring space it has not "
+            "committed (a record takes microseconds to write); past it the "
+            "worker skips the record, counts it as a dead writer's, and the "
+            "client's late commit fails.  Until then the slot's later "
+            "records wait, without the worker spinning."},
     {.name = "queue.full.policy",
      .type = CONFIG_ENUM,
      .off = OFF(queue_full_policy),

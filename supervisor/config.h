@@ -107,6 +107,7 @@ struct config {
     int control_connections_max;
     int control_connections_per_user;
     int clients_per_user;
+    int claim_timeout_ms;   /* ring.claim.timeout.ms */
     int control_idle_timeout_ms;
     int control_request_timeout_ms;
     /* topic.NAME.PROPERTY settings, oldest first (setting one again

@@ -828,6 +828,7 @@ static const struct live_case {
     {"socket.timeout.ms=777", LIVE_SOCKET_TIMEOUT_MS, 777},
     {"reconnect.backoff.ms=33", LIVE_RECONNECT_BACKOFF_MS, 33},
     {"reconnect.backoff.max.ms=4444", LIVE_RECONNECT_BACKOFF_MAX_MS, 4444},
+    {"ring.claim.timeout.ms=5555", LIVE_CLAIM_TIMEOUT_MS, 5555},
 };
 
 static void test_live_values(void **state)

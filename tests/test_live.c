@@ -54,6 +54,7 @@ static void test_live_fill(void **state)
         {LIVE_SOCKET_TIMEOUT_MS, s.socket_timeout_ms},
         {LIVE_RECONNECT_BACKOFF_MS, s.reconnect_backoff_ms},
         {LIVE_RECONNECT_BACKOFF_MAX_MS, s.reconnect_backoff_max_ms},
+        {LIVE_CLAIM_TIMEOUT_MS, s.claim_timeout_ms},
     };
     size_t n = sizeof(lands) / sizeof(lands[0]);
 

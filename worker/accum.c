@@ -175,17 +175,26 @@ static bool unblock(struct wrk *w, uint32_t slot, uint64_t pos,
     }
     if (now - w->pending_since_ms[slot] < DEAD_WRITER_CHECK_MS)
         return false;
-    if (pid_alive(v->pid)) {
+    bool alive = pid_alive(v->pid);
+    if (alive && now - w->pending_since_ms[slot] < w->s->claim_timeout_ms) {
         /* Alive, maybe stopped: its record waits, and status shows who
          * holds the slot. */
         atomic_store(&w->rings[slot].cons->blocked_by, v->pid);
         return false;
     }
+    /* Dead, or alive and holding the slot past ring.claim.timeout.ms (a
+     * broken or hostile client of this slot's user): its late commit
+     * fails (ring_commit). */
     if (!ring_abandon(&w->rings[slot], pos, -(int32_t)v->len))
         return false;
     atomic_fetch_add(&w->rings[slot].cons->dead_writers, 1);
-    log_warn("slot %u: writer %d died before committing; skipped its record",
-             slot, v->pid);
+    if (alive)
+        log_warn("slot %u: writer %d held a claim for %d ms "
+                 "(ring.claim.timeout.ms) without committing; skipped its "
+                 "record", slot, v->pid, w->s->claim_timeout_ms);
+    else
+        log_warn("slot %u: writer %d died before committing; skipped its "
+                 "record", slot, v->pid);
     return true;
 }
 
@@ -328,7 +337,9 @@ bool accum_drain(struct wrk *w)
 bool accum_idle(struct wrk *w)
 {
     for (uint32_t s = 0; s < w->slot_count; s++) {
-        if (!w->owned[s])
+        /* A slot waiting on a claim is looked at again by the tick, not by
+         * spinning. */
+        if (!w->owned[s] || w->pending_since_ms[s])
             continue;
         if (ring_tail(&w->rings[s]) != ring_head(&w->rings[s]))
             return false;

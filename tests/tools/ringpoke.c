@@ -9,7 +9,8 @@
  *       tail CAS only and exit (nothing written at all)
  *   ringpoke -n NAME -t TOPIC -p PARTITION stop       claim, then stop
  *       itself (SIGSTOP); once continued, commit a valid record whose value
- *       is "ringpoke-stopped" and exit 0
+ *       is "ringpoke-stopped" and exit 0 (saying whether the commit took:
+ *       past ring.claim.timeout.ms the worker skipped the claim)
  *   ringpoke -n NAME -t TOPIC -p PARTITION garbage N  write N random bytes
  *       as committed records' contents: lengths that make sense, bodies
  *       that do not (a corrupt client)
@@ -161,8 +162,10 @@ int main(int argc, char **argv)
         usage();
     raise(SIGSTOP);
     fill(rec, topic, partition, record_len());
-    ring_commit(rec, record_len());
-    printf("ringpoke: committed after being continued\n");
+    if (ring_commit(rec, record_len()))
+        printf("ringpoke: committed after being continued\n");
+    else
+        printf("ringpoke: commit refused: the service skipped the claim\n");
     chute_close(c);
     return 0;
 }
