@@ -126,7 +126,9 @@ sec_kafka_start() {
     sec_props >"$SEC_DIR/server.properties"
     KAFKA_DIR=$TEST_TMP/seckafka
     export KAFKA_DIR
-    on_cleanup "'$LIB_TOP/scripts/kafka.sh' stop >/dev/null 2>&1"
+    # The watchdog goes first: a node it sees stopping would end the test
+    # shell in the middle of its clean-up, before chuted is stopped.
+    on_cleanup "lib_unwatch 'a Kafka node'; '$LIB_TOP/scripts/kafka.sh' stop >/dev/null 2>&1"
     kafka start -b 1 -l SSL:SSL -l MTLS:SSL -l EXPIRED:SSL \
         -l SASL_PLAINTEXT:SASL_PLAINTEXT -l SASL_SSL:SASL_SSL \
         -p "$SEC_DIR/server.properties" \

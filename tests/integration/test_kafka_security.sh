@@ -249,4 +249,3 @@ grep -q "\"$TEST_TMP/open.key\" holds a private key and may be read by every use
     fail "no warning about a private key others may read"
 echo "ok: secrets redacted, open key file warned about"
 fi
-lib_unwatch "a Kafka node" # the cleanup stops this cluster
