@@ -10,8 +10,9 @@ SANITIZE  ?=
 
 # zlib, libzstd and snappy (a C++ library behind its C API, snappy-c.h; its
 # .so pulls in libstdc++) serve proto/codec.c: the service, tests and tools
-# link them, libchute does not.
-PKGS      := liblz4 libprotobuf-c zlib libzstd snappy
+# link them, libchute does not.  OpenSSL 3 (libssl, libcrypto) serves
+# broker/tls.c and the SASL mechanisms, the service's side only.
+PKGS      := liblz4 libprotobuf-c zlib libzstd snappy openssl
 TEST_PKGS := cmocka rdkafka
 
 # libev ships no pkg-config file on Debian 12; fall back to plain -lev.

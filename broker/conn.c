@@ -3,6 +3,7 @@
  */
 #include "broker/conn.h"
 
+#include "common/err.h"
 #include "common/log.h"
 #include "common/proc.h"
 
@@ -18,10 +19,16 @@
 #include <unistd.h>
 
 #define CONN_READ_CHUNK 65536
+/* Re-authenticate once this share of the session lifetime has passed. */
+#define CONN_REAUTH_SHARE 0.85
+/* How often a connection looks whether its OAUTHBEARER token changed. */
+#define CONN_TOKEN_CHECK_MS 1000
 
 static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents);
 static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents);
 static void send_apiversions(struct conn *c);
+static void maybe_reauth(struct conn *c);
+static void became_ready(struct conn *c);
 
 void conn_init(struct conn *c, struct ev_loop *loop, int32_t node_id,
                const char *host, int port, const char *client_id,
@@ -109,12 +116,20 @@ static void conn_close(struct conn *c, int err, const char *why)
 {
     bool was_up = c->state != CONN_DOWN;
 
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     if (c->fd >= 0) {
         ev_io_stop(c->loop, &c->io);
         close(c->fd);
         c->fd = -1;
     }
     ev_timer_stop(c->loop, &c->timer);
+    sasl_release(&c->sasl);
+    c->reauth_at_ms = 0;
+    c->reauth_due = false;
+    c->authenticated = false;
     if (was_up)
         c->failures++;
     if (was_up && why)
@@ -130,6 +145,32 @@ static void conn_close(struct conn *c, int err, const char *why)
     }
     if (was_up && c->owner.down)
         c->owner.down(c, c->owner.ctx);
+}
+
+/* A failure of TLS or SASL: kept for status, then as any failure. */
+static void conn_fault(struct conn *c, int fault, const char *why)
+{
+    size_t n = strnlen(why, sizeof(c->fault_why) - 1);
+
+    struct conn_faults *f = c->set.security ? c->set.security->faults : NULL;
+
+    c->fault = fault;
+    memcpy(c->fault_why, why, n);
+    c->fault_why[n] = 0;
+    if (fault == CONN_FAULT_TLS)
+        c->tls_failures++;
+    else
+        c->sasl_failures++;
+    if (f) {
+        _Atomic uint64_t *count =
+            fault == CONN_FAULT_TLS ? f->tls_failures : f->sasl_failures;
+        if (count)
+            atomic_fetch_add_explicit(count, 1, memory_order_relaxed);
+        snprintf(f->last, sizeof(f->last), "broker %d (%.80s:%d): %.300s",
+                 c->node_id, c->host, c->port, c->fault_why);
+        f->last_ms = mono_ms();
+    }
+    conn_close(c, CONN_ERR_TRANSPORT, why);
 }
 
 void conn_abort(struct conn *c, const char *why)
@@ -183,12 +224,40 @@ static const struct conn_pending *first_deadline(struct conn *c)
     return first;
 }
 
+static bool connecting(const struct conn *c)
+{
+    return c->state == CONN_CONNECTING || c->state == CONN_TLS;
+}
+
+static bool oauth(const struct conn *c)
+{
+    return c->set.security && c->set.security->sasl &&
+           c->set.security->sasl->mechanism == SASL_OAUTHBEARER;
+}
+
+/* When a ready connection has to look at its session: its re-auth time,
+ * and for OAUTHBEARER every CONN_TOKEN_CHECK_MS for a new token. */
+static int64_t session_check_at(const struct conn *c)
+{
+    int64_t at = c->reauth_at_ms;
+
+    if (c->state != CONN_READY || c->reauth_due)
+        return -1;
+    if (oauth(c) && (!at || at > mono_ms() + CONN_TOKEN_CHECK_MS))
+        at = mono_ms() + CONN_TOKEN_CHECK_MS;
+    return at ? at : -1;
+}
+
 static void arm_timer(struct conn *c)
 {
     const struct conn_pending *p = first_deadline(c);
-    int64_t at = c->state == CONN_CONNECTING ? c->ready_by_ms
-                 : p                         ? p->deadline_ms
-                                             : -1;
+    int64_t at = connecting(c) ? c->ready_by_ms
+                 : p           ? p->deadline_ms
+                               : -1;
+    int64_t session = session_check_at(c);
+
+    if (session >= 0 && (at < 0 || session < at))
+        at = session;
     double left = (double)(at - mono_ms());
 
     ev_timer_stop(c->loop, &c->timer);
@@ -222,9 +291,14 @@ void conn_want(struct conn *c)
     arm_timer(c);
 }
 
+bool conn_ready(const struct conn *c)
+{
+    return c->state == CONN_READY && !c->reauth_due;
+}
+
 unsigned conn_room(const struct conn *c, unsigned max_in_flight)
 {
-    if (c->state != CONN_READY || c->pending_count >= max_in_flight ||
+    if (!conn_ready(c) || c->pending_count >= max_in_flight ||
         c->pending_count >= CONN_PENDING_MAX)
         return 0;
     return max_in_flight - c->pending_count;
@@ -239,15 +313,73 @@ int32_t conn_corr(struct conn *c)
     return corr;
 }
 
-static void update_events(struct conn *c)
+static void set_events(struct conn *c, int want)
 {
-    int want = EV_READ | (c->out.len > c->out_off ? EV_WRITE : 0);
-
     if (c->fd < 0 || (c->io.events & (EV_READ | EV_WRITE)) == want)
         return;
     ev_io_stop(c->loop, &c->io);
     ev_io_set(&c->io, c->fd, want);
     ev_io_start(c->loop, &c->io);
+}
+
+static void update_events(struct conn *c)
+{
+    set_events(c, EV_READ | (c->out.len > c->out_off ? EV_WRITE : 0));
+}
+
+/* What an SSL_read_ex or SSL_write_ex that returned r (n bytes) means:
+ * n, 0 if it would block, -1 with `why` filled. */
+static ssize_t tls_result(struct conn *c, int r, size_t n, char *why,
+                          size_t size)
+{
+    int e;
+
+    if (r == 1)
+        return (ssize_t)n;
+    e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+        return 0;
+    tls_failure(c->ssl, r, why, size);
+    return -1;
+}
+
+/* Writes up to len bytes: how many, 0 when the socket (or TLS) would
+ * block, -1 with `why` filled on failure. */
+static ssize_t transport_send(struct conn *c, const uint8_t *p, size_t len,
+                              char *why, size_t size)
+{
+    size_t n = 0;
+
+    if (!c->ssl) {
+        ssize_t sent = send(c->fd, p, len, MSG_NOSIGNAL);
+        if (sent >= 0 || errno == EAGAIN || errno == EINTR)
+            return sent < 0 ? 0 : sent;
+        snprintf(why, size, "%s", strerror(errno));
+        return -1;
+    }
+    int r = SSL_write_ex(c->ssl, p, len, &n); /* before n is read */
+
+    return tls_result(c, r, n, why, size);
+}
+
+/* Reads into p: how many, 0 when nothing is there yet, -1 with `why`
+ * on failure or when the broker closed the connection. */
+static ssize_t transport_recv(struct conn *c, uint8_t *p, size_t cap,
+                              char *why, size_t size)
+{
+    size_t n = 0;
+
+    if (!c->ssl) {
+        ssize_t got = recv(c->fd, p, cap, 0);
+        if (got > 0 || (got < 0 && (errno == EAGAIN || errno == EINTR)))
+            return got < 0 ? 0 : got;
+        snprintf(why, size, "%s", got == 0 ? "connection closed by broker"
+                                           : strerror(errno));
+        return -1;
+    }
+    int r = SSL_read_ex(c->ssl, p, cap, &n); /* before n is read */
+
+    return tls_result(c, r, n, why, size);
 }
 
 /* When a request pushed now fails: the handshake shares the connect's
@@ -256,7 +388,7 @@ static void update_events(struct conn *c)
 static int64_t request_deadline(const struct conn *c, int16_t api)
 {
     if (c->state != CONN_READY)
-        return c->ready_by_ms;
+        return c->ready_by_ms; /* also a re-authentication's */
     return mono_ms() + (api == KAFKA_API_PRODUCE ? *c->set.request_timeout_ms
                                                  : *c->set.socket_timeout_ms);
 }
@@ -301,19 +433,24 @@ static void complete_unanswered(struct conn *c)
 
 static void on_writable(struct conn *c)
 {
+    char why[320];
+
     while (c->out_off < c->out.len) {
-        ssize_t n = send(c->fd, c->out.data + c->out_off,
-                         c->out.len - c->out_off, MSG_NOSIGNAL);
+        ssize_t n = transport_send(c, c->out.data + c->out_off,
+                                   c->out.len - c->out_off, why, sizeof(why));
         if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                break;
-            conn_close(c, CONN_ERR_TRANSPORT, strerror(errno));
+            conn_close(c, CONN_ERR_TRANSPORT, why);
             return;
         }
+        if (n == 0)
+            break;
         c->out_off += (size_t)n;
         c->bytes_out += (uint64_t)n;
     }
     complete_unanswered(c);
+    maybe_reauth(c);
+    if (c->fd < 0)
+        return;
     if (c->out_off == c->out.len) {
         /* Keep offsets of pending requests meaningful: rebase them. */
         for (unsigned i = 0; i < c->pending_count; i++)
@@ -354,6 +491,9 @@ static bool dispatch(struct conn *c, const uint8_t *frame, size_t len)
      * a real broker never answers them, and waiting would time them out
      * and resend them (duplicates). */
     complete_unanswered(c);
+    maybe_reauth(c);
+    if (c->fd < 0)
+        return false;
     arm_timer(c);
     return c->fd >= 0;
 }
@@ -390,6 +530,13 @@ static bool parse_frames(struct conn *c)
         const uint8_t *p = c->in + off;
         uint32_t size = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
                         (uint32_t)p[2] << 8 | p[3];
+        if (!c->ssl && c->state == CONN_HANDSHAKE &&
+            (p[0] == 0x15 || p[0] == 0x16) && p[1] == 0x03) {
+            conn_fault(c, CONN_FAULT_TLS, "the broker answered in TLS: "
+                       "this is a TLS listener (security.protocol=ssl or "
+                       "sasl_ssl)");
+            return false;
+        }
         if (!conn_frame_ok(size)) {
             snprintf(why, sizeof(why), "response frame of %u bytes (at most "
                      "%u): closing the connection", size, CONN_FRAME_MAX);
@@ -409,28 +556,81 @@ static bool parse_frames(struct conn *c)
     return true;
 }
 
+/* A plaintext connection the broker closes before ApiVersions is
+ * answered: most likely a TLS listener. */
+static void closed_in_handshake(struct conn *c, const char *why)
+{
+    char full[512];
+
+    if (c->state != CONN_HANDSHAKE) {
+        conn_close(c, CONN_ERR_TRANSPORT, why);
+        return;
+    }
+    /* TLS 1.3: the broker checks our certificate after the handshake
+     * and says so in an alert, read here. */
+    if (c->ssl) {
+        conn_fault(c, CONN_FAULT_TLS, why);
+        return;
+    }
+    snprintf(full, sizeof(full), "%s before answering ApiVersions (a TLS "
+             "listener? security.protocol is plaintext or sasl_plaintext)",
+             why);
+    conn_fault(c, CONN_FAULT_TLS, full);
+}
+
 static void on_readable(struct conn *c)
 {
+    char why[320];
+
     for (;;) {
         if (!grow_input(c, c->in_len + CONN_READ_CHUNK)) {
             conn_close(c, CONN_ERR_TRANSPORT, "out of memory");
             return;
         }
-        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
-        if (n == 0) {
-            conn_close(c, CONN_ERR_TRANSPORT, "connection closed by broker");
-            return;
-        }
+        ssize_t n = transport_recv(c, c->in + c->in_len,
+                                   c->in_cap - c->in_len, why, sizeof(why));
         if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR)
-                break;
-            conn_close(c, CONN_ERR_TRANSPORT, strerror(errno));
+            closed_in_handshake(c, why);
             return;
         }
+        if (n == 0)
+            break;
         c->in_len += (size_t)n;
-        if (!parse_frames(c) || (size_t)n < CONN_READ_CHUNK)
+        /* A short plain read emptied the socket; OpenSSL may hold more
+         * than one read returns, so TLS reads until it would block. */
+        if (!parse_frames(c) || (!c->ssl && (size_t)n < CONN_READ_CHUNK))
             break;
     }
+}
+
+/* One step of the TLS handshake; ApiVersions once it is done. */
+static void tls_step(struct conn *c)
+{
+    int r = SSL_connect(c->ssl), e;
+    char why[320];
+
+    if (r == 1) {
+        c->state = CONN_HANDSHAKE;
+        send_apiversions(c);
+        return;
+    }
+    e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        set_events(c, EV_READ | (e == SSL_ERROR_WANT_WRITE ? EV_WRITE : 0));
+        return;
+    }
+    conn_fault(c, CONN_FAULT_TLS, tls_failure(c->ssl, r, why, sizeof(why)));
+}
+
+static void start_tls(struct conn *c)
+{
+    c->ssl = tls_session(c->set.security->tls, c->host, c->fd);
+    if (!c->ssl) {
+        conn_fault(c, CONN_FAULT_TLS, chute_errmsg());
+        return;
+    }
+    c->state = CONN_TLS;
+    tls_step(c);
 }
 
 static void on_connected(struct conn *c)
@@ -440,6 +640,10 @@ static void on_connected(struct conn *c)
 
     if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
         conn_close(c, CONN_ERR_TRANSPORT, strerror(err ? err : errno));
+        return;
+    }
+    if (c->set.security && c->set.security->tls) {
+        start_tls(c);
         return;
     }
     c->state = CONN_HANDSHAKE;
@@ -456,6 +660,13 @@ static void conn_io_cb(struct ev_loop *loop, ev_io *w, int revents)
             on_connected(c);
         return;
     }
+    if (c->state == CONN_TLS) {
+        tls_step(c);
+        return;
+    }
+    /* OpenSSL may need to read to write and the reverse: try both. */
+    if (c->ssl)
+        revents |= EV_READ | EV_WRITE;
     if ((revents & EV_READ) && c->fd >= 0)
         on_readable(c);
     if ((revents & EV_WRITE) && c->fd >= 0)
@@ -473,6 +684,10 @@ static const char *api_name(int16_t api)
         return "ApiVersions";
     case KAFKA_API_INIT_PRODUCER_ID:
         return "InitProducerId";
+    case KAFKA_API_SASL_HANDSHAKE:
+        return "SaslHandshake";
+    case KAFKA_API_SASL_AUTHENTICATE:
+        return "SaslAuthenticate";
     }
     return "unknown";
 }
@@ -497,10 +712,20 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (c->state == CONN_CONNECTING && c->ready_by_ms <= mono_ms()) {
+    if (connecting(c) && c->ready_by_ms <= mono_ms()) {
         conn_close(c, CONN_ERR_TIMEOUT,
-                   "connect timed out (socket.timeout.ms)");
+                   c->state == CONN_TLS
+                       ? "TLS handshake timed out (socket.timeout.ms)"
+                       : "connect timed out (socket.timeout.ms)");
         return;
+    }
+    if (c->state == CONN_READY && !c->reauth_due &&
+        ((c->reauth_at_ms && c->reauth_at_ms <= mono_ms()) ||
+         (oauth(c) && sasl_token_changed(&c->sasl, c->set.security->sasl)))) {
+        c->reauth_due = true;
+        maybe_reauth(c);
+        if (c->fd < 0)
+            return;
     }
     if (p && p->deadline_ms <= mono_ms()) {
         conn_close(c, CONN_ERR_TIMEOUT,
@@ -529,7 +754,20 @@ static void on_apiversions(struct conn *c, void *arg, int err,
         conn_close(c, CONN_ERR_TRANSPORT, "ApiVersions failed");
         return;
     }
+    if (c->set.security && c->set.security->sasl) {
+        c->state = CONN_SASL;
+        sasl_start(c, c->set.security->sasl);
+        return;
+    }
+    became_ready(c);
+}
+
+/* The connection carries requests from now (again, after a re-auth). */
+static void became_ready(struct conn *c)
+{
     c->state = CONN_READY;
+    c->fault = CONN_FAULT_NONE;
+    c->fault_why[0] = 0;
     if (c->failures > 1)
         log_info("broker %d (%s:%d): connected again after %u failed "
                  "attempts", c->node_id, c->host, c->port, c->failures);
@@ -539,6 +777,44 @@ static void on_apiversions(struct conn *c, void *arg, int err,
     c->unlogged = 0;
     if (c->owner.ready)
         c->owner.ready(c, c->owner.ctx);
+}
+
+void conn_sasl_done(struct conn *c, int64_t lifetime_ms)
+{
+    bool again = c->authenticated;
+
+    c->authenticated = true;
+    c->reauth_due = false;
+    c->reauth_at_ms = 0;
+    if (lifetime_ms > 0)
+        c->reauth_at_ms = mono_ms() + (int64_t)((double)lifetime_ms *
+                                                CONN_REAUTH_SHARE);
+    if (again) {
+        struct conn_faults *f = c->set.security->faults;
+        c->reauths++;
+        if (f && f->reauths)
+            atomic_fetch_add_explicit(f->reauths, 1, memory_order_relaxed);
+        log_debug("broker %d (%s:%d): re-authenticated (session lifetime "
+                  "%lld ms)", c->node_id, c->host, c->port,
+                  (long long)lifetime_ms);
+    }
+    became_ready(c);
+}
+
+void conn_sasl_failed(struct conn *c, const char *why)
+{
+    conn_fault(c, CONN_FAULT_SASL, why);
+}
+
+/* A re-authentication that is due starts once nothing is in flight:
+ * the answers to requests sent before it still come. */
+static void maybe_reauth(struct conn *c)
+{
+    if (!c->reauth_due || c->state != CONN_READY || c->pending_count)
+        return;
+    c->state = CONN_SASL;
+    c->ready_by_ms = mono_ms() + *c->set.socket_timeout_ms;
+    sasl_start(c, c->set.security->sasl);
 }
 
 static void send_apiversions(struct conn *c)

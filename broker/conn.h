@@ -23,15 +23,31 @@
  *
  * A response frame longer than CONN_FRAME_MAX closes the connection as
  * soon as its length arrives: a broker cannot make it buffer more.
+ *
+ * Security (struct conn_security, librdkafka's security.protocol): with
+ * TLS the TCP connect is followed by a non-blocking TLS handshake
+ * (tls.h), and every read and write goes through OpenSSL; with SASL,
+ * ApiVersions is followed by the SASL exchange (sasl.h) before the
+ * connection is ready.  The handshakes together share the connect's
+ * socket.timeout.ms.  A broker that gives a session lifetime (KIP-368)
+ * gets a re-authentication before 85% of it has passed: the connection
+ * takes no new requests from then, waits until those in flight are
+ * answered, authenticates again on the same socket, and is ready again
+ * (the owner's ready callback runs once more).  A TLS or SASL failure is
+ * a conn_fault with its sentence kept for status until the connection
+ * is ready again.
  */
 #ifndef CHUTE_BROKER_CONN_H
 #define CHUTE_BROKER_CONN_H
 
 #include "broker/backoff.h"
+#include "broker/sasl.h"
+#include "broker/tls.h"
 #include "proto/kafka.h"
 #include "proto/kbuf.h"
 
 #include <ev.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -44,7 +60,9 @@
 enum conn_state {
     CONN_DOWN,       /* not connected; may be waiting for backoff */
     CONN_CONNECTING, /* TCP connect under way */
+    CONN_TLS,        /* TLS handshake under way */
     CONN_HANDSHAKE,  /* ApiVersions sent */
+    CONN_SASL,       /* SASL exchange (first, or a re-authentication) */
     CONN_READY,
 };
 
@@ -52,6 +70,31 @@ enum conn_err {
     CONN_OK = 0,
     CONN_ERR_TRANSPORT = 1, /* connection lost: the request may be written */
     CONN_ERR_TIMEOUT = 2,   /* a time limit passed: may be written */
+};
+
+/* Why the last attempt failed, when it was for want of security: what
+ * a user must act on (status, metrics). */
+enum conn_fault {
+    CONN_FAULT_NONE,
+    CONN_FAULT_TLS,  /* TLS handshake: certificate, name, protocol */
+    CONN_FAULT_SASL, /* SASL: mechanism, credentials, token */
+};
+
+/* Where a process counts TLS and SASL failures and re-authentications
+ * (the counters may be in shared memory), and the latest failure's
+ * sentence (for status). */
+struct conn_faults {
+    _Atomic uint64_t *tls_failures, *sasl_failures, *reauths;
+    char last[448];
+    int64_t last_ms; /* mono_ms() of it, 0: none yet */
+};
+
+/* security.protocol and what it needs; the owner's, read at each
+ * connect (a reload may rebuild tls->ctx in place). */
+struct conn_security {
+    struct tls *tls;                /* NULL: no TLS */
+    const struct sasl_config *sasl; /* NULL: no SASL */
+    struct conn_faults *faults;     /* NULL: not counted */
 };
 
 struct conn;
@@ -76,6 +119,7 @@ struct conn_settings {
     const int *socket_timeout_ms;        /* connect + handshake, the rest */
     const int *reconnect_backoff_ms;     /* first wait between attempts */
     const int *reconnect_backoff_max_ms; /* longest */
+    const struct conn_security *security; /* NULL: plaintext */
 };
 
 struct conn_owner {
@@ -116,6 +160,15 @@ struct conn {
     uint32_t unlogged;      /* failures since the last one logged */
     int64_t logged_ms;      /* when a failure was last logged */
     uint64_t requests, bytes_out;
+
+    SSL *ssl;                /* TLS session, NULL without TLS */
+    struct sasl_session sasl;
+    int64_t reauth_at_ms;    /* KIP-368: re-authenticate then, 0: never */
+    bool reauth_due;         /* no new requests; re-auth once idle */
+    bool authenticated;      /* SASL done once on this socket */
+    int fault;               /* enum conn_fault of the last failure */
+    char fault_why[256];     /* its sentence, no secrets in it */
+    uint64_t tls_failures, sasl_failures, reauths;
 };
 
 /* client_id and what set points to are the owner's and must outlive c;
@@ -131,6 +184,9 @@ void conn_retarget(struct conn *c, const char *host, int port);
 void conn_release(struct conn *c);
 /* Connects now if down and the backoff allows it. */
 void conn_want(struct conn *c);
+/* Whether requests may be sent now: ready, and no re-authentication
+ * waiting for the requests in flight. */
+bool conn_ready(const struct conn *c);
 /* Requests that may still be sent before the in-flight limit. */
 unsigned conn_room(const struct conn *c, unsigned max_in_flight);
 /* Next correlation id, to frame a request with. */
@@ -146,6 +202,10 @@ void conn_abort(struct conn *c, const char *why);
 /* Whether a response frame may be `size` bytes long: at least its
  * correlation id, at most CONN_FRAME_MAX. */
 bool conn_frame_ok(uint32_t size);
+/* For sasl.c: the exchange succeeded (lifetime_ms: the broker's session
+ * lifetime, 0 for none), or failed for the reason given. */
+void conn_sasl_done(struct conn *c, int64_t lifetime_ms);
+void conn_sasl_failed(struct conn *c, const char *why);
 /* Highest common version of `api` within [min, max], or -1. */
 int16_t conn_version(const struct conn *c, int16_t api, int16_t min,
                      int16_t max);

@@ -9,6 +9,7 @@
 #include "common/proc.h"
 #include "broker/conn.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,6 +21,14 @@ static_assert(KAFKA_PARTITIONS_MAX <= PARTITION_MAX,
 
 #define MDFETCH_RETRY_S 0.2
 
+/* The process's security.protocol and what goes with it (chuted has one). */
+static const struct conn_security *mdfetch_sec;
+
+void mdfetch_security(const struct conn_security *sec)
+{
+    mdfetch_sec = sec;
+}
+
 struct mdfetch {
     struct ev_loop *loop;
     struct conn conn;
@@ -30,6 +39,7 @@ struct mdfetch {
     char *topic;
     int16_t ver;
     int16_t last_error;
+    char fault[256];         /* the last TLS or SASL failure, for the error */
     ev_timer retry, deadline;
     ev_idle finish;          /* runs the callback outside conn's callbacks */
     int result;              /* 0: not yet */
@@ -116,7 +126,7 @@ static void connect_next(struct mdfetch *f)
     /* A look-up lasts seconds and retries on its own: librdkafka's
      * default reconnect schedule. */
     struct conn_settings set = {&f->timeout_ms, &f->socket_timeout_ms, NULL,
-                                NULL};
+                                NULL, mdfetch_sec};
 
     conn_init(&f->conn, f->loop, -1, bs->host, bs->port, f->client_id, &set,
               &owner);
@@ -130,10 +140,12 @@ static void retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
-    if (f->conn.state == CONN_READY && f->conn.pending_count == 0) {
+    if (conn_ready(&f->conn) && f->conn.pending_count == 0) {
         send_request(&f->conn, f);
         return;
     }
+    if (f->conn.fault)
+        snprintf(f->fault, sizeof(f->fault), "%s", f->conn.fault_why);
     if (f->conn.state == CONN_DOWN && f->conn.retry_at_ms &&
         f->servers.count > 1) {
         conn_release(&f->conn); /* that server failed: try the next */
@@ -153,6 +165,10 @@ static void deadline_cb(struct ev_loop *loop, ev_timer *t, int revents)
                             "the cluster does not know topic \"%s\" "
                             "(UNKNOWN_TOPIC_OR_PARTITION until the deadline)",
                             f->topic));
+    else if (f->fault[0] || f->conn.fault)
+        conclude(f, err_set(CHUTE_ERR_TIMED_OUT,
+                            "no metadata for topic \"%s\": %s", f->topic,
+                            f->conn.fault ? f->conn.fault_why : f->fault));
     else
         conclude(f, err_set(CHUTE_ERR_TIMED_OUT,
                             "no metadata for topic \"%s\" from the cluster%s%s",

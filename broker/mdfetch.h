@@ -44,6 +44,11 @@ struct mdfetch *mdfetch_start_md(struct ev_loop *loop, const char *bootstrap,
                                  int timeout_ms, int socket_timeout_ms,
                                  mdfetch_md_cb *cb, void *arg);
 
+/* The security (TLS, SASL) of every look-up started from now; NULL (the
+ * start) for plaintext.  sec must outlive the look-ups. */
+struct conn_security;
+void mdfetch_security(const struct conn_security *sec);
+
 /* Stops a look-up; its callback will not run. */
 void mdfetch_cancel(struct mdfetch *f);
 

@@ -16,6 +16,7 @@ static const struct {
     const char *name;
     int flags;
 } kafka_errs[] = {
+    {-181, "SSL_HANDSHAKE_FAILED", 0}, /* chute's (librdkafka's _SSL) */
     {-1, "UNKNOWN_SERVER_ERROR", 0},
     {0, "NONE", 0},
     {2, "CORRUPT_MESSAGE", ERR_R},
@@ -38,6 +39,8 @@ static const struct {
     {29, "TOPIC_AUTHORIZATION_FAILED", 0},
     {31, "CLUSTER_AUTHORIZATION_FAILED", 0},
     {32, "INVALID_TIMESTAMP", 0},
+    {33, "UNSUPPORTED_SASL_MECHANISM", 0},
+    {34, "ILLEGAL_SASL_STATE", 0},
     {35, "UNSUPPORTED_VERSION", 0},
     {42, "INVALID_REQUEST", 0},
     {43, "UNSUPPORTED_FOR_MESSAGE_FORMAT", 0},
@@ -46,6 +49,7 @@ static const struct {
     {47, "INVALID_PRODUCER_EPOCH", 0},
     {53, "TRANSACTIONAL_ID_AUTHORIZATION_FAILED", 0},
     {56, "KAFKA_STORAGE_ERROR", ERR_R | ERR_M},
+    {58, "SASL_AUTHENTICATION_FAILED", 0},
     {59, "UNKNOWN_PRODUCER_ID", 0},
     {72, "LISTENER_NOT_FOUND", ERR_R | ERR_M},
     {74, "FENCED_LEADER_EPOCH", ERR_R | ERR_M},

@@ -3,7 +3,7 @@
 # missing.  Without root it only reports what is missing.
 set -e
 pkgs="build-essential pkg-config libev-dev liblz4-dev zlib1g-dev libsnappy-dev
-      libzstd-dev libprotobuf-c-dev
+      libzstd-dev libprotobuf-c-dev libssl-dev openssl
       protobuf-c-compiler libcmocka-dev librdkafka-dev kcat python3-kafka
       curl strace valgrind python3-lz4 python3-snappy python3-zstandard clang libclang-rt-14-dev
       openjdk-17-jdk-headless maven

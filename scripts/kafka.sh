@@ -8,6 +8,15 @@
 #   kafka.sh fetch                 fetch the jars (once per version)
 #   kafka.sh start [-b N]          format, start, wait until every broker
 #                                  answers Metadata; print the bootstrap list
+#         [-l NAME:PROTOCOL]...    with -b 1: more listeners (SSL, SASL_SSL,
+#                                  ...) on free ports, listed in
+#                                  KAFKA_DIR/listener.NAME as host:port
+#         [-p FILE]                properties appended to server.properties
+#                                  (the listeners' TLS and SASL settings)
+#         [-u CREDENTIAL]...       SCRAM users made at format time, e.g.
+#                                  'SCRAM-SHA-512=[name=alice,password=pw]'
+#                                  The default cluster (none of these) has
+#                                  the PLAINTEXT listener only.
 #   kafka.sh stop                  stop every node, remove the data
 #   kafka.sh status                the nodes, their pids and whether they run
 #   kafka.sh bootstrap             print the bootstrap list
@@ -135,6 +144,16 @@ node_props() {
         listeners="PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport"
         advertised="PLAINTEXT://127.0.0.1:$port" ;;
     esac
+    local extra="" map="CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
+    local name proto lport
+    if [ -f "$KAFKA_DIR/extra-listeners" ]; then
+        while read -r name proto lport; do
+            extra="$extra,$name://127.0.0.1:$lport"
+            case ",$map," in *",$name:"*) ;; *) map="$map,$name:$proto" ;; esac
+        done <"$KAFKA_DIR/extra-listeners"
+    fi
+    listeners="$listeners$extra"
+    advertised="$advertised$extra"
     local brokers rf
     brokers=$(cat "$KAFKA_DIR/brokers")
     rf=$brokers
@@ -147,7 +166,7 @@ listeners=$listeners
 advertised.listeners=$advertised
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL
+listener.security.protocol.map=$map
 log.dirs=$KAFKA_DIR/node-$id/data
 num.partitions=4
 default.replication.factor=$rf
@@ -175,6 +194,8 @@ controlled.shutdown.enable=true
 # regenerate them); time-based retention would delete them within minutes.
 log.retention.ms=-1
 EOF
+    [ -f "$KAFKA_DIR/extra.properties" ] && cat "$KAFKA_DIR/extra.properties"
+    return 0
 }
 
 node_pid() {
@@ -203,8 +224,13 @@ start_node() {
 
 format_node() {
     local id=$1
+    local creds=() c
+    if [ -f "$KAFKA_DIR/scram-users" ]; then
+        while IFS= read -r c; do creds+=(-S "$c"); done <"$KAFKA_DIR/scram-users"
+    fi
     jvm 256m kafka.tools.StorageTool format -t "$(cat "$KAFKA_DIR/cluster-id")" \
-        -c "$KAFKA_DIR/node-$id/server.properties" >"$KAFKA_DIR/node-$id/format.log" 2>&1 ||
+        -c "$KAFKA_DIR/node-$id/server.properties" "${creds[@]}" \
+        >"$KAFKA_DIR/node-$id/format.log" 2>&1 ||
         { cat "$KAFKA_DIR/node-$id/format.log" >&2; die "formatting node $id failed"; }
 }
 
@@ -233,14 +259,27 @@ wait_ready() {
 }
 
 cmd_start() {
-    local brokers=3
-    while getopts b: opt; do
+    local brokers=3 lsn=() props="" users=() l
+    while getopts b:l:p:u: opt; do
         case $opt in
         b) brokers=$OPTARG ;;
-        *) die "usage: kafka.sh start [-b BROKERS]" ;;
+        l) lsn+=("$OPTARG") ;;
+        p) props=$OPTARG ;;
+        u) users+=("$OPTARG") ;;
+        *) die "usage: kafka.sh start [-b BROKERS] [-l NAME:PROTOCOL]... [-p FILE] [-u CREDENTIAL]..." ;;
         esac
     done
     [ "$brokers" -ge 1 ] 2>/dev/null || die "-b takes a number of brokers"
+    [ ${#lsn[@]} -eq 0 ] || [ "$brokers" -eq 1 ] || die "-l needs -b 1"
+    for l in "${lsn[@]}"; do
+        case $l in
+        [A-Z]*:PLAINTEXT | [A-Z]*:SSL | [A-Z]*:SASL_PLAINTEXT | [A-Z]*:SASL_SSL) ;;
+        *) die "-l $l: want NAME:PROTOCOL (upper-case NAME; PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL)" ;;
+        esac
+        case ${l%%:*} in PLAINTEXT | CONTROLLER) die "-l $l: that name is taken" ;; esac
+    done
+    [ -z "$props" ] || [ -f "$props" ] || die "-p $props: no such file"
+    props=${props:+$(cd "$(dirname "$props")" && pwd)/$(basename "$props")}
     command -v java >/dev/null || die "java not found (scripts/deps.sh installs it)"
     command -v kcat >/dev/null || die "kcat not found (scripts/deps.sh installs it)"
     if [ -f "$KAFKA_DIR/nodes" ]; then
@@ -254,9 +293,18 @@ cmd_start() {
     write_log_config
     echo "$brokers" >"$KAFKA_DIR/brokers"
     echo "$KAFKA_VERSION" >"$KAFKA_DIR/version"
+    [ -n "$props" ] && cp "$props" "$KAFKA_DIR/extra.properties"
+    for l in "${users[@]}"; do echo "$l" >>"$KAFKA_DIR/scram-users"; done
+
     local ports cport i bootstrap="" ids
-    read -r -a ports <<<"$(free_ports $((brokers + 1)))"
+    read -r -a ports <<<"$(free_ports $((brokers + 1 + ${#lsn[@]})))"
     cport=${ports[$brokers]}
+    i=$((brokers + 1))
+    for l in "${lsn[@]}"; do
+        echo "${l%%:*} ${l#*:} ${ports[$i]}" >>"$KAFKA_DIR/extra-listeners"
+        echo "127.0.0.1:${ports[$i]}" >"$KAFKA_DIR/listener.${l%%:*}"
+        i=$((i + 1))
+    done
     echo "$cport" >"$KAFKA_DIR/controller.port"
     if [ "$brokers" -eq 1 ]; then
         echo "1@127.0.0.1:$cport" >"$KAFKA_DIR/voters"

@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 6
+#define LAYOUT_VERSION 7
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -333,6 +333,11 @@ struct state_worker {
             _Atomic uint64_t drain_pos;
             _Atomic uint32_t drain_slot;
             uint32_t pad0;
+            /* Broker connections that failed for TLS or SASL, and SASL
+             * re-authentications (KIP-368) (broker/conn.c). */
+            _Atomic uint64_t tls_failures;
+            _Atomic uint64_t sasl_failures;
+            _Atomic uint64_t reauths;
         };
         uint8_t padded[128];
     };

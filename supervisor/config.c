@@ -27,6 +27,7 @@
 #include <strings.h>
 
 #include "broker/bootstrap.h"
+#include "broker/sasl.h"
 #include "common/err.h"
 #include "common/name.h"
 #include "proto/batch.h"
@@ -78,6 +79,8 @@ struct config_prop {
     enum topic_setting topic; /* RELOAD_TOPIC: where, in each topic's */
     int64_t (*to_live)(int64_t v); /* the workers' unit; NULL: as stored */
     const char *doc;
+    bool icase;  /* ENUM: letter case does not matter (librdkafka's) */
+    bool secret; /* never shown: dumps, docs' defaults, messages */
 };
 
 #define KIB        1024LL
@@ -88,6 +91,8 @@ struct config_prop {
 _Static_assert(sizeof(enum config_compression) == sizeof(int),
                "enum fields are stored through int pointers");
 _Static_assert(sizeof(enum config_queue_full) == sizeof(int),
+               "enum fields are stored through int pointers");
+_Static_assert(sizeof(enum config_security) == sizeof(int),
                "enum fields are stored through int pointers");
 _Static_assert(sizeof(enum log_level) == sizeof(int),
                "enum fields are stored through int pointers");
@@ -143,6 +148,20 @@ static const struct config_enum config_acks[] = {
     {"all", -1}, {"-1", -1}, {"0", 0}, {"1", 1}, {0}};
 static const struct config_enum config_queue_full_policies[] = {
     {"block", CONFIG_QUEUE_FULL_BLOCK}, {"fail", CONFIG_QUEUE_FULL_FAIL}, {0}};
+static const struct config_enum config_security_protocols[] = {
+    {"plaintext", CONFIG_SEC_PLAINTEXT},
+    {"ssl", CONFIG_SEC_SSL},
+    {"sasl_plaintext", CONFIG_SEC_SASL_PLAINTEXT},
+    {"sasl_ssl", CONFIG_SEC_SASL_SSL},
+    {0}};
+static const struct config_enum config_endpoint_algorithms[] = {
+    {"https", 1}, {"none", 0}, {0}};
+static const struct config_enum config_sasl_mechanisms[] = {
+    {"PLAIN", SASL_PLAIN},
+    {"SCRAM-SHA-256", SASL_SCRAM_SHA_256},
+    {"SCRAM-SHA-512", SASL_SCRAM_SHA_512},
+    {"OAUTHBEARER", SASL_OAUTHBEARER},
+    {0}};
 static const struct config_enum config_log_levels[] = {{"error", LOG_ERROR},
                                                        {"warn", LOG_WARN},
                                                        {"info", LOG_INFO},
@@ -423,6 +442,90 @@ static const struct config_prop config_props[] = {
      .min = MIB,
      .max = 64 * GIB,
      .doc = "Bytes of the shared buffer pool that holds batches."},
+    /* TLS and SASL to the brokers: only a restart changes these; SIGHUP
+     * reads the files they name again (certificate rotation). */
+    {.name = "security.protocol",
+     .type = CONFIG_ENUM,
+     .off = OFF(security_protocol),
+     .def = "plaintext",
+     .values = config_security_protocols,
+     .icase = true,
+     .doc = "How to talk to the brokers: plaintext, ssl (TLS), "
+            "sasl_plaintext or sasl_ssl (SASL authentication, without or "
+            "with TLS). Any letter case."},
+    {.name = "ssl.ca.location",
+     .type = CONFIG_STRING,
+     .off = OFF(ssl_ca_location),
+     .def = "",
+     .doc = "PEM file (or directory of hashed certificates) of the CAs the "
+            "brokers' certificates must chain to; empty for the system's. "
+            "Read again on SIGHUP."},
+    {.name = "ssl.certificate.location",
+     .type = CONFIG_STRING,
+     .off = OFF(ssl_certificate_location),
+     .def = "",
+     .doc = "PEM file of chute's client certificate (and its chain) for "
+            "brokers that demand one (mTLS); with ssl.key.location. Read "
+            "again on SIGHUP."},
+    {.name = "ssl.key.location",
+     .type = CONFIG_STRING,
+     .off = OFF(ssl_key_location),
+     .def = "",
+     .doc = "PEM file of the client certificate's private key. chuted "
+            "warns if others may read it. Read again on SIGHUP."},
+    {.name = "ssl.key.password",
+     .type = CONFIG_STRING,
+     .off = OFF(ssl_key_password),
+     .def = "",
+     .secret = true,
+     .doc = "Pass phrase of an encrypted ssl.key.location. Secret: never "
+            "logged or dumped."},
+    {.name = "ssl.endpoint.identification.algorithm",
+     .type = CONFIG_ENUM,
+     .off = OFF(ssl_verify_hostname),
+     .def = "https",
+     .values = config_endpoint_algorithms,
+     .icase = true,
+     .doc = "https: a broker's certificate must carry the name (or "
+            "address) chute connects to; none: any name (the chain is "
+            "still verified)."},
+    {.name = "ssl.cipher.suites",
+     .type = CONFIG_STRING,
+     .off = OFF(ssl_cipher_suites),
+     .def = "",
+     .doc = "OpenSSL cipher list for TLS 1.2 (e.g. "
+            "ECDHE-RSA-AES256-GCM-SHA384); empty for OpenSSL's default. "
+            "TLS 1.3 suites are OpenSSL's."},
+    {.name = "sasl.mechanism",
+     .alias = "sasl.mechanisms",
+     .type = CONFIG_ENUM,
+     .off = OFF(sasl_mechanism),
+     .def = "PLAIN",
+     .values = config_sasl_mechanisms,
+     .icase = true,
+     .doc = "SASL mechanism with sasl_plaintext and sasl_ssl."},
+    {.name = "sasl.username",
+     .type = CONFIG_STRING,
+     .off = OFF(sasl_username),
+     .def = "",
+     .doc = "User name for PLAIN and SCRAM."},
+    {.name = "sasl.password",
+     .type = CONFIG_STRING,
+     .off = OFF(sasl_password),
+     .def = "",
+     .secret = true,
+     .doc = "Password for PLAIN and SCRAM. Secret: never logged or dumped; "
+            "keep it in a configuration file only chuted's user may read "
+            "(chuted warns otherwise), not in -X (ps shows arguments)."},
+    {.name = "sasl.oauthbearer.token.file",
+     .type = CONFIG_STRING,
+     .off = OFF(sasl_oauthbearer_token_file),
+     .def = "",
+     .doc = "File holding the OAUTHBEARER token (a JWT) that whatever "
+            "renews the token writes; chute reads it at each "
+            "authentication, and re-authenticates its connections within "
+            "a second when the file changes. chuted warns if others may "
+            "read it."},
     {.name = "metrics.listen",
      .type = CONFIG_STRING,
      .off = OFF(metrics_listen),
@@ -610,7 +713,7 @@ static int config_parse_enum(const struct config_prop *p, const char *text,
     size_t n = 0;
 
     for (e = p->values; e->name; e++) {
-        if (strcmp(e->name, text) == 0) {
+        if ((p->icase ? strcasecmp : strcmp)(e->name, text) == 0) {
             *out = e->code;
             return 0;
         }
@@ -1114,6 +1217,32 @@ static int config_validate_levels(const struct config *cfg)
     return 0;
 }
 
+/* SASL needs what its mechanism sends; a client certificate needs its
+ * key and the reverse. */
+static int config_validate_security(const struct config *cfg)
+{
+    bool sasl = cfg->security_protocol == CONFIG_SEC_SASL_PLAINTEXT ||
+                cfg->security_protocol == CONFIG_SEC_SASL_SSL;
+
+    if (!*cfg->ssl_certificate_location != !*cfg->ssl_key_location)
+        return err_set(CHUTE_ERR_INVALID, "\"ssl.certificate.location\" "
+                       "and \"ssl.key.location\" go together: set both or "
+                       "neither");
+    if (!sasl)
+        return 0;
+    if (cfg->sasl_mechanism == SASL_OAUTHBEARER) {
+        if (!*cfg->sasl_oauthbearer_token_file)
+            return err_set(CHUTE_ERR_INVALID, "\"sasl.mechanism\" "
+                           "OAUTHBEARER needs \"sasl.oauthbearer.token.file\"");
+        return 0;
+    }
+    if (!*cfg->sasl_username || !*cfg->sasl_password)
+        return err_set(CHUTE_ERR_INVALID, "\"sasl.mechanism\" %s needs "
+                       "\"sasl.username\" and \"sasl.password\"",
+                       sasl_mechanism_name(cfg->sasl_mechanism));
+    return 0;
+}
+
 int config_validate(const struct config *cfg)
 {
     struct bootstrap servers;
@@ -1162,7 +1291,8 @@ int config_validate(const struct config *cfg)
                        "\"linger.ms\" (%d)",
                        cfg->message_timeout_ms, cfg->linger_ms);
     if ((rc = config_validate_topics(cfg)) < 0 ||
-        (rc = config_validate_levels(cfg)) < 0)
+        (rc = config_validate_levels(cfg)) < 0 ||
+        (rc = config_validate_security(cfg)) < 0)
         return rc;
     return config_validate_idempotence(cfg);
 }
@@ -1172,9 +1302,12 @@ int config_dump(const struct config *cfg, FILE *out)
     char buf[32];
     size_t i;
 
-    for (i = 0; i < CONFIG_NPROPS; i++)
-        fprintf(out, "%s=%s\n", config_props[i].name,
-                config_fmt(cfg, &config_props[i], buf, sizeof(buf)));
+    for (i = 0; i < CONFIG_NPROPS; i++) {
+        const char *v = config_fmt(cfg, &config_props[i], buf, sizeof(buf));
+        if (config_props[i].secret && *v)
+            v = CONFIG_REDACTED;
+        fprintf(out, "%s=%s\n", config_props[i].name, v);
+    }
     for (i = 0; i < cfg->topic_count; i++) {
         const struct config_topic *t = &cfg->topics[i];
         const struct config_prop *p = config_topic_prop(t->setting);
@@ -1355,6 +1488,47 @@ static const char *const config_reload_names[] = {
 };
 
 /* The section on topic.NAME.PROPERTY, after the table. */
+/* The section on TLS and SASL, after the per-topic one. */
+static void config_write_doc_security(FILE *out)
+{
+    fputs("\n## TLS and SASL to the brokers\n\n"
+          "The names and meanings are librdkafka's. A cluster that takes TLS "
+          "and SCRAM\n(the common managed setup), in a file only chuted's "
+          "user may read\n(`chmod 600`; chuted warns otherwise):\n\n"
+          "    bootstrap.servers=kafka1.example.com:9093,kafka2.example.com:9093\n"
+          "    security.protocol=sasl_ssl\n"
+          "    ssl.ca.location=/etc/chute/kafka-ca.pem\n"
+          "    sasl.mechanism=SCRAM-SHA-512\n"
+          "    sasl.username=chute\n"
+          "    sasl.password=...\n\n"
+          "Leave `ssl.ca.location` empty for a cluster whose certificates "
+          "chain to the\nsystem's CAs. A broker's certificate must name the "
+          "host (or the IP address)\nchute connects to, as the bootstrap "
+          "list and the cluster's metadata give it,\nunless "
+          "`ssl.endpoint.identification.algorithm=none`. For client "
+          "certificates\n(mTLS) add `ssl.certificate.location` and "
+          "`ssl.key.location` (PEM), and\n`ssl.key.password` if the key is "
+          "encrypted. For OAUTHBEARER set\n`sasl.mechanism=OAUTHBEARER` and "
+          "`sasl.oauthbearer.token.file`: the file holds\nthe token (a JWT) "
+          "that whatever renews it writes; chute reads it at each\n"
+          "authentication and re-authenticates within a second of a change "
+          "(librdkafka\nhas a callback or an OIDC client instead; a file is "
+          "what a service can share\nwith a token renewer).\n\n"
+          "These properties need a restart to change, but SIGHUP reads the "
+          "files they name\nagain: rotated certificates and keys are used by "
+          "every connection made from\nthen on (connections already up keep "
+          "theirs). When the broker gives a session\nlifetime "
+          "(`connections.max.reauth.ms`, KIP-368), chute authenticates again "
+          "on\nthe same connection before 85% of it has passed, once the "
+          "requests in flight\nare answered. A TLS or SASL failure is logged "
+          "once per 5 s per connection with\nits cause, counted in /metrics "
+          "(`chute_broker_tls_failures_total`,\n"
+          "`chute_broker_sasl_failures_total`) and shown by `chutectl "
+          "status`; the\nconnection retries with the reconnect backoff. "
+          "`chuted -D` writes\n`ssl.key.password` and `sasl.password` as "
+          "`" CONFIG_REDACTED "`.\n", out);
+}
+
 static void config_write_doc_topics(FILE *out)
 {
     char names[256];
@@ -1458,6 +1632,7 @@ int config_write_doc(FILE *out)
     config_release(&defaults);
     config_write_doc_topics(out);
     config_write_doc_acl(out);
+    config_write_doc_security(out);
     return config_write_done(out);
 }
 

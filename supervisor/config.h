@@ -37,6 +37,13 @@ enum config_compression {
     CONFIG_COMPRESSION_ZSTD,
 };
 enum config_queue_full { CONFIG_QUEUE_FULL_BLOCK, CONFIG_QUEUE_FULL_FAIL };
+/* security.protocol, librdkafka's values. */
+enum config_security {
+    CONFIG_SEC_PLAINTEXT,
+    CONFIG_SEC_SSL,
+    CONFIG_SEC_SASL_PLAINTEXT,
+    CONFIG_SEC_SASL_SSL,
+};
 
 /* One topic.NAME.PROPERTY setting (config_topic.c). */
 struct config_topic {
@@ -69,6 +76,20 @@ struct config {
     int reconnect_backoff_max_ms;
     enum config_queue_full queue_full_policy;
     int max_block_ms;
+    /* TLS and SASL to the brokers (librdkafka's names; broker/tls.h,
+     * broker/sasl.h).  Only a restart changes them; SIGHUP reads the
+     * files they name again.  The secrets are never dumped. */
+    enum config_security security_protocol;
+    char *ssl_ca_location;
+    char *ssl_certificate_location;
+    char *ssl_key_location;
+    char *ssl_key_password;       /* secret */
+    int ssl_verify_hostname;      /* 1: https (the default), 0: none */
+    char *ssl_cipher_suites;
+    int sasl_mechanism;           /* enum sasl_mechanism */
+    char *sasl_username;
+    char *sasl_password;          /* secret */
+    char *sasl_oauthbearer_token_file;
     /* chute's own properties. */
     char *name; /* instance name, see common/name.h */
     int workers;
@@ -128,7 +149,10 @@ int config_set_arg(struct config *cfg, const char *arg);
 int config_validate(const struct config *cfg);
 
 /* Writes every effective property as "key=value" lines that
- * config_load_file() reads back.  Returns 0 or CHUTE_ERR_SYSTEM. */
+ * config_load_file() reads back, except that a secret that is set
+ * (ssl.key.password, sasl.password) is written as CONFIG_REDACTED.
+ * Returns 0 or CHUTE_ERR_SYSTEM. */
+#define CONFIG_REDACTED "[redacted]"
 int config_dump(const struct config *cfg, FILE *out);
 
 /* Writes docs/configuration.md and chute.conf.sample, generated from the

@@ -157,6 +157,23 @@ static void single(FILE *f, const char *name, const char *type,
     fprintf(f, "%s %" PRIu64 "\n", name, v);
 }
 
+/* TLS and SASL to the brokers, the supervisor's and every worker's. */
+static void put_security(FILE *f, struct sup *s)
+{
+    struct security_counts n;
+
+    security_count(&s->sec, &s->in, &n);
+    single(f, "chute_broker_tls_failures_total", "counter",
+           "Broker connections that failed in TLS (certificate, name, "
+           "protocol).", n.tls_failures);
+    single(f, "chute_broker_sasl_failures_total", "counter",
+           "Broker connections that failed SASL authentication.",
+           n.sasl_failures);
+    single(f, "chute_broker_reauthentications_total", "counter",
+           "SASL re-authentications before the session lifetime ran out "
+           "(KIP-368).", n.reauths);
+}
+
 static bool topic_ready(struct sup *s, uint32_t id)
 {
     return id < TOPIC_MAX &&
@@ -226,6 +243,7 @@ static void render_records(FILE *f, struct sup *s)
     instance_each_error(&s->in, put_failed, ctx);
     single(f, "chute_records_invalid_total", "counter",
            "Records the workers rejected as malformed.", invalid);
+    put_security(f, s);
     family(f, "chute_records_refused_total", "counter",
            "Records chute_send() refused, by reason.");
     for (unsigned r = 0; r < REFUSED_INVALID + 1; r++) {
@@ -646,7 +664,7 @@ static bool request_complete(const struct mconn *c)
     return false;
 }
 
-static void conn_cb(struct ev_loop *loop, ev_io *io, int revents)
+static void http_conn_cb(struct ev_loop *loop, ev_io *io, int revents)
 {
     struct mconn *c = io->data;
     ssize_t n;
@@ -722,7 +740,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *io, int revents)
         c->writing = false;
         c->out = NULL;
         c->out_len = c->out_off = c->len = 0;
-        ev_io_init(&c->io, conn_cb, fd, EV_READ);
+        ev_io_init(&c->io, http_conn_cb, fd, EV_READ);
         c->io.data = c;
         ev_timer_init(&c->timer, conn_timeout_cb, METRICS_TIMEOUT_S, 0);
         c->timer.data = c;

@@ -71,6 +71,9 @@ int sup_reload_apply(struct sup *s, const char **restart_needed)
     if (config_take_runtime(&s->cfg, &next) < 0)
         log_error("reload: %s", chute_errmsg());
     log_set_level(s->cfg.log_level);
+    /* Before the workers see the new generation, which makes them read
+     * the certificates again too. */
+    security_reload(&s->sec);
     sup_publish_live(s);
     clients_recheck_topics(&s->in, &s->cfg, s->user_peer);
     if ((uint32_t)next.workers != s->worker_count) {

@@ -26,6 +26,28 @@ static void slot_owner(const struct sup *s, uint32_t slot, int32_t *owner,
         *target = *owner;
 }
 
+/* TLS and SASL: counts, and the supervisor's latest failure. */
+static Chute__Ctl__StatusReply__Brokers *brokers_status(struct sup *s)
+{
+    Chute__Ctl__StatusReply__Brokers *b = malloc(sizeof(*b));
+    struct security_counts n;
+    int64_t now = mono_ms();
+
+    if (!b)
+        return NULL;
+    chute__ctl__status_reply__brokers__init(b);
+    security_count(&s->sec, &s->in, &n);
+    b->security_protocol =
+        (char *)security_protocol_name(s->cfg.security_protocol);
+    b->tls_failures = n.tls_failures;
+    b->sasl_failures = n.sasl_failures;
+    b->reauthentications = n.reauths;
+    b->last_failure = s->sec.faults.last;
+    if (s->sec.faults.last_ms && now >= s->sec.faults.last_ms)
+        b->last_failure_age_ms = (uint64_t)(now - s->sec.faults.last_ms);
+    return b;
+}
+
 static Chute__Ctl__StatusReply__Worker *worker_status(struct sup *s, uint32_t i)
 {
     Chute__Ctl__StatusReply__Worker *w = malloc(sizeof(*w));
@@ -265,6 +287,7 @@ int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
             topics++;
     st->n_topics = topics;
     st->control = control_status(s);
+    st->brokers = brokers_status(s);
     if (user_spaces(s, st) < 0)
         return -1;
     st->pool_chunks_total = s->in.chunk_count;
@@ -304,6 +327,7 @@ void sup_status_free(Chute__Ctl__Reply *r)
     if (st->control)
         free(st->control->users);
     free(st->control);
+    free(st->brokers);
     free(st->workers);
     free(st->slots);
     free(st->topics);

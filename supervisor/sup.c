@@ -373,6 +373,12 @@ int sup_run(struct sup *s)
     for (uint32_t u = 0; u < USER_MAX; u++)
         s->user_peer[u].uid = (uid_t)-1;
     settings_from_config(s);
+    if (security_init(&s->sec, &s->cfg, s->config_path) < 0) {
+        log_error("%s", chute_errmsg());
+        return 1;
+    }
+    s->ws.security = &s->sec.conn;
+    mdfetch_security(&s->sec.conn);
     s->loop = EV_DEFAULT;
     rc = runtime_dir(s);
     if (rc == 0)
@@ -415,6 +421,7 @@ int sup_run(struct sup *s)
     instance_detach(&s->in);
     if (s->exit_code == 0)
         instance_unlink(s->cfg.name);
+    security_release(&s->sec);
     log_info("stopped");
     return s->exit_code;
 }

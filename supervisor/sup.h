@@ -11,6 +11,7 @@
 #include "shm/instance.h"
 #include "supervisor/config.h"
 #include "supervisor/ctlauth.h"
+#include "supervisor/security.h"
 #include "broker/mdfetch.h"
 #include "worker/worker.h"
 
@@ -76,6 +77,7 @@ struct sup {
     char **overrides;         /* -X arguments, applied again on SIGHUP */
     int override_count;
     struct wrk_settings ws;
+    struct sup_security sec;  /* TLS and SASL to the brokers */
     struct instance in;
     struct ev_loop *loop;
     ev_signal sigterm, sigint, sighup;

@@ -335,7 +335,7 @@ static void run_case(const struct conn_case *cc)
     struct probe p = {.fail_ms = -1};
     struct conn_owner owner = {on_ready, on_down, &p};
     int request_ms = huge, socket_ms = huge;
-    struct conn_settings set = {&request_ms, &socket_ms, NULL, NULL};
+    struct conn_settings set = {&request_ms, &socket_ms, NULL, NULL, NULL};
 
     running = cc;
     p.loop = ev_loop_new(EVFLAG_AUTO);
@@ -395,7 +395,7 @@ static void test_conn_oversize(void **state)
     struct fake_broker b;
     struct probe p = {.fail_ms = -1};
     struct conn_owner owner = {NULL, NULL, &p};
-    struct conn_settings set = {&limit_ms, &limit_ms, NULL, NULL};
+    struct conn_settings set = {&limit_ms, &limit_ms, NULL, NULL, NULL};
     size_t cap;
 
     (void)state;
@@ -500,7 +500,7 @@ static void test_conn_reconnect_backoff(void **state)
     static const int socket_ms = 1000, base = 50, max = 400;
     struct refused r = {0};
     struct conn_owner owner = {NULL, on_refused, &r};
-    struct conn_settings set = {&socket_ms, &socket_ms, &base, &max};
+    struct conn_settings set = {&socket_ms, &socket_ms, &base, &max, NULL};
     char *log;
     int64_t cur = base, warns = 0;
 

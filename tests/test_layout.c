@@ -43,6 +43,7 @@ static const struct {
     {4, 0x67171e13ed33a287},
     {5, 0x3348ce1ce99b8b0d},
     {6, 0x3d83b9cd1eb6849f},
+    {7, 0x59a25361c5f017b3},
 };
 
 struct member {
@@ -182,6 +183,9 @@ static const struct member members[] = {
     FIELD(struct state_worker, drain_pos),
     FIELD(struct state_worker, drain_slot),
     FIELD(struct state_worker, pad0),
+    FIELD(struct state_worker, tls_failures),
+    FIELD(struct state_worker, sasl_failures),
+    FIELD(struct state_worker, reauths),
     FIELD(struct state_worker, padded),
 
     SIZE(struct state_live),

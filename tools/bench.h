@@ -23,6 +23,8 @@ enum bench_producer {
     BENCH_PRODUCERS
 };
 
+#define BENCH_RDK_CONF_MAX 16
+
 struct bench_opts {
     const char *bootstrap;
     const char *name;
@@ -38,6 +40,8 @@ struct bench_opts {
     const char *java_jar;   /* --java-jar, else found by peer_locate() */
     const char *python_bench; /* --kafka-python, else likewise */
     const char *codec;      /* --codec: the peers' compression (lz4) */
+    const char *rdk_conf[BENCH_RDK_CONF_MAX]; /* -X key=value: librdkafka's */
+    int rdk_conf_count;
 };
 
 /* What the workload looks like, built before any clock starts. */

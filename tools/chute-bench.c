@@ -7,6 +7,7 @@
  *               [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
  *               [-r RUNS] [--only PRODUCER,...|all] [--warmup RECORDS]
  *               [--java-jar FILE] [--kafka-python FILE] [--codec CODEC]
+ *               [-X KEY=VALUE]...
  *
  * PRODUCER is chute, rdkafka, java or kafka-python; by default chute and
  * rdkafka run.  Workload: RECORDS keyed records (KEYS distinct keys, in
@@ -19,7 +20,9 @@
  * client puts them (murmur2); kafka-python likewise but without idempotence,
  * which its 2.0.2 lacks.  Their other settings are each client's defaults.
  * The chute side gets its compression and linger from chuted's own
- * configuration: start it with the same compression.codec.  The Java producer is tools/java-bench (`make java-bench`),
+ * configuration: start it with the same compression.codec (and the same
+ * security.protocol: -X KEY=VALUE sets a librdkafka property, such as
+ * security.protocol=sasl_ssl and its ssl.* and sasl.*, for librdkafka only).  The Java producer is tools/java-bench (`make java-bench`),
  * kafka-python runs tools/bench_kafka_python.py under /usr/bin/python3;
  * bench_peer.c drives both.
  *
@@ -170,6 +173,13 @@ static rd_kafka_t *bench_rdk_new(struct bench_share *sh)
         if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr,
                               sizeof(errstr)))
             goto error;
+    for (int i = 0; i < sh->o->rdk_conf_count; i++) {
+        const char *kv = sh->o->rdk_conf[i], *eq = strchr(kv, '=');
+        char key[128];
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
+        if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)))
+            goto error;
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, bench_rdk_dr);
     rd_kafka_conf_set_opaque(conf, sh);
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
@@ -824,6 +834,7 @@ static void bench_usage(void)
             "[--warmup RECORDS] [--java-jar FILE]\n"
             "                   [--kafka-python FILE] "
             "[--codec none|gzip|snappy|lz4|zstd]\n"
+            "                   [-X KEY=VALUE]... (librdkafka's properties)\n"
             "PRODUCER: chute, rdkafka, java, kafka-python "
             "(default: chute,rdkafka)\n");
     exit(2);
@@ -905,7 +916,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
     long all = 1000000, one[BENCH_PRODUCERS] = {0};
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:h", longopts,
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:X:h", longopts,
                               NULL)) != -1) {
         switch (opt) {
         case 'b': o->bootstrap = optarg; break;
@@ -922,6 +933,11 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'J': o->java_jar = optarg; break;
         case 'Y': o->python_bench = optarg; break;
         case 'Z': o->codec = bench_parse_codec(optarg); break;
+        case 'X':
+            if (!strchr(optarg, '=') || o->rdk_conf_count == BENCH_RDK_CONF_MAX)
+                bench_usage();
+            o->rdk_conf[o->rdk_conf_count++] = optarg;
+            break;
         default: bench_usage();
         }
     }

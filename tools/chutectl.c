@@ -243,6 +243,18 @@ static void control_json(const Chute__Ctl__StatusReply__Control *c)
     json_obj_end();
 }
 
+static void brokers_json(const Chute__Ctl__StatusReply__Brokers *b)
+{
+    json_obj("brokers");
+    json_str("security_protocol", b->security_protocol);
+    json_u64("tls_failures", b->tls_failures);
+    json_u64("sasl_failures", b->sasl_failures);
+    json_u64("reauthentications", b->reauthentications);
+    json_str("last_failure", b->last_failure);
+    json_u64("last_failure_age_ms", b->last_failure_age_ms);
+    json_obj_end();
+}
+
 static void status_json(const Chute__Ctl__StatusReply *st)
 {
     json_obj(NULL);
@@ -326,6 +338,8 @@ static void status_json(const Chute__Ctl__StatusReply *st)
         json_obj_end();
     }
     json_arr_end();
+    if (st->brokers)
+        brokers_json(st->brokers);
     json_obj_end();
 }
 
@@ -364,6 +378,19 @@ static void control_table(const Chute__Ctl__StatusReply__Control *c)
            (unsigned long long)c->closed_request_timeout,
            (unsigned long long)c->closed_too_large,
            (unsigned long long)c->accept_pauses);
+}
+
+/* One line on TLS and SASL, and the latest failure on the next. */
+static void brokers_table(const Chute__Ctl__StatusReply__Brokers *b)
+{
+    printf("\nbrokers: security.protocol %s; %llu TLS failures, %llu SASL "
+           "failures, %llu re-authentications\n",
+           b->security_protocol, (unsigned long long)b->tls_failures,
+           (unsigned long long)b->sasl_failures,
+           (unsigned long long)b->reauthentications);
+    if (b->last_failure && *b->last_failure)
+        printf("brokers: last security failure %.1f s ago: %s\n",
+               (double)b->last_failure_age_ms / 1000.0, b->last_failure);
 }
 
 /* One line: each user space bound to a uid. */
@@ -430,6 +457,8 @@ static void status_table(const Chute__Ctl__StatusReply *st)
     }
     if (st->control)
         control_table(st->control);
+    if (st->brokers)
+        brokers_table(st->brokers);
     users_line(st);
     printf("\ninstance %s: supervisor pid %u, %u workers, %s%s\n",
            st->service_name, st->supervisor_pid, st->worker_count,

@@ -29,7 +29,8 @@ static struct conn_settings conn_settings(const struct wrk *w)
 {
     return (struct conn_settings){
         &w->s->request_timeout_ms, &w->s->socket_timeout_ms,
-        &w->s->reconnect_backoff_ms, &w->s->reconnect_backoff_max_ms};
+        &w->s->reconnect_backoff_ms, &w->s->reconnect_backoff_max_ms,
+        w->s->security};
 }
 
 static void init_bootstrap_conn(struct wrk *w)
@@ -69,6 +70,29 @@ struct conn *cluster_conn(struct wrk *w, int32_t node_id)
         if (w->brokers[i].used && w->brokers[i].id == node_id)
             return &w->brokers[i].conn;
     return NULL;
+}
+
+static int16_t fault_error(const struct conn *c)
+{
+    if (!c || c->state == CONN_READY)
+        return 0;
+    return c->fault == CONN_FAULT_TLS    ? KAFKA_ERR_SSL_HANDSHAKE_FAILED
+           : c->fault == CONN_FAULT_SASL ? KAFKA_ERR_SASL_AUTHENTICATION_FAILED
+                                         : 0;
+}
+
+int16_t cluster_fault_error(struct wrk *w, int32_t node_id, int16_t otherwise)
+{
+    int16_t e = 0;
+
+    if (node_id >= 0)
+        e = fault_error(cluster_conn(w, node_id));
+    else
+        e = fault_error(&w->bootstrap);
+    for (int i = 0; !e && node_id < 0 && i < WRK_BROKER_MAX; i++)
+        if (w->brokers[i].used)
+            e = fault_error(&w->brokers[i].conn);
+    return e ? e : otherwise;
 }
 
 static void add_broker(struct wrk *w, const struct kafka_broker *kb)
@@ -169,9 +193,9 @@ static void on_metadata(struct conn *c, void *arg, int err, const uint8_t *body,
 static struct conn *ready_conn(struct wrk *w)
 {
     for (int i = 0; i < WRK_BROKER_MAX; i++)
-        if (w->brokers[i].used && w->brokers[i].conn.state == CONN_READY)
+        if (w->brokers[i].used && conn_ready(&w->brokers[i].conn))
             return &w->brokers[i].conn;
-    if (w->bootstrap.state == CONN_READY)
+    if (conn_ready(&w->bootstrap))
         return &w->bootstrap;
     return NULL;
 }

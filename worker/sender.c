@@ -410,12 +410,18 @@ void sender_expire(struct wrk *w)
                      "their batch could be sealed (no producer id)",
                      w->topics[p->topic].name, p->partition);
             p->open = WRK_NONE;
-            resolve_batch(w, open, KAFKA_ERR_REQUEST_TIMED_OUT, -1);
+            resolve_batch(w, open,
+                          cluster_fault_error(w, -1,
+                                              KAFKA_ERR_REQUEST_TIMED_OUT),
+                          -1);
         }
         while (p->q_head != WRK_NONE && expired(w, p->q_head))
             fail_batch(w, p, part_queue_pop(w, p),
-                       p->leader < 0 ? KAFKA_ERR_LEADER_NOT_AVAILABLE
-                                     : KAFKA_ERR_REQUEST_TIMED_OUT);
+                       p->leader < 0
+                           ? cluster_fault_error(
+                                 w, -1, KAFKA_ERR_LEADER_NOT_AVAILABLE)
+                           : cluster_fault_error(
+                                 w, p->leader, KAFKA_ERR_REQUEST_TIMED_OUT));
         if (p->f_head != WRK_NONE && expired(w, p->f_head)) {
             struct conn *c = cluster_conn(w, p->inflight_node);
             if (c)

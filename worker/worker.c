@@ -163,13 +163,30 @@ static void test_poison(struct wrk *w, const char *spec)
 }
 
 static struct wrk_settings settings; /* this worker's, changed by reloads */
+static struct conn_faults faults;    /* counted in the worker's state */
+
+/* The security settings are this process's copy (the fork's): their
+ * failures count in the worker's own state_worker. */
+static void count_faults(struct wrk *w)
+{
+    if (!settings.security)
+        return;
+    faults.tls_failures = &w->stats->tls_failures;
+    faults.sasl_failures = &w->stats->sasl_failures;
+    faults.reauths = &w->stats->reauths;
+    settings.security->faults = &faults;
+}
 static uint32_t live_seen;
 
-/* Picks up settings a reload changed (state_live, state_topics). */
+/* Picks up settings a reload changed (state_live, state_topics).  Every
+ * reload bumps the live generation: certificates and keys are read again
+ * then, for the connections made from now on. */
 static void apply_live(struct wrk *w)
 {
     part_topics_apply(w);
-    live_apply(&settings, w->in, &live_seen);
+    if (live_apply(&settings, w->in, &live_seen) && settings.security &&
+        settings.security->tls && tls_reload(settings.security->tls) < 0)
+        log_error("%s", chute_errmsg());
 }
 
 static void tick_cb(struct ev_loop *loop, ev_timer *t, int revents)
@@ -271,6 +288,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     w.test_seq_skew = skew && strcmp(skew, "1") == 0;
     test_poison(&w, getenv("CHUTE_TEST_POISON"));
     w.stats = instance_worker(in, index);
+    count_faults(&w);
     w.metrics = instance_metrics(in, index);
     w.loop = ev_loop_new(EVFLAG_AUTO);
     w.wake_fd = wake_bind(s->name, index, s->intake_gid);

@@ -14,6 +14,7 @@
  * fields a reload may change come from LIVE_SETTINGS (shm/layout.h) and
  * are filled from the live values in one place (live.c); the supervisor
  * fills the others at start (sup.c). */
+struct conn_security;
 #define WRK_LIVE_FIELD(id, field, type) type field;
 struct wrk_settings {
     LIVE_SETTINGS(WRK_LIVE_FIELD)
@@ -27,6 +28,10 @@ struct wrk_settings {
     uint32_t worker_count;
     int intake_gid;            /* group of the doorbells, -1: keep */
     uint32_t live_generation;  /* of the live block these values are from */
+    /* security.protocol and its TLS context and SASL settings: the
+     * supervisor's, copied by the fork; a reload rebuilds the worker's
+     * TLS context from the same files (worker.c). */
+    struct conn_security *security;
 };
 #undef WRK_LIVE_FIELD
 

@@ -200,6 +200,12 @@ void cluster_release(struct wrk *w);
 void cluster_turn(struct wrk *w);
 void cluster_tick(struct wrk *w);
 struct conn *cluster_conn(struct wrk *w, int32_t node_id);
+/* The error records waiting for broker node_id (-1: for any, the
+ * bootstrap connection included) fail with at message.timeout.ms when
+ * that connection's last attempt failed in TLS or SASL
+ * (SSL_HANDSHAKE_FAILED, SASL_AUTHENTICATION_FAILED); else `otherwise`. */
+int16_t cluster_fault_error(struct wrk *w, int32_t node_id,
+                            int16_t otherwise);
 
 /* producer.c */
 /* Whether the slot's batches may be sealed: it has a producer id, or
