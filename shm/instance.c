@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define REPORT_OWNERS_SIZE 1024
+#define REPORT_OWNERS_SIZE 4096
 static_assert(REPORT_RINGS * sizeof(struct status_report_owner) <=
                   REPORT_OWNERS_SIZE,
               "report owners fit");

@@ -31,10 +31,10 @@ struct instance_params {
     uint32_t max_block_ms;
 };
 
-/* 2 MiB of reports of 72 bytes.  A client with reports enabled may have at
+/* 1 MiB of reports of 72 bytes (14,563).  A client with reports enabled may have at
  * most REPORT_CAPACITY records not yet reported to it, which the ring holds
  * whatever padding its wrap-around takes. */
-#define REPORT_RING_SIZE (2u << 20)
+#define REPORT_RING_SIZE (1u << 20)
 #define REPORT_RECORD_SIZE 72
 #define REPORT_CAPACITY (REPORT_RING_SIZE / REPORT_RECORD_SIZE - 1)
 

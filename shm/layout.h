@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 7
+#define LAYOUT_VERSION 8
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -55,7 +55,7 @@
 #define CLIENT_MAX 1024      /* attached client processes */
 #define WORKER_MAX 64
 #define USER_MAX 16          /* user spaces (uids with clients at once) */
-#define REPORT_RINGS_PER_USER 8 /* a uid's clients with delivery reports */
+#define REPORT_RINGS_PER_USER 32 /* a uid's clients with delivery reports */
 #define REPORT_RINGS (USER_MAX * REPORT_RINGS_PER_USER) /* ids, all users */
 
 #define TOPIC_ERROR_MAX 1024 /* (topic, error) failure counters */

@@ -420,7 +420,7 @@ static const struct config_prop config_props[] = {
      .min = 1,
      .max = USER_MAX,
      .doc = "User spaces: uids that may have clients at once.  Each has "
-            "rings of its own (slots x ring.size bytes, plus 16 MiB of "
+            "rings of its own (slots x ring.size bytes, plus 32 MiB of "
             "delivery-report rings), allocated at start; a uid is bound to "
             "one when its first client registers and keeps it while the "
             "instance runs.  Another uid once all are bound gets "

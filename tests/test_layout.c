@@ -44,6 +44,7 @@ static const struct {
     {5, 0x3348ce1ce99b8b0d},
     {6, 0x3d83b9cd1eb6849f},
     {7, 0x59a25361c5f017b3},
+    {8, 0x5bbcb858a28ebef1},
 };
 
 struct member {

@@ -69,7 +69,7 @@ class KafkaProducer(_chute.Producer):
     one ChuteConfigWarning; an unknown setting raises
     KafkaConfigurationError.
 
-    Each producer takes one of its user's 8 delivery-report rings of the
+    Each producer takes one of its user's 32 delivery-report rings of the
     instance (and one more in each process that uses it after a fork); a
     9th raises ServiceCapacityError.  Safe to use from many threads, and in the child
     of a fork (it opens the child's own client there).

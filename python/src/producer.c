@@ -170,7 +170,7 @@ static void raise_open(int rc, const char *name, const char *msg)
 }
 
 /* Opens this process's chute_t if it has none: delivery reports on (one of
- * the 8 report rings of this user's space), the fail policy (send() does the waiting).
+ * the 32 report rings of this user's space), the fail policy (send() does the waiting).
  * In a fork child, the first call on the inherited chute_t makes it the
  * child's client, with a report ring of its own; if that fails, the
  * handle is closed and the next use opens a new one. */

@@ -1,6 +1,6 @@
 """Faults the mock makes on demand: a full ring with max_block_ms 0 (fail)
 and > 0 (block, then time out or go on), flush and close while the brokers
-are down, a broker error in a future, and a user's 8 report rings."""
+are down, a broker error in a future, and a user's 32 report rings."""
 import os
 import threading
 import time
@@ -114,12 +114,12 @@ def test_broker_error_fails_the_future(own_mock, chuted_on):
 
 
 def test_report_rings_run_out_clearly(own_mock, chuted_on):
-    """A user (uid) has 8 delivery-report rings per instance (libchute's
-    REPORT_RINGS_PER_USER): the 9th producer is refused, clearly."""
+    """A user (uid) has 32 delivery-report rings per instance (libchute's
+    REPORT_RINGS_PER_USER): the 33rd producer is refused, clearly."""
     name = chuted_on(own_mock.bootstrap)
-    ps = [KafkaProducer(name) for _ in range(8)]
+    ps = [KafkaProducer(name) for _ in range(32)]
     with pytest.raises(errors.ServiceCapacityError,
-                       match="all 8 delivery-report rings of uid %d are "
+                       match="all 32 delivery-report rings of uid %d are "
                              "taken.*at most that many producers of one "
                              "user" % os.getuid()) as e:
         KafkaProducer(name)

@@ -3,11 +3,10 @@
 # client later: chuted allocates its shared memory for real at start.
 # Each case runs chuted in a private mount namespace (unshare -m, root
 # only) over a small tmpfs on /dev/shm:
-#  - 32 MiB: the first user space's object (16 MiB of report rings and
-#    the rings) fits, the second does not, and the first must not stay
-#    behind;
-#  - 72 MiB with a 16 MiB buffer pool: the 4 user spaces fit, the state
-#    does not, and they must not stay behind;
+#  - 32 MiB: the one user space's object (32 MiB of report rings and the
+#    rings; users.max=1) does not fit;
+#  - 40 MiB with a 16 MiB buffer pool: the user space fits, the state
+#    does not, and the user space must not stay behind;
 #  - 128 MiB with a 1 MiB pool: it fits, chuted starts and stops cleanly.
 # A failed start must exit 1 within seconds, naming the object and the
 # reason, and leave /dev/shm empty.  The failing ones need no broker (their
@@ -37,7 +36,7 @@ chuted_cmd() { # chuted_cmd NAME ARGS...: the command line, log appended
     local name=$1
     shift
     echo "'$BUILD_ABS/bin/chuted' -X bootstrap.servers=${BOOTSTRAP:-127.0.0.1:9}" \
-        "-X name=$name -X slots=1 -X workers=1 -X ring.size=64k -X message.max.bytes=16384 -X batch.size=16384 $*" \
+        "-X name=$name -X slots=1 -X users.max=1 -X workers=1 -X ring.size=64k -X message.max.bytes=16384 -X batch.size=16384 $*" \
         "2>>'$TEST_TMP/chuted.log'"
 }
 
@@ -56,8 +55,8 @@ refused() { # refused SIZE WHICH ARGS...: chuted must fail on object WHICH
     echo "shm_full: /dev/shm of $size: exit 1 in $(((${EPOCHREALTIME/./} - t0) / 1000)) ms: $(grep -o 'cannot allocate.*' "$TEST_TMP/chuted.log")"
 }
 
-refused 32m u1 -X buffer.memory=1m
-refused 72m state -X buffer.memory=16m
+refused 32m u0 -X buffer.memory=1m
+refused 40m state -X buffer.memory=16m
 
 # Room enough: chuted comes up (its control socket is in /tmp, outside
 # the tmpfs).  Then a file fills the tmpfs to the last byte, and a client
