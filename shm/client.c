@@ -443,10 +443,13 @@ static void wake_owner(chute_t *c, struct ring *r, uint32_t slot)
 {
     uint32_t sleep;
 
-    /* Pairs with the worker's fence between setting `sleeping` and its
-     * last look at the ring: one of us sees the other's store. */
-    atomic_thread_fence(memory_order_seq_cst);
-    sleep = atomic_load_explicit(&r->cons->sleeping, memory_order_relaxed);
+    /* Pairs with the worker's seq_cst fence between setting `sleeping`
+     * and its last look at the ring: our claim and commit are seq_cst
+     * operations and so is this load, so either the worker saw the claim
+     * or this sees it asleep (C11 7.17.3: a load after a fence in the
+     * total order sees what was stored before the fence).  On x86 the
+     * claim's locked CAS is the barrier; no fence instruction per record. */
+    sleep = atomic_load_explicit(&r->cons->sleeping, memory_order_seq_cst);
     if ((sleep & 1) && c->woken[slot] != sleep) {
         c->woken[slot] = sleep;
         wake_ring(c->wake_fd, c->in.name,
