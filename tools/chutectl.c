@@ -150,7 +150,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: chutectl [-n NAME] [--json] COMMAND\n"
-            "  status              workers, slots, pool and topic counters\n"
+            "  status              workers, slots, pool, topic counters, memory\n"
             "  scale N [-w MS]     run N workers; waits (MS, default %d) "
             "until every slot\n"
             "                      is owned by its target worker\n"
