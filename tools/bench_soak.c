@@ -24,7 +24,7 @@
 
 struct soak_proc {
     pid_t pid;
-    char name[16];
+    char name[24];
     int64_t rss[3], pss[3]; /* first, warm, last */
     int64_t rss_max, pss_max;
 };
