@@ -6,10 +6,12 @@
  * --latency finds it) or at -R RATE, sleeping between records, for SECS.
  * Before the load and every 10 s of it, the resident (RSS) and
  * proportional (PSS) set of the supervisor and of each worker are read
- * from /proc; a line per sample and process, then per process its first,
- * warm (after the first 10 s, when the rings and pool chunks the load uses
- * have been touched), last and largest figures and the growth from warm
- * to last.
+ * from /proc, with its private anonymous part (RssAnon: heap and stacks,
+ * where a leak would show, while RSS and PSS also count the shared rings
+ * and pool chunks a worker touched); a line per sample and process, then
+ * per process its first, warm (after the first 10 s, when the rings and
+ * pool chunks the load uses have been touched), last and largest figures
+ * and the growth from warm to last.
  */
 #include "tools/bench.h"
 #include "common/log.h"
@@ -25,8 +27,8 @@
 struct soak_proc {
     pid_t pid;
     char name[24];
-    int64_t rss[3], pss[3]; /* first, warm, last */
-    int64_t rss_max, pss_max;
+    int64_t rss[3], pss[3], anon[3]; /* first, warm, last */
+    int64_t rss_max, pss_max, anon_max;
 };
 
 struct soak {
@@ -60,6 +62,7 @@ static int soak_sample(struct soak *s, double t)
     for (int i = 0; i < s->n; i++) {
         struct soak_proc *p = &s->p[i];
         int64_t rss = procmem_rss(p->pid), pss = procmem_pss(p->pid);
+        int64_t anon = procmem_anon(p->pid);
 
         if (rss < 0) {
             log_error("%s (pid %ld) is gone", p->name, (long)p->pid);
@@ -68,18 +71,33 @@ static int soak_sample(struct soak *s, double t)
         for (int k = idx; k < 3; k++) { /* warm and last start as first */
             p->rss[k] = rss;
             p->pss[k] = pss;
+            p->anon[k] = anon;
         }
+        if (anon > p->anon_max)
+            p->anon_max = anon;
         if (rss > p->rss_max)
             p->rss_max = rss;
         if (pss > p->pss_max)
             p->pss_max = pss;
-        printf("soak t_s=%.0f proc=%s pid=%ld rss_kb=%lld pss_kb=%lld\n", t,
-               p->name, (long)p->pid, (long long)rss / 1024,
-               (long long)pss / 1024);
+        printf("soak t_s=%.0f proc=%s pid=%ld rss_kb=%lld pss_kb=%lld "
+               "anon_kb=%lld\n",
+               t, p->name, (long)p->pid, (long long)rss / 1024,
+               (long long)pss / 1024, (long long)anon / 1024);
     }
     s->samples++;
     fflush(stdout);
     return 0;
+}
+
+/* " WHAT_kb_start=... WHAT_kb_warm=... WHAT_kb_end=... WHAT_kb_max=...
+ * WHAT_growth_kb=..." (warm to end). */
+static void soak_figure(const char *what, const int64_t *v, int64_t max)
+{
+    printf(" %s_kb_start=%lld %s_kb_warm=%lld %s_kb_end=%lld %s_kb_max=%lld "
+           "%s_growth_kb=%lld",
+           what, (long long)v[0] / 1024, what, (long long)v[1] / 1024, what,
+           (long long)v[2] / 1024, what, (long long)max / 1024, what,
+           (long long)(v[2] - v[1]) / 1024);
 }
 
 static void soak_summary(const struct soak *s)
@@ -87,17 +105,11 @@ static void soak_summary(const struct soak *s)
     for (int i = 0; i < s->n; i++) {
         const struct soak_proc *p = &s->p[i];
 
-        printf("soak summary proc=%s rss_kb_start=%lld rss_kb_warm=%lld "
-               "rss_kb_end=%lld rss_kb_max=%lld rss_growth_kb=%lld "
-               "pss_kb_start=%lld pss_kb_warm=%lld pss_kb_end=%lld "
-               "pss_kb_max=%lld pss_growth_kb=%lld\n",
-               p->name, (long long)p->rss[0] / 1024,
-               (long long)p->rss[1] / 1024, (long long)p->rss[2] / 1024,
-               (long long)p->rss_max / 1024,
-               (long long)(p->rss[2] - p->rss[1]) / 1024,
-               (long long)p->pss[0] / 1024, (long long)p->pss[1] / 1024,
-               (long long)p->pss[2] / 1024, (long long)p->pss_max / 1024,
-               (long long)(p->pss[2] - p->pss[1]) / 1024);
+        printf("soak summary proc=%s", p->name);
+        soak_figure("rss", p->rss, p->rss_max);
+        soak_figure("pss", p->pss, p->pss_max);
+        soak_figure("anon", p->anon, p->anon_max);
+        printf("\n");
     }
 }
 

@@ -45,6 +45,7 @@ soak = [f(l) for l in lines if l.startswith("soak summary ")]
 assert [d["proc"] for d in soak] == ["supervisor", "worker0", "worker1"], soak
 for d in soak:
     assert 0 < int(d["rss_kb_start"]) and int(d["rss_kb_end"]) <= int(d["rss_kb_max"]), d
+    assert 0 < int(d["anon_kb_end"]) <= int(d["rss_kb_end"]), d
 sr = [f(l) for l in lines if l.startswith("soak records=")]
 assert sr and sr[0]["failed"] == "0" and sr[0]["samples"] == "2", sr
 # What chute sent, by the tool's own count, against what chuted acked.
