@@ -11,7 +11,10 @@
 #   soak: chute-bench --soak $SOAK_S (default 60)
 # Environment: SOAK_S, LAT_SECS (paced span of --latency, 3), WAKE_N
 # (records of --wake, 300), IDLE_S (10).  scripts/bench.sh runs it for
-# `make bench`.  Whatever it started is stopped on any exit.
+# `make bench`.  chute-bench's stderr goes to RESULTS_FILE less .txt with
+# -latency.log; a failed section says FAILED in RESULTS_FILE and the
+# others still run, then it exits 1.  Whatever it started is
+# stopped on any exit.
 set -euo pipefail
 [ $# -eq 2 ] || { echo "usage: bench-latency.sh BUILD RESULTS_FILE" >&2; exit 2; }
 . "$(dirname "$0")/bench-lib.sh"
@@ -24,6 +27,8 @@ IDLE_S=${IDLE_S:-10}
 name="bench-lat-$$"
 bin=$build/bin
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/bench-latency.XXXXXX")
+log=${results%.txt}-latency.log
+failures=0
 sup=
 mock=
 
@@ -60,29 +65,35 @@ done
 bootstrap=$(head -n 1 "$tmp/mock.out")
 case $bootstrap in *:[0-9]*) ;; *) echo "chute-mock printed no bootstrap list" >&2; exit 1 ;; esac
 
-# section TITLE CMD...: runs CMD, appends the title, the command (as a
-# user would type it: programs by name, the instance as NAME) and its
-# output.
+say() { printf '%s\n' "$*" | tee -a "$results"; }
+
+# section TITLE CMD...: a heading, the command as a user would type it
+# (programs by name, bootstrap list and instance as BOOTSTRAP and NAME),
+# then its output; stderr goes to $log.  A section that fails says so and
+# the next one runs; the script then exits 1.
 section() {
-    local title=$1 shown
+    local title=$1 shown rc=0
     shift
     shown=$(printf '%s ' "$@" | sed -e "s|$bin/||g" -e "s|$name|NAME|g" \
+        -e "s|$bootstrap|BOOTSTRAP|g" \
         -e 's|^run_bench |chute-bench -n NAME -t bench |' \
         -e "s|^memory_lines |chutectl -n NAME status \\| grep '^memory'|" \
         -e 's|^memory_json |chutectl -n NAME --json status (memory, workers[].rss_bytes)|')
-    {
-        printf '\n## %s\n\n$ %s\n' "$title" "$shown"
-        "$@" 2>"$tmp/section.err" || {
-            cat "$tmp/section.err" >&2
-            echo "bench-latency: '$title' failed" >&2
-            return 1
-        }
-    } | tee -a "$results"
+    say ""
+    say "== $title"
+    say "\$ $shown"
+    "$@" 2>>"$log" | tee -a "$results" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        say "FAILED (exit $rc; see $log)"
+        failures=$((failures + 1))
+    fi
+    return 0
 }
 
 # chuted_linger MS: (re)starts chuted with lz4 and that linger.ms.
 chuted_linger() {
     [ -n "$sup" ] && bench_chuted_stop
+[ "$failures" -eq 0 ]
     bench_chuted "$name" "$tmp/chuted.log" -X compression.codec=lz4 \
         -X linger.ms="$1"
 }
@@ -98,8 +109,8 @@ print(json.dumps({"worker%d_rss_bytes" % w["index"]: w["rss_bytes"]
                   for w in st["workers"]}))'
 }
 
-printf '\n# latency, idle cost and memory (scripts/bench-latency.sh)\n\nmock cluster: 3 brokers, topic bench:12; chuted -X compression.codec=lz4; 100 B keyed records\n' |
-    tee -a "$results"
+say ""
+say "== scripts/bench-latency.sh: mock cluster (3 brokers, topic bench:12), chuted -X compression.codec=lz4, 100 B keyed records (1000 keys)"
 for linger in 0 5; do
     chuted_linger "$linger"
     section "end-to-end latency, linger.ms $linger (chuted -X linger.ms=$linger)" \
@@ -113,3 +124,4 @@ section "memory: chutectl --json status (memory, and each worker's rss_bytes)" \
 section "soak: $SOAK_S s at a quarter of the peak" run_bench --soak "$SOAK_S"
 section "memory after the soak: chutectl status" memory_lines
 bench_chuted_stop
+[ "$failures" -eq 0 ]
