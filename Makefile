@@ -120,10 +120,11 @@ $(BIN_DIR)/chutectl $(BIN_DIR)/chute-cat: $(BIN_DIR)/%: $(BUILD)/obj/tools/%.o $
 
 $(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock: $(BIN_DIR)/%: $(BUILD)/obj/tools/%.o $(INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC) $(LDLIBS_RDK)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS_SVC) $(LDLIBS_RDK)
 
-# chute-bench's child side for the Java producer and kafka-python.
-$(BIN_DIR)/chute-bench: $(BUILD)/obj/tools/bench_peer.o
+# chute-bench's other parts: tools/bench_*.c (the child side for the Java
+# producer and kafka-python, the latency, idle and soak modes, ...).
+$(BIN_DIR)/chute-bench: $(patsubst tools/%.c,$(BUILD)/obj/tools/%.o,$(wildcard tools/bench_*.c))
 
 # chute-bench's Java producer (tools/java-bench), not part of `build`: Maven
 # fetches kafka-clients from Maven Central the first time.  The jar and its
