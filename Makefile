@@ -79,9 +79,10 @@ deps:
 	@./scripts/deps.sh
 
 # ---- generated code --------------------------------------------------------
-# One protoc-c run writes both files: the header follows the source.
-$(BUILD)/gen/proto/control.pb-c.h: $(BUILD)/gen/proto/control.pb-c.c
-$(BUILD)/gen/proto/control.pb-c.c: proto/control.proto
+# One protoc-c run writes both files (a grouped target: a header rule with
+# no recipe of its own let objects built against the old header survive a
+# change of control.proto).
+$(BUILD)/gen/proto/control.pb-c.c $(BUILD)/gen/proto/control.pb-c.h &: proto/control.proto
 	@mkdir -p $(BUILD)/gen
 	protoc-c --c_out=$(BUILD)/gen proto/control.proto
 
