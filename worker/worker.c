@@ -36,7 +36,7 @@
  */
 #define DRAIN_FEW              256
 #define NAP_MIN_NS             50000
-#define NAP_MAX_NS             1000000
+#define NAP_MAX_NS             250000
 #define IDLE_POLL_NS           250000
 #define NAP_TIMER_SLACK_NS     1000
 #define DRAIN_PENDING_GRACE_MS 1000
