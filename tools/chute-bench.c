@@ -66,6 +66,13 @@
 #include <unistd.h>
 
 #define BENCH_MAX_WORKERS 256
+/* The floor: --floor's passes over the whole workload; before a run, a
+ * quicker measure over at most BENCH_FLOOR_QUICK records; batch.size 16 KB
+ * unless --floor-batch-size. */
+#define BENCH_FLOOR_PASSES       5
+#define BENCH_FLOOR_QUICK        250000
+#define BENCH_FLOOR_QUICK_PASSES 3
+#define BENCH_FLOOR_BATCH_SIZE   16384
 #define BENCH_ALL         ((1u << BENCH_PRODUCERS) - 1)
 
 typedef int (*bench_body_fn)(struct bench_share *sh);
@@ -102,8 +109,7 @@ static int bench_load_init(struct bench_load *l, const struct bench_opts *o)
     return 0;
 }
 
-/* Points *key at record i's key and stamps i into the (per-child) value. */
-static size_t bench_record(const struct bench_share *sh, long i, char *value,
+size_t bench_record(const struct bench_share *sh, long i, char *value,
                            const char **key)
 {
     long k = i % sh->o->keys;
@@ -679,13 +685,24 @@ static struct bench_rates bench_medians(const struct bench_rates *r, long n)
     return m;
 }
 
-/* "PREFIX rec_per_s=... cpu_ns_per_rec=... send_ns_p50=... send_ns_p99=..." */
-static void bench_print_rates(const char *prefix, const struct bench_rates *m)
+/* " floor_x=..." when the floor was measured: CPU per record over it. */
+static void bench_print_floor_x(double floor_ns, double cpu_ns_per_rec)
+{
+    if (floor_ns > 0)
+        printf(" floor_x=%.2f", cpu_ns_per_rec / floor_ns);
+}
+
+/* "PREFIX rec_per_s=... cpu_ns_per_rec=... send_ns_p50=... send_ns_p99=..."
+ * and floor_x when floor_ns is not 0. */
+static void bench_print_rates(const char *prefix, const struct bench_rates *m,
+                              double floor_ns)
 {
     printf("%s rec_per_s=%.3f cpu_ns_per_rec=%.3f send_ns_p50=%.3f "
-           "send_ns_p99=%.3f\n",
+           "send_ns_p99=%.3f",
            prefix, m->v[RATE_REC_PER_S], m->v[RATE_CPU_NS_PER_REC],
            m->v[RATE_P50], m->v[RATE_P99]);
+    bench_print_floor_x(floor_ns, m->v[RATE_CPU_NS_PER_REC]);
+    printf("\n");
 }
 
 /* ---- the producers and their output ------------------------------------------------ */
@@ -713,7 +730,7 @@ static void bench_print(const struct bench_opts *o,
 
     printf("producer=%s records=%llu failed=%llu bytes=%llu secs=%.3f "
            "rec_per_s=%.0f cpu_ns_per_rec=%.1f send_ns_p50=%llu "
-           "send_ns_p99=%llu setup_cpu_ms=%.0f warmup=%ld idempotence=%s\n",
+           "send_ns_p99=%llu setup_cpu_ms=%.0f warmup=%ld idempotence=%s",
            r->producer, (unsigned long long)r->records,
            (unsigned long long)r->failed, (unsigned long long)r->bytes,
            r->secs, m.v[RATE_REC_PER_S], m.v[RATE_CPU_NS_PER_REC],
@@ -721,6 +738,9 @@ static void bench_print(const struct bench_opts *o,
            (double)r->setup_cpu_ns / 1e6,
            bench_kinds[p].warms_up ? o->warmup : 0,
            bench_kinds[p].idempotent ? "yes" : "no");
+    if (p == BENCH_CHUTE)
+        bench_print_floor_x(o->floor_ns, m.v[RATE_CPU_NS_PER_REC]);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -732,7 +752,7 @@ static void bench_print_ratio(const struct bench_result *c,
     char prefix[64];
 
     snprintf(prefix, sizeof(prefix), "ratio chute/%s", k->producer);
-    bench_print_rates(prefix, &q);
+    bench_print_rates(prefix, &q, 0);
 }
 
 static int bench_one(const struct bench_opts *o, const struct bench_load *l,
@@ -744,6 +764,8 @@ static int bench_one(const struct bench_opts *o, const struct bench_load *l,
     int nworkers = 0;
 
     res->producer = bench_kinds[p].label;
+    if (p == BENCH_RDKAFKA)
+        r.nchildren = (int)o->rdk_producers;
     if (p == BENCH_CHUTE) {
         r.nchildren = (int)o->clients;
         nworkers = bench_find_workers(o, workers);
@@ -792,7 +814,7 @@ static void bench_summary(const struct bench_opts *o,
         m = bench_medians(rates[p], o->runs);
         snprintf(prefix, sizeof(prefix), "median producer=%s runs=%ld",
                  bench_kinds[p].label, o->runs);
-        bench_print_rates(prefix, &m);
+        bench_print_rates(prefix, &m, p == BENCH_CHUTE ? o->floor_ns : 0);
     }
     for (int p = BENCH_CHUTE + 1; ratio && p < BENCH_PRODUCERS; p++) {
         if (!(o->only & 1u << BENCH_CHUTE) || !(o->only & 1u << p))
@@ -802,7 +824,7 @@ static void bench_summary(const struct bench_opts *o,
         m = bench_medians(ratio, o->runs);
         snprintf(prefix, sizeof(prefix), "median ratio chute/%s runs=%ld",
                  bench_kinds[p].label, o->runs);
-        bench_print_rates(prefix, &m);
+        bench_print_rates(prefix, &m, 0);
     }
     free(ratio);
 }
@@ -834,7 +856,10 @@ static void bench_usage(void)
             "[--warmup RECORDS] [--java-jar FILE]\n"
             "                   [--kafka-python FILE] "
             "[--codec none|gzip|snappy|lz4|zstd]\n"
-            "                   [-X KEY=VALUE]... (librdkafka's properties)\n"
+            "                   [-X KEY=VALUE]... (librdkafka's properties) "
+            "[-C PRODUCERS]\n"
+            "                   [--floor|--no-floor] [--partitions N] "
+            "[--floor-batch-size BYTES]\n"
             "PRODUCER: chute, rdkafka, java, kafka-python "
             "(default: chute,rdkafka)\n");
     exit(2);
@@ -912,11 +937,15 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         {"java-jar", required_argument, NULL, 'J'},
         {"kafka-python", required_argument, NULL, 'Y'},
         {"codec", required_argument, NULL, 'Z'},
+        {"floor", no_argument, NULL, 'F'},
+        {"no-floor", no_argument, NULL, 'G'},
+        {"partitions", required_argument, NULL, 'p'},
+        {"floor-batch-size", required_argument, NULL, 'B'},
         {NULL, 0, NULL, 0}};
     long all = 1000000, one[BENCH_PRODUCERS] = {0};
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:X:h", longopts,
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:C:P:r:X:h", longopts,
                               NULL)) != -1) {
         switch (opt) {
         case 'b': o->bootstrap = optarg; break;
@@ -926,6 +955,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 't': o->topic = optarg; break;
         case 'k': o->keys = bench_num(optarg, 1); break;
         case 'c': o->clients = bench_num(optarg, 1); break;
+        case 'C': o->rdk_producers = bench_num(optarg, 1); break;
         case 'P': o->pids = optarg; break;
         case 'r': o->runs = bench_num(optarg, 1); break;
         case 'O': o->only = bench_parse_only(optarg); break;
@@ -933,6 +963,10 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'J': o->java_jar = optarg; break;
         case 'Y': o->python_bench = optarg; break;
         case 'Z': o->codec = bench_parse_codec(optarg); break;
+        case 'F': o->floor = BENCH_FLOOR_ONLY; break;
+        case 'G': o->floor = BENCH_FLOOR_NONE; break;
+        case 'p': o->partitions = bench_num(optarg, 1); break;
+        case 'B': o->floor_batch_size = bench_num(optarg, 1); break;
         case 'X':
             if (!strchr(optarg, '=') || o->rdk_conf_count == BENCH_RDK_CONF_MAX)
                 bench_usage();
@@ -943,9 +977,36 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
     }
     for (int p = 0; p < BENCH_PRODUCERS; p++)
         o->records[p] = one[p] ? one[p] : all;
-    if (!o->bootstrap || optind != argc || !o->only ||
-        o->clients > o->records[BENCH_CHUTE])
+    if ((!o->bootstrap && o->floor != BENCH_FLOOR_ONLY) || optind != argc ||
+        !o->only || o->clients > o->records[BENCH_CHUTE] ||
+        o->rdk_producers > o->records[BENCH_RDKAFKA])
         bench_usage();
+}
+
+/* The workload's floor before a run: at most BENCH_FLOOR_QUICK records. */
+static int bench_floor_quick(struct bench_opts *o, const struct bench_load *l)
+{
+    long n = o->records[BENCH_CHUTE];
+
+    return floor_before(o, l, n < BENCH_FLOOR_QUICK ? n : BENCH_FLOOR_QUICK,
+                        BENCH_FLOOR_QUICK_PASSES);
+}
+
+/* --floor: the floor of the whole workload, nothing else. */
+static int bench_floor_only(struct bench_opts *o)
+{
+    struct bench_load load;
+    int rc;
+
+    if (bench_load_init(&load, o) < 0) {
+        log_error("out of memory");
+        return 1;
+    }
+    rc = floor_before(o, &load, o->records[BENCH_CHUTE], BENCH_FLOOR_PASSES);
+    free(load.keys);
+    free(load.key_lens);
+    free(load.value);
+    return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -953,7 +1014,9 @@ int main(int argc, char **argv)
     struct bench_opts o = {.name = "default", .topic = "bench", .size = 100,
                            .keys = 1000, .clients = 1, .runs = 1,
                            .only = 1u << BENCH_CHUTE | 1u << BENCH_RDKAFKA,
-                           .warmup = 5000, .codec = "lz4"};
+                           .warmup = 5000, .codec = "lz4",
+                           .rdk_producers = 1,
+                           .floor_batch_size = BENCH_FLOOR_BATCH_SIZE};
     struct bench_rates *rates[BENCH_PRODUCERS];
     uint64_t failed[BENCH_PRODUCERS] = {0}, failures = 0;
     struct bench_load load;
@@ -961,6 +1024,8 @@ int main(int argc, char **argv)
 
     log_set_role("bench");
     bench_parse(argc, argv, &o);
+    if (o.floor == BENCH_FLOOR_ONLY)
+        return bench_floor_only(&o);
     if (peer_locate(&o) < 0)
         return 1;
     for (int p = 0; p < BENCH_PRODUCERS; p++)
@@ -970,6 +1035,9 @@ int main(int argc, char **argv)
         log_error("out of memory");
         return 1;
     }
+    if (o.floor == BENCH_FLOOR_BEFORE && o.only & 1u << BENCH_CHUTE &&
+        bench_floor_quick(&o, &load) < 0)
+        return 1;
     for (long run = 0; run < o.runs; run++)
         rc |= bench_round(&o, &load, rates, run, failed);
     if (o.runs > 1 && !rc)
