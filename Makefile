@@ -65,7 +65,7 @@ FUZZ_TARGETS := ring record kafka ctlmsg codec
 FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all deps test unit integration demo demo-kafka kafka-start kafka-stop \
-        install clean asan fuzz format
+        install clean asan fuzz format bench
 # Keep objects make would otherwise treat as intermediate and delete.
 .SECONDARY:
 all: deps
@@ -209,6 +209,14 @@ fuzz: deps
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@./scripts/demo.sh $(BUILD)
+
+# The standard benchmark set (scripts/bench.sh, docs/performance.md): the
+# work floor, chute against librdkafka at 100 B and 1 KB, the scaling
+# table, and scripts/bench-latency.sh when it is there, on the bundled mock
+# cluster; one results file in BUILD/bench.  RECORDS=... RUNS=... scale it.
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@./scripts/bench.sh $(BUILD)
 
 # The same demo against a real Apache Kafka cluster (scripts/kafka.sh).
 demo-kafka: deps

@@ -7,7 +7,10 @@
  *               [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
  *               [-r RUNS] [--only PRODUCER,...|all] [--warmup RECORDS]
  *               [--java-jar FILE] [--kafka-python FILE] [--codec CODEC]
- *               [-X KEY=VALUE]...
+ *               [-X KEY=VALUE]... [-C PRODUCERS] [--no-floor]
+ *               [--partitions N] [--floor-batch-size BYTES]
+ *   chute-bench --floor [-n NAME] [-t TOPIC] [-N RECORDS] [-S SIZE] [-k KEYS]
+ *               [--codec CODEC] [--partitions N] [--floor-batch-size BYTES]
  *
  * PRODUCER is chute, rdkafka, java or kafka-python; by default chute and
  * rdkafka run.  Workload: RECORDS keyed records (KEYS distinct keys, in
@@ -40,6 +43,22 @@
  * is sampled on every 16th call.  For librdkafka one send is the producev()
  * call including its poll-and-retry on a full queue, as chute_send()
  * includes its blocking and the Java producer's send() its own.
+ *
+ * -C PRODUCERS runs librdkafka in that many processes (one producer each),
+ * as -c CLIENTS does chute's clients; the Java and Python producers run one.
+ *
+ * The work floor (bench_floor.c): the same records through chute's own
+ * code in this one process, libchute's encoding into a ring in private
+ * memory and the worker's batching, compression (--codec) and CRC-32C in
+ * a private pool, batches of --floor-batch-size bytes (16384), the
+ * topic's partition count (asked of the instance -n, or --partitions);
+ * no other process, no network, no system call in the loop.  Its figure
+ * is user+sys CPU per record over the loop, the median of several passes.
+ * --floor measures it alone over the whole workload (5 passes, no
+ * cluster needed with --partitions); otherwise, unless --no-floor, every
+ * run that includes chute first measures it over at most 250,000 records
+ * (3 passes), prints its "producer=floor" line, and chute's lines carry
+ * floor_x, chute's CPU per record over the floor's.
  *
  * Output: one line per producer, then a ratio line chute/OTHER for each
  * other producer when chute ran.  With -r RUNS the producers alternate RUNS

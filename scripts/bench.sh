@@ -1,0 +1,183 @@
+#!/bin/bash
+# bench.sh BUILD: chute's standard benchmark set (`make bench`), on the
+# bundled mock cluster (chute-mock -B 3 -T bench:12) and chuted with
+# compression.codec=lz4, linger.ms=5, idempotence on (its default), 2
+# workers (its default):
+#
+#   1. the work floor (chute-bench --floor) for 100 B and 1 KB records;
+#   2. 100 B and 1 KB keyed records, one client, chute against librdkafka,
+#      RUNS alternating runs, medians (Kafka's Java producer does not get
+#      past the mock's metadata: it runs against Apache Kafka, see
+#      docs/performance.md);
+#   3. the scaling table: 1, 2, 4, 8 clients (librdkafka: as many producer
+#      processes) with 1 and 2 workers (chutectl scale);
+#   4. scripts/bench-latency.sh BUILD RESULTS, when it is there.
+#
+# Everything goes to BUILD/bench/results-YYYYmmdd-HHMMSS.txt and to stdout;
+# each section names the command that reproduces it.  Logs (chuted's, the
+# mock's, chute-bench's) go to BUILD/bench/*-STAMP.log.  Environment:
+# RECORDS (1000000) and RUNS (5) for section 2, RECORDS_1K (RECORDS / 2),
+# SCALE_RECORDS (500000), SCALE_RUNS (1), SCALE_CLIENTS ("1 2 4 8"),
+# SCALE_WORKERS ("1 2").  A section whose chute-bench fails says so and the
+# script goes on; it then exits 1.  Figures from a shared machine: read the
+# ratios and floor_x, not the absolute rates.
+set -euo pipefail
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup "${1:?usage: bench.sh BUILD}"
+
+RECORDS=${RECORDS:-1000000}
+RUNS=${RUNS:-5}
+RECORDS_1K=${RECORDS_1K:-$((RECORDS / 2))}
+SCALE_RECORDS=${SCALE_RECORDS:-500000}
+SCALE_RUNS=${SCALE_RUNS:-1}
+SCALE_CLIENTS=${SCALE_CLIENTS:-1 2 4 8}
+SCALE_WORKERS=${SCALE_WORKERS:-1 2}
+TOPIC=bench
+PARTITIONS=12
+CODEC=lz4
+MOCK_ARGS=(-B 3 -T "$TOPIC:$PARTITIONS")
+CHUTED_ARGS=(-X compression.codec=$CODEC -X linger.ms=5)
+name="bench-$$"
+stamp=$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$build/bench"
+results="$build/bench/results-$stamp.txt"
+log="$build/bench/bench-$stamp.log"
+chuted_log="$build/bench/chuted-$stamp.log"
+mock_log="$build/bench/mock-$stamp.log"
+failures=0
+last=$(mktemp)
+export CHUTE_RUN_DIR
+CHUTE_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/chute-bench-run.XXXXXX")
+trap 'bench_cleanup; rm -rf "$CHUTE_RUN_DIR" "$last"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for p in chuted chutectl chute-bench chute-mock; do
+    [ -x "$build/bin/$p" ] || { echo "no $build/bin/$p: run make" >&2; exit 1; }
+done
+only=chute,rdkafka
+
+say() { printf '%s\n' "$*" | tee -a "$results"; }
+
+# section TITLE COMMAND...: a heading, the command that reproduces it
+# (bootstrap list and instance name as BOOTSTRAP and NAME), then its output
+# (stdout, also left in $last; stderr to the log).
+section() {
+    local title=$1 rc=0 cmd
+    shift
+    cmd="$*"
+    cmd=${cmd//$bootstrap/BOOTSTRAP}
+    say ""
+    say "== $title"
+    say "\$ ${cmd//$name/NAME}"
+    : >"$last"
+    "$@" 2>>"$log" | tee -a "$results" "$last" || rc=$?
+    if [ "$rc" -ne 0 ]; then
+        say "FAILED (exit $rc; see $log)"
+        failures=$((failures + 1))
+    fi
+    return 0
+}
+
+header() {
+    local commit
+    commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+    git -C "$top" diff --quiet HEAD 2>/dev/null || commit="$commit (modified)"
+    say "chute benchmark results"
+    say "date:     $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+    say "commit:   $commit"
+    say "nproc:    $(nproc)"
+    say "kernel:   $(uname -sr)"
+    say "cpu:      $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    say "load:     $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min, at the start)"
+    say "cluster:  chute-mock ${MOCK_ARGS[*]} (librdkafka's mock, loopback)"
+    say "chuted:   ${CHUTED_ARGS[*]} (idempotence on, workers 2: defaults)"
+    say "peers:    librdkafka $(pkg-config --modversion rdkafka 2>/dev/null)," \
+        "--codec $CODEC, linger.ms=5, acks=all, idempotence"
+    say "workload: keyed (1000 keys), RECORDS=$RECORDS RUNS=$RUNS" \
+        "RECORDS_1K=$RECORDS_1K SCALE_RECORDS=$SCALE_RECORDS" \
+        "SCALE_RUNS=$SCALE_RUNS SCALE_CLIENTS='$SCALE_CLIENTS'" \
+        "SCALE_WORKERS='$SCALE_WORKERS'"
+    say "setup:    $build/bin/chute-mock ${MOCK_ARGS[*]} &" \
+        "$build/bin/chuted -X bootstrap.servers=BOOTSTRAP -X name=NAME" \
+        "${CHUTED_ARGS[*]} &"
+}
+
+# scale_row WORKERS CLIENTS: one chute-bench run; prints its table row.
+scale_row() {
+    local w=$1 c=$2
+    section "scaling: $c client(s), $w worker(s)" \
+        "${bench[@]}" -S 100 -N "$SCALE_RECORDS" -c "$c" -C "$c" -r "$SCALE_RUNS" \
+        --only chute,rdkafka
+    awk -v w="$w" -v c="$c" '
+        function val(line, key,   n, i, kv) {
+            n = split(line, f, " ")
+            for (i = 1; i <= n; i++) {
+                split(f[i], kv, "=")
+                if (kv[1] == key) return kv[2]
+            }
+            return ""
+        }
+        /^producer=chute / || /^median producer=chute / { chute = $0 }
+        /^producer=librdkafka / || /^median producer=librdkafka / { rdk = $0 }
+        END {
+            cr = val(chute, "rec_per_s"); rr = val(rdk, "rec_per_s")
+            printf "%7s %7s %12.0f %11.1f %7s %12.0f %8.2f\n", c, w, cr,
+                   val(chute, "cpu_ns_per_rec"), val(chute, "floor_x"), rr,
+                   (rr > 0 ? cr / rr : 0)
+        }' "$last" >>"$table"
+}
+
+scaling() {
+    local w c
+    table=$(mktemp)
+    for w in $SCALE_WORKERS; do
+        "$build/bin/chutectl" -n "$name" scale "$w" >>"$log" 2>&1 ||
+            { say "chutectl scale $w failed"; failures=$((failures + 1)); continue; }
+        for c in $SCALE_CLIENTS; do
+            scale_row "$w" "$c"
+        done
+    done
+    say ""
+    say "== scaling table (100 B, lz4; rdkafka: as many producer processes as clients)"
+    say "\$ chutectl -n NAME scale W; chute-bench -b BOOTSTRAP -n NAME -t $TOPIC" \
+        "--codec $CODEC -S 100 -N $SCALE_RECORDS -c C -C C -r $SCALE_RUNS" \
+        "--only chute,rdkafka"
+    say "clients workers    rec_per_s cpu_ns/rec floor_x rdk_rec_per_s x_rdkafka"
+    tee -a "$results" <"$table"
+    rm -f "$table"
+}
+
+header
+bench_mock "$mock_log" "${MOCK_ARGS[@]}"
+bench_chuted "$name" "$chuted_log" "${CHUTED_ARGS[@]}"
+bench=("$build/bin/chute-bench" -b "$bootstrap" -n "$name" -t "$TOPIC"
+       --codec $CODEC)
+
+section "floor: 100 B records (one process, chute's own code, no IPC)" \
+    "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
+    -S 100 -N "$RECORDS"
+section "floor: 1 KB records" \
+    "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
+    -S 1000 -N "$RECORDS_1K"
+section "100 B records, one client, $RUNS alternating runs" \
+    "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only "$only"
+section "1 KB records, one client, $RUNS alternating runs" \
+    "${bench[@]}" -S 1000 -N "$RECORDS_1K" -r "$RUNS" --only "$only"
+scaling
+
+bench_chuted_stop
+bench_stop "$mock"
+mock=
+latency="$top/scripts/bench-latency.sh"
+if [ -x "$latency" ]; then
+    say ""
+    say "== latency, idle cost, memory: $latency BUILD RESULTS (its own sections follow)"
+    "$latency" "$build" "$results" || {
+        say "FAILED: bench-latency.sh exited $?"
+        failures=$((failures + 1))
+    }
+fi
+echo
+echo "results: $results"
+[ "$failures" -eq 0 ]
