@@ -84,10 +84,27 @@ struct cursor {
 
 static int cur_varint(struct cursor *c, int32_t *v)
 {
-    int n = varint_decode(c->p + c->off, c->len - c->off, v);
+    const uint8_t *p = c->p + c->off;
+    size_t left = c->len - c->off;
+    uint32_t u;
+    int n;
 
-    if (n < 0)
-        return -1;
+    /* The lengths in a record take one or two bytes nearly always: those
+     * are decoded here (14 bits cannot overflow), the rest the long way. */
+    if (left >= 1 && p[0] < 0x80) {
+        u = p[0];
+        n = 1;
+    } else if (left >= 2 && p[1] < 0x80) {
+        u = (uint32_t)(p[0] & 0x7f) | (uint32_t)p[1] << 7;
+        n = 2;
+    } else {
+        n = varint_decode(p, left, v);
+        if (n < 0)
+            return -1;
+        c->off += (size_t)n;
+        return 0;
+    }
+    *v = (int32_t)((u >> 1) ^ (0u - (u & 1)));
     c->off += (size_t)n;
     return 0;
 }

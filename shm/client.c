@@ -48,6 +48,8 @@ struct chute {
     uint32_t *woken;          /* per slot: the owner's sleep we rang for */
     struct sticky *sticky;    /* per topic */
     uint64_t rng;
+    int64_t anchor_real_ns;   /* accepted_ns(): the clocks, read together */
+    int64_t anchor_mono_ns;
     bool block_when_full;
     int max_block_ms;
     int sticky_ms;
@@ -443,15 +445,36 @@ static void wake_owner(chute_t *c, struct ring *r, uint32_t slot)
 {
     uint32_t sleep;
 
-    /* Pairs with the worker's fence between setting `sleeping` and its
-     * last look at the ring: one of us sees the other's store. */
-    atomic_thread_fence(memory_order_seq_cst);
-    sleep = atomic_load_explicit(&r->cons->sleeping, memory_order_relaxed);
+    /* Pairs with the worker's seq_cst fence between setting `sleeping`
+     * and its last look at the ring: our claim and commit are seq_cst
+     * operations and so is this load, so either the worker saw the claim
+     * or this sees it asleep (C11 7.17.3: a load after a fence in the
+     * total order sees what was stored before the fence).  On x86 the
+     * claim's locked CAS is the barrier; no fence instruction per record. */
+    sleep = atomic_load_explicit(&r->cons->sleeping, memory_order_seq_cst);
     if ((sleep & 1) && c->woken[slot] != sleep) {
         c->woken[slot] = sleep;
         wake_ring(c->wake_fd, c->in.name,
                   (uint32_t)atomic_load(&r->cons->owner));
     }
+}
+
+/* A record's accepted time (CLOCK_MONOTONIC_COARSE: message.timeout.ms
+ * runs from it) from the realtime clock read for its timestamp: the two
+ * clocks advance together, so the monotonic one is read again only when
+ * realtime left the last reading's 100 ms window (or stepped back).  One
+ * clock read per record instead of two. */
+#define ACCEPTED_WINDOW_NS 100000000
+static int64_t accepted_ns(chute_t *c, int64_t real_ns)
+{
+    int64_t d = real_ns - c->anchor_real_ns;
+
+    if (d < 0 || d >= ACCEPTED_WINDOW_NS) {
+        c->anchor_real_ns = real_ns;
+        c->anchor_mono_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+        d = 0;
+    }
+    return c->anchor_mono_ns + d;
 }
 
 static int write_record(chute_t *c, const chute_record_t *rec,
@@ -484,10 +507,14 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     rr->partition = partition;
     rr->tail_len = (uint32_t)tail;
     rr->opaque = rec->opaque;
-    rr->accepted_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
-    rr->timestamp = rec->timestamp_ms >= 0
-                        ? rec->timestamp_ms
-                        : clock_ns(CLOCK_REALTIME) / 1000000;
+    if (rec->timestamp_ms >= 0) {
+        rr->accepted_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+        rr->timestamp = rec->timestamp_ms;
+    } else {
+        int64_t now = clock_ns(CLOCK_REALTIME);
+        rr->accepted_ns = accepted_ns(c, now);
+        rr->timestamp = now / 1000000;
+    }
     uint8_t *body = (uint8_t *)(rr + 1);
     record_tail_write(body, rec->key, klen, rec->value, vlen, h,
                       rec->header_count);

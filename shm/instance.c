@@ -515,6 +515,15 @@ int instance_attach_user(struct instance *in, uint32_t user, int fd)
     in->slots_off = h->slots_off;
     in->slot_stride = h->slot_stride;
     in->reports_off = h->reports_off;
+    /* Map the rings' pages now rather than at one send in every few dozen
+     * (a page fault each, a microsecond or more): that would be the
+     * sends' tail latency.  Only an optimisation, so its failure (an old
+     * kernel, a truncated object) is ignored: no SIGBUS comes of it. */
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t from = ((uintptr_t)h + h->slots_off) & ~(page - 1);
+    uintptr_t to = (uintptr_t)h + h->slots_off +
+                   (uintptr_t)h->slot_count * h->slot_stride;
+    (void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
     return 0;
 }
 

@@ -48,7 +48,7 @@ struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
         if (tail + pad + len - head > r->size)
             return NULL;
     } while (!atomic_compare_exchange_weak_explicit(
-        &r->prod->tail, &tail, tail + pad + len, memory_order_acq_rel,
+        &r->prod->tail, &tail, tail + pad + len, memory_order_seq_cst,
         memory_order_relaxed));
 
     if (pad) {
@@ -73,9 +73,11 @@ bool ring_commit(struct ring_rec *rec, uint32_t len)
 
     /* A CAS, not a store: a consumer that gave up on the claim (its
      * writer held it past ring.claim.timeout.ms) turned the word into
-     * padding, and the space may hold another record by now. */
+     * padding, and the space may hold another record by now.  Sequentially
+     * consistent, as the claim is: the producer's look at `sleeping` after
+     * it needs no fence of its own (see wake_owner in shm/client.c). */
     return atomic_compare_exchange_strong_explicit(
-        &rec->len, &claimed, (int32_t)len, memory_order_release,
+        &rec->len, &claimed, (int32_t)len, memory_order_seq_cst,
         memory_order_relaxed);
 }
 
@@ -105,7 +107,12 @@ static bool length_ok(const struct ring *r, uint64_t pos, uint64_t tail,
 enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
                          struct ring_view *v)
 {
-    uint64_t tail = ring_limit(r);
+    return ring_peek_upto(r, pos, ring_limit(r), v);
+}
+
+enum ring_peek ring_peek_upto(const struct ring *r, uint64_t pos,
+                              uint64_t tail, struct ring_view *v)
+{
     struct ring_rec *rec;
     int32_t word;
 

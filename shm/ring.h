@@ -97,6 +97,12 @@ uint64_t ring_limit(const struct ring *r);
 /* Looks at the record at position `pos` (head <= pos <= ring_limit()). */
 enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
                          struct ring_view *v);
+/* The same against a limit read earlier (ring_limit() at the start of a
+ * pass): a consumer reading many records then touches the producers'
+ * tail line once per pass, not once per record.  Records committed past
+ * `limit` wait for the next pass. */
+enum ring_peek ring_peek_upto(const struct ring *r, uint64_t pos,
+                              uint64_t limit, struct ring_view *v);
 /* Turns a claimed record at `pos` whose writer died into padding. */
 bool ring_abandon(struct ring *r, uint64_t pos, int32_t claimed_word);
 /*

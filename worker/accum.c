@@ -239,8 +239,7 @@ static bool take_record(struct wrk *w, uint32_t slot, uint64_t pos,
         return true;
     }
     if (ar == APPENDED) {
-        atomic_fetch_add_explicit(&w->stats->records_sent, 1,
-                                  memory_order_relaxed);
+        w->pass_records++; /* counted once per pass (accum_drain) */
         return true;
     }
     if (ar == NO_CHUNK && expire_unbatched(w, &hdr))
@@ -282,10 +281,15 @@ static uint64_t repair_tail(struct wrk *w, uint32_t slot, uint64_t pos)
 static unsigned drain_slot(struct wrk *w, uint32_t slot)
 {
     struct ring *r = &w->rings[slot];
-    uint64_t start = ring_head(r), pos = start;
-    bool bad_tail = !ring_tail_sane(r, start, ring_tail(r));
+    uint64_t start = ring_head(r), pos = start, limit = ring_tail(r);
+    bool bad_tail = !ring_tail_sane(r, start, limit);
     unsigned n = 0;
     struct ring_view v;
+
+    /* The tail is read once per pass (ring_peek_upto): the line clients
+     * claim on moves between their core and ours once, not per record. */
+    if (bad_tail)
+        limit = start + r->size;
 
     /* Where we are, for the supervisor to find a slot whose data keeps
      * killing workers (supervisor/health.c). */
@@ -293,7 +297,7 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
                           memory_order_relaxed);
     for (; n < DRAIN_BUDGET && pos - start < r->size; n++) {
         atomic_store_explicit(&w->stats->drain_pos, pos, memory_order_relaxed);
-        enum ring_peek k = ring_peek(r, pos, &v);
+        enum ring_peek k = ring_peek_upto(r, pos, limit, &v);
         if (bad_tail && (k == RING_EMPTY || (k == RING_PENDING && !v.rec))) {
             pos = repair_tail(w, slot, pos);
             n++;
@@ -322,26 +326,38 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
     return n;
 }
 
-bool accum_drain(struct wrk *w)
+unsigned accum_drain(struct wrk *w)
 {
-    bool found = false;
-
+    unsigned steps = 0;
 
     w->pool_starved = false; /* drain_cb sealed what it held when it was */
+    w->pass_records = 0;
     for (uint32_t s = 0; s < w->slot_count; s++)
-        if (w->owned[s] && !w->leaving[s] && drain_slot(w, s))
-            found = true;
-    return found;
+        if (w->owned[s] && !w->leaving[s])
+            steps += drain_slot(w, s);
+    if (w->pass_records)
+        atomic_fetch_add_explicit(&w->stats->records_sent, w->pass_records,
+                                  memory_order_relaxed);
+    return steps;
 }
 
 bool accum_idle(struct wrk *w)
 {
     for (uint32_t s = 0; s < w->slot_count; s++) {
-        /* A slot waiting on a claim is looked at again by the tick, not by
-         * spinning. */
-        if (!w->owned[s] || w->pending_since_ms[s])
+        struct ring *r = &w->rings[s];
+        struct ring_view v;
+
+        if (!w->owned[s])
             continue;
-        if (ring_tail(&w->rings[s]) != ring_head(&w->rings[s]))
+        /* A slot waiting on a claim is looked at again by the tick, not by
+         * spinning; unless the claim is committed by now (its writer may
+         * have looked for a sleeping worker before we were one). */
+        if (w->pending_since_ms[s]) {
+            if (ring_peek(r, ring_head(r), &v) != RING_PENDING)
+                return false;
+            continue;
+        }
+        if (ring_tail(r) != ring_head(r))
             return false;
     }
     return true;

@@ -112,18 +112,24 @@ static void count_client(struct wrk *w, uint32_t client, bool acked,
                               n, memory_order_relaxed);
 }
 
-/* Tells a client that asked for delivery reports what became of one
- * record; a full report ring drops the report and counts it. */
-static void report(struct wrk *w, uint32_t topic, int32_t partition,
-                   const struct chunk_origin *o, int64_t offset, int16_t error)
+/* The delivery-report ring of a client that asked for reports, or -1. */
+static int32_t report_ring_of(struct wrk *w, uint32_t client)
 {
-    struct status_client *c;
     int32_t idx;
 
-    if (o->client >= CLIENT_MAX)
-        return; /* nobody's (resolve_writer) */
-    c = instance_client(w->in, o->client);
-    idx = atomic_load_explicit(&c->report_ring, memory_order_relaxed);
+    if (client >= CLIENT_MAX)
+        return -1; /* nobody's (resolve_writer) */
+    idx = atomic_load_explicit(&instance_client(w->in, client)->report_ring,
+                               memory_order_relaxed);
+    return idx >= 0 && idx < REPORT_RINGS ? idx : -1;
+}
+
+/* Tells a client what became of one record through its report ring
+ * `idx`; a full ring drops the report and counts it. */
+static void report_to(struct wrk *w, int32_t idx, uint32_t topic,
+                      int32_t partition, const struct chunk_origin *o,
+                      int64_t offset, int16_t error)
+{
     uint32_t len = REPORT_RECORD_SIZE;
     struct ring r;
     uint64_t end;
@@ -131,12 +137,10 @@ static void report(struct wrk *w, uint32_t topic, int32_t partition,
     static_assert(sizeof(struct ring_rec) + sizeof(struct ring_report) <=
                       REPORT_RECORD_SIZE,
                   "a report fits its record");
-    if (idx < 0 || idx >= REPORT_RINGS)
-        return;
     instance_report_ring(w->in, (uint32_t)idx, &r);
     struct ring_rec *rec = ring_claim(&r, len, w->pid, &end);
     if (!rec) {
-        atomic_fetch_add(&c->reports_lost, 1);
+        atomic_fetch_add(&instance_client(w->in, o->client)->reports_lost, 1);
         return;
     }
     rec->client = o->client;
@@ -150,18 +154,38 @@ static void report(struct wrk *w, uint32_t topic, int32_t partition,
     ring_commit(rec, len);
 }
 
-/* Tells each record's client what became of it.  `reported` marks the
- * progress, so a worker taking over a batch whose resolution was cut
- * short goes on from there. */
+static void report(struct wrk *w, uint32_t topic, int32_t partition,
+                   const struct chunk_origin *o, int64_t offset, int16_t error)
+{
+    int32_t idx = report_ring_of(w, o->client);
+
+    if (idx >= 0)
+        report_to(w, idx, topic, partition, o, offset, error);
+}
+
+/* Tells each record's client what became of it, a run of one client's
+ * records at a time: one look at its report ring and one count per run.
+ * `reported` marks the progress, so a worker taking over a batch whose
+ * resolution was cut short goes on from there. */
 static void tell_clients(struct wrk *w, struct pool_chunk *ch,
                          int64_t base_offset, int16_t error)
 {
-    for (uint32_t i = ch->reported; i < ch->count; i++) {
-        const struct chunk_origin *o = chunk_origin(&w->pool, ch, i);
-        report(w, ch->topic, ch->partition, o,
-               base_offset < 0 ? -1 : base_offset + i, error);
-        count_client(w, o->client, error == 0, 1);
-        ch->reported = i + 1;
+    uint32_t i = ch->reported, j;
+
+    for (; i < ch->count; i = j) {
+        uint32_t client = chunk_origin(&w->pool, ch, i)->client;
+        int32_t ring = report_ring_of(w, client);
+
+        for (j = i; j < ch->count; j++) {
+            const struct chunk_origin *o = chunk_origin(&w->pool, ch, j);
+            if (o->client != client)
+                break;
+            if (ring >= 0)
+                report_to(w, ring, ch->topic, ch->partition, o,
+                          base_offset < 0 ? -1 : base_offset + j, error);
+        }
+        count_client(w, client, error == 0, j - i);
+        ch->reported = j;
     }
 }
 

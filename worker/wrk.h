@@ -94,6 +94,7 @@ struct wrk {
     ev_signal sigterm, sigint;
     bool stopping;
     int64_t last_record_ns;   /* CLOCK_MONOTONIC of the last drained record */
+    uint64_t pass_records;    /* records appended by this accum_drain() */
 
     uint32_t slot_count;
     bool owned[SLOT_MAX];
@@ -139,8 +140,9 @@ struct wrk {
 };
 
 /* accum.c */
-/* Drains every owned ring once; returns true if it found records. */
-bool accum_drain(struct wrk *w);
+/* Drains every owned ring once; returns the steps taken (records,
+ * padding, skipped words), 0 if every ring was empty. */
+unsigned accum_drain(struct wrk *w);
 /* True if no owned ring holds anything to drain. */
 bool accum_idle(struct wrk *w);
 /* Seals open batches older than linger.ms (all of them if force);
