@@ -8,6 +8,7 @@
 #ifndef CHUTE_TOOLS_BENCH_H
 #define CHUTE_TOOLS_BENCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,8 +91,12 @@ struct bench_floor {
     int passes;
     double cpu_ns_per_rec; /* median over the passes */
     double min_ns, max_ns;
-    uint64_t batches;  /* per pass */
-    double wire_ratio; /* bytes sent / bytes of records, over batches */
+    uint64_t batches;   /* per pass */
+    double wire_ratio;  /* bytes sent / bytes of records, over batches */
+    bool stages;        /* the three below were measured */
+    double client_ns;   /* libchute's half: partition, encode, ring */
+    double batch_ns;    /* the worker's half: batches, header, CRC */
+    double compress_ns; /* compression */
 };
 
 struct rusage;
@@ -111,16 +116,17 @@ size_t bench_record(const struct bench_share *sh, long i, char *value,
                     const char **key);
 
 /* Measures the floor of o's workload: `records` records, `passes` times
- * (at most 32), in this process.  0, or -1 (logged). */
+ * (at most 32), in this process, and with `stages` where it goes (three
+ * times the passes).  0, or -1 (logged). */
 int floor_run(const struct bench_opts *o, const struct bench_load *l,
-              long records, int passes, struct bench_floor *f);
+              long records, int passes, bool stages, struct bench_floor *f);
 /* "producer=floor ... cpu_ns_per_rec=..." */
 void floor_print(const struct bench_opts *o, const struct bench_floor *f);
 /* Measures and prints the floor and keeps it in o->floor_ns; first asks
  * the instance for the topic's partitions unless o has them.  0 or -1
  * (logged). */
 int floor_before(struct bench_opts *o, const struct bench_load *l, long records,
-                 int passes);
+                 int passes, bool stages);
 
 /* Child bodies of the producers that are programs of their own: start the
  * program, relay ready and start, read its figures.  0, or -1 with the

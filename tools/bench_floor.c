@@ -53,6 +53,7 @@ struct floor_state {
     struct ring ring;
     void *ring_mem;
     int16_t codec;
+    bool batch; /* false: the worker's half only consumes (stages) */
     int32_t partitions;
     size_t limit;  /* batch.size, at most message.max.bytes (accum.c) */
     int32_t *open; /* per partition: its open batch, or CHUNK_NONE */
@@ -105,6 +106,7 @@ static int floor_init(struct floor_state *s, const struct bench_opts *o)
     memset(s, 0, sizeof(*s));
     s->o = o;
     s->codec = (int16_t)floor_codec(o->codec);
+    s->batch = true;
     s->partitions = (int32_t)o->partitions;
     s->limit = (size_t)o->floor_batch_size < FLOOR_MAX_RECORD
                    ? (size_t)o->floor_batch_size
@@ -181,7 +183,7 @@ static void floor_drain(struct floor_state *s)
     enum ring_peek k;
 
     while ((k = ring_peek(&s->ring, pos, &v)) != RING_EMPTY) {
-        if (k == RING_RECORD)
+        if (k == RING_RECORD && s->batch)
             floor_append(s, v.rec, pos, pos + v.len);
         pos += v.len;
     }
@@ -212,8 +214,10 @@ static bool floor_put(struct floor_state *s, struct bench_share *sh, long i,
     rr->partition = murmur2_partition(key, klen, s->partitions);
     rr->tail_len = (uint32_t)tail;
     rr->opaque = (uint64_t)i;
-    rr->accepted_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
-    rr->timestamp = clock_ns(CLOCK_REALTIME) / 1000000;
+    /* One clock read: the timestamp every producer takes (libchute
+     * derives the accepted time from the same reading). */
+    rr->accepted_ns = clock_ns(CLOCK_REALTIME);
+    rr->timestamp = rr->accepted_ns / 1000000;
     body = (uint8_t *)(rr + 1);
     record_tail_write(body, key, (int32_t)klen, value, vlen, NULL, 0);
     memset(body + tail, 0, len - sizeof(*rr) - tail);
@@ -262,11 +266,45 @@ static int floor_cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The median of `passes` passes in ns per record, and their range. */
+static double floor_median(struct floor_state *s, struct bench_share *sh,
+                           char *value, int passes, double *min, double *max)
+{
+    double per[FLOOR_PASSES_MAX];
+
+    for (int i = 0; i < passes; i++)
+        per[i] = (double)floor_pass(s, sh, value) / (double)sh->count;
+    qsort(per, (size_t)passes, sizeof(*per), floor_cmp_double);
+    *min = per[0];
+    *max = per[passes - 1];
+    return passes % 2 ? per[passes / 2]
+                      : (per[passes / 2 - 1] + per[passes / 2]) / 2;
+}
+
+/* Where the floor goes: the client's half alone (the worker's half only
+ * consumes the ring), then everything without compression; what each
+ * adds is the difference of two medians. */
+static void floor_stages(struct floor_state *s, struct bench_share *sh,
+                         char *value, int passes, struct bench_floor *f)
+{
+    int16_t codec = s->codec;
+    double lo, hi, client, plain;
+
+    s->batch = false;
+    client = floor_median(s, sh, value, passes, &lo, &hi);
+    s->batch = true;
+    s->codec = BATCH_CODEC_NONE;
+    plain = floor_median(s, sh, value, passes, &lo, &hi);
+    s->codec = codec;
+    f->client_ns = client;
+    f->batch_ns = plain - client;
+    f->compress_ns = f->cpu_ns_per_rec - plain;
+}
+
 int floor_run(const struct bench_opts *o, const struct bench_load *l,
-              long records, int passes, struct bench_floor *f)
+              long records, int passes, bool stages, struct bench_floor *f)
 {
     struct bench_share sh = {.o = o, .load = l, .first = 0, .step = 1};
-    double per[FLOOR_PASSES_MAX];
     struct floor_state s;
     char *value = malloc((size_t)o->size + 8);
 
@@ -281,21 +319,17 @@ int floor_run(const struct bench_opts *o, const struct bench_load *l,
     floor_pass(&s, &sh, value); /* warm-up: caches, branch predictors */
     sh.count = records;
     s.batches = s.batch_bytes = s.wire_bytes = 0;
-    for (int i = 0; i < passes; i++)
-        per[i] = (double)floor_pass(&s, &sh, value) / (double)records;
-    qsort(per, (size_t)passes, sizeof(*per), floor_cmp_double);
-    *f = (struct bench_floor){
-        .records = records,
-        .passes = passes,
-        .cpu_ns_per_rec = passes % 2
-                              ? per[passes / 2]
-                              : (per[passes / 2 - 1] + per[passes / 2]) / 2,
-        .min_ns = per[0],
-        .max_ns = per[passes - 1],
-        .batches = s.batches / (uint64_t)passes,
-        .wire_ratio =
-            s.batch_bytes ? (double)s.wire_bytes / (double)s.batch_bytes : 0,
-    };
+    memset(f, 0, sizeof(*f));
+    f->records = records;
+    f->passes = passes;
+    f->cpu_ns_per_rec =
+        floor_median(&s, &sh, value, passes, &f->min_ns, &f->max_ns);
+    f->batches = s.batches / (uint64_t)passes;
+    f->wire_ratio =
+        s.batch_bytes ? (double)s.wire_bytes / (double)s.batch_bytes : 0;
+    f->stages = stages;
+    if (stages)
+        floor_stages(&s, &sh, value, passes, f);
     floor_release(&s);
     free(value);
     return 0;
@@ -305,16 +339,18 @@ void floor_print(const struct bench_opts *o, const struct bench_floor *f)
 {
     printf("producer=floor records=%ld passes=%d size=%ld keys=%ld "
            "partitions=%ld codec=%s batch_size=%ld batches=%llu "
-           "wire_ratio=%.3f cpu_ns_min=%.1f cpu_ns_max=%.1f "
-           "cpu_ns_per_rec=%.1f\n",
+           "wire_ratio=%.3f cpu_ns_min=%.1f cpu_ns_max=%.1f",
            f->records, f->passes, o->size, o->keys, o->partitions, o->codec,
            o->floor_batch_size, (unsigned long long)f->batches, f->wire_ratio,
-           f->min_ns, f->max_ns, f->cpu_ns_per_rec);
+           f->min_ns, f->max_ns);
+    if (f->stages)
+        printf(" client_ns=%.1f batch_ns=%.1f compress_ns=%.1f", f->client_ns,
+               f->batch_ns, f->compress_ns);
+    printf(" cpu_ns_per_rec=%.1f\n", f->cpu_ns_per_rec);
     fflush(stdout);
 }
 
-/* ---- before a run
- * ------------------------------------------------------------ */
+/* ---- before a run ---- */
 
 /* The topic's partition count from the instance, or -1 (logged). */
 static long floor_topic_partitions(const struct bench_opts *o)
@@ -337,13 +373,13 @@ static long floor_topic_partitions(const struct bench_opts *o)
 }
 
 int floor_before(struct bench_opts *o, const struct bench_load *l, long records,
-                 int passes)
+                 int passes, bool stages)
 {
     struct bench_floor f;
 
     if (!o->partitions && (o->partitions = floor_topic_partitions(o)) < 0)
         return -1;
-    if (floor_run(o, l, records, passes, &f) < 0)
+    if (floor_run(o, l, records, passes, stages, &f) < 0)
         return -1;
     floor_print(o, &f);
     o->floor_ns = f.cpu_ns_per_rec;

@@ -1016,7 +1016,7 @@ static int bench_floor_quick(struct bench_opts *o, const struct bench_load *l)
     long n = o->records[BENCH_CHUTE];
 
     return floor_before(o, l, n < BENCH_FLOOR_QUICK ? n : BENCH_FLOOR_QUICK,
-                        BENCH_FLOOR_QUICK_PASSES);
+                        BENCH_FLOOR_QUICK_PASSES, false);
 }
 
 /* --floor: the floor of the whole workload, nothing else. */
@@ -1029,7 +1029,8 @@ static int bench_floor_only(struct bench_opts *o)
         log_error("out of memory");
         return 1;
     }
-    rc = floor_before(o, &load, o->records[BENCH_CHUTE], BENCH_FLOOR_PASSES);
+    rc = floor_before(o, &load, o->records[BENCH_CHUTE], BENCH_FLOOR_PASSES,
+                      true);
     free(load.keys);
     free(load.key_lens);
     free(load.value);
