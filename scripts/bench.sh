@@ -17,7 +17,7 @@
 # each section names the command that reproduces it.  Logs (chuted's, the
 # mock's, chute-bench's) go to BUILD/bench/*-STAMP.log.  Environment:
 # RECORDS (1000000) and RUNS (5) for section 2, RECORDS_1K (RECORDS / 2),
-# SCALE_RECORDS (500000), SCALE_RUNS (1), SCALE_CLIENTS ("1 2 4 8"),
+# SCALE_RECORDS (500000), SCALE_RUNS (3), SCALE_CLIENTS ("1 2 4 8"),
 # SCALE_WORKERS ("1 2").  A section whose chute-bench fails says so and the
 # script goes on; it then exits 1.  Figures from a shared machine: read the
 # ratios and floor_x, not the absolute rates.
@@ -29,7 +29,7 @@ RECORDS=${RECORDS:-1000000}
 RUNS=${RUNS:-5}
 RECORDS_1K=${RECORDS_1K:-$((RECORDS / 2))}
 SCALE_RECORDS=${SCALE_RECORDS:-500000}
-SCALE_RUNS=${SCALE_RUNS:-1}
+SCALE_RUNS=${SCALE_RUNS:-3}
 SCALE_CLIENTS=${SCALE_CLIENTS:-1 2 4 8}
 SCALE_WORKERS=${SCALE_WORKERS:-1 2}
 TOPIC=bench
@@ -139,7 +139,7 @@ scaling() {
         done
     done
     say ""
-    say "== scaling table (100 B, lz4; rdkafka: as many producer processes as clients)"
+    say "== scaling table (100 B, lz4; medians of $SCALE_RUNS run(s); librdkafka: as many producer processes as clients)"
     say "\$ chutectl -n NAME scale W; chute-bench -b BOOTSTRAP -n NAME -t $TOPIC" \
         "--codec $CODEC -S 100 -N $SCALE_RECORDS -c C -C C -r $SCALE_RUNS" \
         "--only chute,rdkafka"

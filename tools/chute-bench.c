@@ -57,7 +57,7 @@
  * --floor measures it alone over the whole workload (5 passes, no
  * cluster needed with --partitions); otherwise, unless --no-floor, every
  * run that includes chute first measures it over at most 250,000 records
- * (3 passes), prints its "producer=floor" line, and chute's lines carry
+ * (5 passes), prints its "producer=floor" line, and chute's lines carry
  * floor_x, chute's CPU per record over the floor's.
  *
  * Output: one line per producer, then a ratio line chute/OTHER for each
@@ -90,7 +90,7 @@
  * unless --floor-batch-size. */
 #define BENCH_FLOOR_PASSES       5
 #define BENCH_FLOOR_QUICK        250000
-#define BENCH_FLOOR_QUICK_PASSES 3
+#define BENCH_FLOOR_QUICK_PASSES 5
 #define BENCH_FLOOR_BATCH_SIZE   16384
 #define BENCH_ALL         ((1u << BENCH_PRODUCERS) - 1)
 
