@@ -101,9 +101,29 @@ static int floor_pool(struct floor_state *s)
     return 0;
 }
 
+/* Whether the workload's largest record is one chuted takes (the client
+ * refuses larger ones: message.max.bytes, half the ring). */
+static bool floor_fits(const struct bench_opts *o)
+{
+    char key[BENCH_KEY_LEN] = {0};
+    size_t tail =
+        record_tail_size(key, BENCH_KEY_LEN, key, (int32_t)o->size, NULL, 0);
+
+    if (o->size <= INT32_MAX &&
+        tail + BATCH_HEADER_SIZE + RECORD_OVERHEAD_MAX <= FLOOR_MAX_RECORD &&
+        tail + sizeof(struct ring_rec) <= ring_max_record(FLOOR_RING_SIZE))
+        return true;
+    log_error("floor: records of %ld bytes are larger than chuted's "
+              "message.max.bytes (%u)",
+              o->size, FLOOR_MAX_RECORD);
+    return false;
+}
+
 static int floor_init(struct floor_state *s, const struct bench_opts *o)
 {
     memset(s, 0, sizeof(*s));
+    if (!floor_fits(o))
+        return -1;
     s->o = o;
     s->codec = (int16_t)floor_codec(o->codec);
     s->batch = true;
@@ -113,8 +133,8 @@ static int floor_init(struct floor_state *s, const struct bench_opts *o)
                    : FLOOR_MAX_RECORD;
     s->open = malloc((size_t)s->partitions * sizeof(*s->open));
     s->seq = calloc((size_t)s->partitions, sizeof(*s->seq));
-    s->ring_mem =
-        aligned_alloc(4096, sizeof(struct ring_ctl) + FLOOR_RING_SIZE);
+    /* aligned_alloc() takes whole multiples of the alignment. */
+    s->ring_mem = aligned_alloc(4096, FLOOR_RING_SIZE + 4096);
     if (s->codec < 0 || !s->open || !s->seq || !s->ring_mem ||
         floor_pool(s) < 0) {
         log_error("floor: cannot set up (codec %s, %ld partitions)", o->codec,
@@ -294,7 +314,9 @@ static void floor_stages(struct floor_state *s, struct bench_share *sh,
     client = floor_median(s, sh, value, passes, &lo, &hi);
     s->batch = true;
     s->codec = BATCH_CODEC_NONE;
-    plain = floor_median(s, sh, value, passes, &lo, &hi);
+    plain = codec == BATCH_CODEC_NONE
+                ? f->cpu_ns_per_rec
+                : floor_median(s, sh, value, passes, &lo, &hi);
     s->codec = codec;
     f->client_ns = client;
     f->batch_ns = plain - client;

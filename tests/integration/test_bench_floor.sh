@@ -2,8 +2,8 @@
 # test_bench_floor.sh: chute-bench's work floor.  `--floor` alone prints a
 # "producer=floor" line with a positive CPU per record, its batches
 # compressed by the codec asked for (lz4 makes the repetitive values
-# smaller, none leaves them) and the partition count given; bad input is
-# refused.  A normal run against the mock and chuted first measures the
+# smaller, none leaves them) and the partition count given; bad input (no
+# partition count, records larger than chuted takes) is refused clearly.  A normal run against the mock and chuted first measures the
 # floor over the topic's own partition count (asked of the instance) and
 # puts floor_x on chute's line and median line, not on librdkafka's;
 # --no-floor leaves both out.  No timing is checked, only that the
@@ -50,6 +50,10 @@ awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r < 0.5) }' ||
     2>"$TEST_TMP/noinst.err" && fail "--floor without partitions or instance ran"
 grep -q -- "--partitions" "$TEST_TMP/noinst.err" ||
     fail "no hint at --partitions: $(cat "$TEST_TMP/noinst.err")"
+"$BENCH" --floor --partitions 1 -N 1 -S 2000000 >/dev/null \
+    2>"$TEST_TMP/large.err" && fail "--floor ran records over 1 MB"
+grep -q "larger than chuted's message.max.bytes" "$TEST_TMP/large.err" ||
+    fail "no clear error for records over 1 MB: $(cat "$TEST_TMP/large.err")"
 
 # --- before a normal run: the topic's partitions, floor_x on chute's lines ----
 start_mock 1 bench:4
