@@ -6,19 +6,22 @@
 #
 #   1. the work floor (chute-bench --floor) for 100 B and 1 KB records;
 #   2. 100 B and 1 KB keyed records, one client, chute against librdkafka,
-#      RUNS alternating runs, medians (Kafka's Java producer does not get
-#      past the mock's metadata: it runs against Apache Kafka, see
-#      docs/performance.md);
+#      RUNS alternating runs, medians;
 #   3. the scaling table: 1, 2, 4, 8 clients (librdkafka: as many producer
 #      processes) with 1 and 2 workers (chutectl scale);
-#   4. scripts/bench-latency.sh BUILD RESULTS, when it is there.
+#   4. when `make java-bench` built Kafka's Java producer (and JAVA is not
+#      0): 100 B, one client, chute against librdkafka and the Java
+#      producer on a one-broker Apache Kafka (scripts/kafka.sh; the Java
+#      client never gets metadata from the mock), JAVA_RUNS runs;
+#   5. scripts/bench-latency.sh BUILD RESULTS, when it is there.
 #
 # Everything goes to BUILD/bench/results-YYYYmmdd-HHMMSS.txt and to stdout;
 # each section names the command that reproduces it.  Logs (chuted's, the
 # mock's, chute-bench's) go to BUILD/bench/*-STAMP.log.  Environment:
 # RECORDS (1000000) and RUNS (5) for section 2, RECORDS_1K (RECORDS / 2),
 # SCALE_RECORDS (500000), SCALE_RUNS (3), SCALE_CLIENTS ("1 2 4 8"),
-# SCALE_WORKERS ("1 2").  A section whose chute-bench fails says so and the
+# SCALE_WORKERS ("1 2"), JAVA (1), JAVA_RECORDS (RECORDS / 2), JAVA_RUNS
+# (3).  A section whose chute-bench fails says so and the
 # script goes on; it then exits 1.  Figures from a shared machine: read the
 # ratios and floor_x, not the absolute rates.
 set -euo pipefail
@@ -32,6 +35,10 @@ SCALE_RECORDS=${SCALE_RECORDS:-500000}
 SCALE_RUNS=${SCALE_RUNS:-3}
 SCALE_CLIENTS=${SCALE_CLIENTS:-1 2 4 8}
 SCALE_WORKERS=${SCALE_WORKERS:-1 2}
+JAVA=${JAVA:-1}
+JAVA_RECORDS=${JAVA_RECORDS:-$((RECORDS / 2))}
+JAVA_RUNS=${JAVA_RUNS:-3}
+jar="$build/java-bench/chute-java-bench.jar"
 TOPIC=bench
 PARTITIONS=12
 CODEC=lz4
@@ -55,7 +62,6 @@ trap 'exit 143' TERM
 for p in chuted chutectl chute-bench chute-mock; do
     [ -x "$build/bin/$p" ] || { echo "no $build/bin/$p: run make" >&2; exit 1; }
 done
-only=chute,rdkafka
 
 say() { printf '%s\n' "$*" | tee -a "$results"; }
 
@@ -97,7 +103,8 @@ header() {
     say "workload: keyed (1000 keys), RECORDS=$RECORDS RUNS=$RUNS" \
         "RECORDS_1K=$RECORDS_1K SCALE_RECORDS=$SCALE_RECORDS" \
         "SCALE_RUNS=$SCALE_RUNS SCALE_CLIENTS='$SCALE_CLIENTS'" \
-        "SCALE_WORKERS='$SCALE_WORKERS'"
+        "SCALE_WORKERS='$SCALE_WORKERS' JAVA=$JAVA" \
+        "JAVA_RECORDS=$JAVA_RECORDS JAVA_RUNS=$JAVA_RUNS"
     say "setup:    $build/bin/chute-mock ${MOCK_ARGS[*]} &" \
         "$build/bin/chuted -X bootstrap.servers=BOOTSTRAP -X name=NAME" \
         "${CHUTED_ARGS[*]} &"
@@ -161,14 +168,43 @@ section "floor: 1 KB records" \
     "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
     -S 1000 -N "$RECORDS_1K"
 section "100 B records, one client, $RUNS alternating runs" \
-    "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only "$only"
+    "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only chute,rdkafka
 section "1 KB records, one client, $RUNS alternating runs" \
-    "${bench[@]}" -S 1000 -N "$RECORDS_1K" -r "$RUNS" --only "$only"
+    "${bench[@]}" -S 1000 -N "$RECORDS_1K" -r "$RUNS" --only chute,rdkafka
 scaling
 
 bench_chuted_stop
 bench_stop "$mock"
 mock=
+
+# Kafka's Java producer, on Apache Kafka (the broker shares the cores).
+java_section() {
+    local err
+    say ""
+    say "== Apache Kafka, one broker (scripts/kafka.sh start -b 1; topic $TOPIC, $PARTITIONS partitions)"
+    kafka_started=1 # from here on, the clean-up stops it
+    if ! err=$("$kafka" start -b 1 2>&1 >/dev/null) ||
+        ! bootstrap=$("$kafka" bootstrap) ||
+        ! err=$("$kafka" topic "$TOPIC" "$PARTITIONS" 1 2>&1 >/dev/null); then
+        say "FAILED: Apache Kafka did not start: $err"
+        failures=$((failures + 1))
+        return 0
+    fi
+    bench_chuted "$name" "$chuted_log" "${CHUTED_ARGS[@]}"
+    section "100 B records, one client, against Apache Kafka with Kafka's Java producer, $JAVA_RUNS alternating runs" \
+        "$build/bin/chute-bench" -b "$bootstrap" -n "$name" -t "$TOPIC" \
+        --codec $CODEC -S 100 -N "$JAVA_RECORDS" -r "$JAVA_RUNS" \
+        --only chute,rdkafka,java
+    bench_chuted_stop
+    "$kafka" stop >/dev/null 2>&1 || true
+    kafka_started=
+}
+if [ "$JAVA" != 0 ] && [ -f "$jar" ]; then
+    java_section
+elif [ "$JAVA" != 0 ]; then
+    say ""
+    say "== Kafka's Java producer: no $jar (make java-bench), left out"
+fi
 latency="$top/scripts/bench-latency.sh"
 if [ -x "$latency" ]; then
     say ""
