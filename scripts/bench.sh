@@ -127,11 +127,14 @@ scale_row() {
         }
         /^producer=chute / || /^median producer=chute / { chute = $0 }
         /^producer=librdkafka / || /^median producer=librdkafka / { rdk = $0 }
+        /^ratio chute\/librdkafka / || /^median ratio chute\/librdkafka / {
+            ratio = $0
+        }
         END {
-            cr = val(chute, "rec_per_s"); rr = val(rdk, "rec_per_s")
-            printf "%7s %7s %12.0f %11.1f %7s %12.0f %8.2f\n", c, w, cr,
-                   val(chute, "cpu_ns_per_rec"), val(chute, "floor_x"), rr,
-                   (rr > 0 ? cr / rr : 0)
+            printf "%7s %7s %12.0f %10.1f %7s %13.0f %9.2f\n", c, w,
+                   val(chute, "rec_per_s"), val(chute, "cpu_ns_per_rec"),
+                   val(chute, "floor_x"), val(rdk, "rec_per_s"),
+                   val(ratio, "rec_per_s")
         }' "$last" >>"$table"
 }
 
@@ -150,6 +153,7 @@ scaling() {
     say "\$ chutectl -n NAME scale W; chute-bench -b BOOTSTRAP -n NAME -t $TOPIC" \
         "--codec $CODEC -S 100 -N $SCALE_RECORDS -c C -C C -r $SCALE_RUNS" \
         "--only chute,rdkafka"
+    say "x_rdkafka: chute's rec/s over librdkafka's, same run (the median of the runs' ratios)"
     say "clients workers    rec_per_s cpu_ns/rec floor_x rdk_rec_per_s x_rdkafka"
     tee -a "$results" <"$table"
     rm -f "$table"
