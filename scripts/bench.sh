@@ -4,7 +4,8 @@
 # compression.codec=lz4, linger.ms=5, idempotence on (its default), 2
 # workers (its default):
 #
-#   1. the work floor (chute-bench --floor) for 100 B and 1 KB records;
+#   1. the work floor (chute-bench --floor) for 100 B and 1 KB records,
+#      which every later run's floor_x then divides by (--floor-ns);
 #   2. 100 B and 1 KB keyed records, one client, chute against librdkafka,
 #      RUNS alternating runs, medians;
 #   3. the scaling table: 1, 2, 4, 8 clients (librdkafka: as many producer
@@ -115,7 +116,7 @@ scale_row() {
     local w=$1 c=$2
     section "scaling: $c client(s), $w worker(s)" \
         "${bench[@]}" -S 100 -N "$SCALE_RECORDS" -c "$c" -C "$c" -r "$SCALE_RUNS" \
-        --only chute,rdkafka
+        --only chute,rdkafka $floor100
     awk -v w="$w" -v c="$c" '
         function val(line, key,   n, i, kv) {
             n = split(line, f, " ")
@@ -152,7 +153,7 @@ scaling() {
     say "== scaling table (100 B, lz4; medians of $SCALE_RUNS run(s); librdkafka: as many producer processes as clients)"
     say "\$ chutectl -n NAME scale W; chute-bench -b BOOTSTRAP -n NAME -t $TOPIC" \
         "--codec $CODEC -S 100 -N $SCALE_RECORDS -c C -C C -r $SCALE_RUNS" \
-        "--only chute,rdkafka"
+        "--only chute,rdkafka $floor100"
     say "x_rdkafka: chute's rec/s over librdkafka's, same run (the median of the runs' ratios)"
     say "clients workers    rec_per_s cpu_ns/rec floor_x rdk_rec_per_s x_rdkafka"
     tee -a "$results" <"$table"
@@ -165,16 +166,28 @@ bench_chuted "$name" "$chuted_log" "${CHUTED_ARGS[@]}"
 bench=("$build/bin/chute-bench" -b "$bootstrap" -n "$name" -t "$TOPIC"
        --codec $CODEC)
 
+# The floor of each record size, measured once over the whole workload:
+# every later run's floor_x is over it (--floor-ns), so that one results
+# file has one floor per size.  Without it (the floor failed) each run
+# measures its own.
+floor_of() {
+    sed -n 's/^producer=floor .* cpu_ns_per_rec=\([0-9.]*\)$/--floor-ns \1/p' "$last"
+}
 section "floor: 100 B records (one process, chute's own code, no IPC)" \
     "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
     -S 100 -N "$RECORDS"
+floor100=$(floor_of)
 section "floor: 1 KB records" \
     "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
     -S 1000 -N "$RECORDS_1K"
+floor1k=$(floor_of)
+# shellcheck disable=SC2086 # $floor100, $floor1k: an option and its value
 section "100 B records, one client, $RUNS alternating runs" \
-    "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only chute,rdkafka
+    "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only chute,rdkafka $floor100
+# shellcheck disable=SC2086
 section "1 KB records, one client, $RUNS alternating runs" \
-    "${bench[@]}" -S 1000 -N "$RECORDS_1K" -r "$RUNS" --only chute,rdkafka
+    "${bench[@]}" -S 1000 -N "$RECORDS_1K" -r "$RUNS" --only chute,rdkafka \
+    $floor1k
 scaling
 
 bench_chuted_stop
@@ -198,7 +211,7 @@ java_section() {
     section "100 B records, one client, against Apache Kafka with Kafka's Java producer, $JAVA_RUNS alternating runs" \
         "$build/bin/chute-bench" -b "$bootstrap" -n "$name" -t "$TOPIC" \
         --codec $CODEC -S 100 -N "$JAVA_RECORDS" -r "$JAVA_RUNS" \
-        --only chute,rdkafka,java
+        --only chute,rdkafka,java $floor100
     bench_chuted_stop
     "$kafka" stop >/dev/null 2>&1 || true
     kafka_started=

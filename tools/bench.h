@@ -47,7 +47,7 @@ struct bench_opts {
     int floor;             /* BENCH_FLOOR_* */
     long partitions;       /* --partitions, else the topic's (0: ask) */
     long floor_batch_size; /* --floor-batch-size */
-    double floor_ns;       /* the floor measured before the run, or 0 */
+    double floor_ns; /* the floor: measured before the run, --floor-ns, or 0 */
 };
 
 /* --floor: the floor alone; default: the floor, then the run; --no-floor:

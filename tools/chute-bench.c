@@ -7,7 +7,7 @@
  *               [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
  *               [-r RUNS] [--only PRODUCER,...|all] [--warmup RECORDS]
  *               [--java-jar FILE] [--kafka-python FILE] [--codec CODEC]
- *               [-X KEY=VALUE]... [-C PRODUCERS] [--no-floor]
+ *               [-X KEY=VALUE]... [-C PRODUCERS] [--no-floor|--floor-ns NS]
  *               [--partitions N] [--floor-batch-size BYTES]
  *   chute-bench --floor [-n NAME] [-t TOPIC] [-N RECORDS] [-S SIZE] [-k KEYS]
  *               [--codec CODEC] [--partitions N] [--floor-batch-size BYTES]
@@ -58,7 +58,9 @@
  * cluster needed with --partitions); otherwise, unless --no-floor, every
  * run that includes chute first measures it over at most 250,000 records
  * (5 passes), prints its "producer=floor" line, and chute's lines carry
- * floor_x, chute's CPU per record over the floor's.
+ * floor_x, chute's CPU per record over the floor's.  --floor-ns NS takes
+ * NS as the floor instead (from an earlier --floor of the same workload:
+ * one floor for a series of runs).
  *
  * Output: one line per producer, then a ratio line chute/OTHER for each
  * other producer when chute ran.  With -r RUNS the producers alternate RUNS
@@ -885,8 +887,8 @@ static void bench_usage(void)
             "[--codec none|gzip|snappy|lz4|zstd]\n"
             "                   [-X KEY=VALUE]... (librdkafka's properties) "
             "[-C PRODUCERS]\n"
-            "                   [--floor|--no-floor] [--partitions N] "
-            "[--floor-batch-size BYTES]\n"
+            "                   [--floor|--no-floor|--floor-ns NS] "
+            "[--partitions N] [--floor-batch-size BYTES]\n"
             "PRODUCER: chute, rdkafka, java, kafka-python "
             "(default: chute,rdkafka)\n");
     exit(2);
@@ -900,6 +902,19 @@ static long bench_num(const char *s, long min)
     errno = 0;
     v = strtol(s, &end, 10);
     if (errno || end == s || *end || v < min)
+        bench_usage();
+    return v;
+}
+
+/* --floor-ns: a positive number of ns. */
+static double bench_ns(const char *s)
+{
+    char *end;
+    double v;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (errno || end == s || *end || !(v > 0))
         bench_usage();
     return v;
 }
@@ -968,6 +983,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         {"no-floor", no_argument, NULL, 'G'},
         {"partitions", required_argument, NULL, 'p'},
         {"floor-batch-size", required_argument, NULL, 'B'},
+        {"floor-ns", required_argument, NULL, 'L'},
         {NULL, 0, NULL, 0}};
     long all = 1000000, one[BENCH_PRODUCERS] = {0};
     int opt;
@@ -994,6 +1010,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'G': o->floor = BENCH_FLOOR_NONE; break;
         case 'p': o->partitions = bench_num(optarg, 1); break;
         case 'B': o->floor_batch_size = bench_num(optarg, 1); break;
+        case 'L': o->floor_ns = bench_ns(optarg); break;
         case 'X':
             if (!strchr(optarg, '=') || o->rdk_conf_count == BENCH_RDK_CONF_MAX)
                 bench_usage();
@@ -1010,11 +1027,16 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         bench_usage();
 }
 
-/* The workload's floor before a run: at most BENCH_FLOOR_QUICK records. */
+/* The workload's floor before a run: at most BENCH_FLOOR_QUICK records,
+ * unless --floor-ns gave it. */
 static int bench_floor_quick(struct bench_opts *o, const struct bench_load *l)
 {
     long n = o->records[BENCH_CHUTE];
 
+    if (o->floor_ns > 0) {
+        printf("floor cpu_ns_per_rec=%.1f (given: --floor-ns)\n", o->floor_ns);
+        return 0;
+    }
     return floor_before(o, l, n < BENCH_FLOOR_QUICK ? n : BENCH_FLOOR_QUICK,
                         BENCH_FLOOR_QUICK_PASSES, false);
 }

@@ -6,7 +6,8 @@
 # partition count, records larger than chuted takes) is refused clearly.  A normal run against the mock and chuted first measures the
 # floor over the topic's own partition count (asked of the instance) and
 # puts floor_x on chute's line and median line, not on librdkafka's;
-# --no-floor leaves both out.  No timing is checked, only that the
+# --floor-ns gives the floor instead of measuring it; --no-floor leaves
+# both out.  No timing is checked, only that the
 # figures are there and positive.
 . "$(dirname "$0")/lib.sh" "$1"
 BENCH=$BUILD/bin/chute-bench
@@ -74,6 +75,19 @@ for l in "$(grep '^producer=chute ' "$TEST_TMP/run.out" | head -n 1)" \
 done
 grep 'librdkafka' "$TEST_TMP/run.out" | grep -q floor_x &&
     fail "floor_x on a librdkafka line"
+
+# --floor-ns: that floor, none measured: floor_x = cpu_ns_per_rec / 1000.
+timeout 300 "$BENCH" -b "$BOOTSTRAP" -n "$name" -t bench -N 2000 -S 100 \
+    --floor-ns 1000 >"$TEST_TMP/given.out" 2>"$TEST_TMP/given.err" ||
+    fail "chute-bench --floor-ns failed: $(cat "$TEST_TMP/given.err")"
+grep -q '^producer=floor ' "$TEST_TMP/given.out" &&
+    fail "--floor-ns measured the floor: $(cat "$TEST_TMP/given.out")"
+line=$(grep '^producer=chute ' "$TEST_TMP/given.out") || fail "no chute line"
+awk -v c="$(field "$line" cpu_ns_per_rec)" -v x="$(field "$line" floor_x)" \
+    'BEGIN { d = x - c / 1000; exit !(c > 0 && d < 0.01 && d > -0.01) }' ||
+    fail "floor_x is not cpu_ns_per_rec over the given floor: $line"
+"$BENCH" -b "$BOOTSTRAP" --floor-ns -5 >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--floor-ns -5 was not a usage error"
 
 timeout 300 "$BENCH" -b "$BOOTSTRAP" -n "$name" -t bench -N 2000 -S 100 \
     --no-floor >"$TEST_TMP/nofloor.out" 2>"$TEST_TMP/nofloor.err" ||
