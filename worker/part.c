@@ -75,6 +75,18 @@ static void learn_topic(struct wrk *w, struct wtopic *t, uint32_t topic)
     live_topic_read(w->in, topic, &t->set);
     t->known = true;
     w->metadata_wanted = true; /* its leaders */
+    part_linger_update(w);
+}
+
+void part_linger_update(struct wrk *w)
+{
+    int32_t least = -1;
+
+    for (uint32_t id = 0; id < TOPIC_MAX; id++)
+        if (w->topics[id].known &&
+            (least < 0 || w->topics[id].set.linger_ms < least))
+            least = w->topics[id].set.linger_ms;
+    w->linger_min_ms = least < 0 ? 0 : least;
 }
 
 void part_topics_apply(struct wrk *w)
@@ -91,6 +103,7 @@ void part_topics_apply(struct wrk *w)
         live_topic_read(w->in, id, &w->topics[id].set);
         n++;
     }
+    part_linger_update(w);
     log_info("topic settings %u applied (%u topics)", gen, n);
 }
 

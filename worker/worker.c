@@ -21,19 +21,23 @@
 #define TICK_S 0.1
 /*
  * The drain's pace.  A pass that found fewer than DRAIN_FEW records naps
- * DRAIN_NAP_NS before the next: what the loop costs per pass, and the
- * producers' lines crossing from their cores to ours, are then paid once
- * per batch of records instead of once per record, and a worker faster
- * than its clients does not spin.  After the last record the worker keeps
- * looking at that pace for IDLE_POLL_NS, so that a client sending steadily
- * finds it awake and makes no system call, and then sleeps on its doorbell.
- * A record waits at most about a nap while the worker polls, and a
- * doorbell's wake-up while it sleeps.
+ * before the next, so that what the loop costs per pass (and the
+ * producers' lines crossing from their cores to ours) is paid once per
+ * batch of records rather than per record, and a worker faster than its
+ * clients neither spins nor takes their cores: the nap doubles while
+ * passes stay thin and halves when one is full, so that passes find about
+ * DRAIN_FEW records, but never exceeds a quarter of the least linger.ms
+ * (a record waits no longer in the ring than the batch would have waited
+ * anyway) nor NAP_MAX_NS.  After the last record the worker keeps looking
+ * every NAP_MIN_NS for IDLE_POLL_NS, so that a client sending now and then
+ * finds it awake and makes no system call, and then sleeps on its
+ * doorbell.
  */
-#define DRAIN_NAP_NS 50000
-#define DRAIN_FEW 256
-#define IDLE_POLL_NS 2000000
-#define NAP_TIMER_SLACK_NS 1000
+#define DRAIN_FEW              256
+#define NAP_MIN_NS             50000
+#define NAP_MAX_NS             1000000
+#define IDLE_POLL_NS           2000000
+#define NAP_TIMER_SLACK_NS     1000
 #define DRAIN_PENDING_GRACE_MS 1000
 
 static void update_linger(struct wrk *w)
@@ -78,11 +82,30 @@ static bool go_to_sleep(struct wrk *w)
     return false;
 }
 
-static void nap(void)
+static void nap(int64_t ns)
 {
-    struct timespec t = {0, DRAIN_NAP_NS};
+    struct timespec t = {0, ns};
 
     nanosleep(&t, NULL);
+}
+
+/* The nap after a pass that found `found` steps' worth (see above). */
+static void pace(struct wrk *w, unsigned found)
+{
+    int64_t most = (int64_t)w->linger_min_ms * 1000000 / 4, n;
+
+    most = most > NAP_MAX_NS   ? NAP_MAX_NS
+           : most < NAP_MIN_NS ? NAP_MIN_NS
+                               : most;
+    n = w->nap_ns < NAP_MIN_NS ? NAP_MIN_NS
+        : w->nap_ns > most     ? most
+                               : w->nap_ns;
+    if (found >= DRAIN_FEW) { /* a full pass: no nap, shorter ones next */
+        w->nap_ns = n / 2;
+        return;
+    }
+    nap(n);
+    w->nap_ns = n * 2;
 }
 
 static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
@@ -98,8 +121,7 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
     sender_pump(w);
     if (found) {
         w->last_record_ns = clock_ns(CLOCK_MONOTONIC);
-        if (found < DRAIN_FEW)
-            nap();
+        pace(w, found);
         return;
     }
     /* A starved pool waits for a chunk to come free (before_sleep_cb, or
@@ -112,7 +134,7 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
         return;
     }
     if (clock_ns(CLOCK_MONOTONIC) - w->last_record_ns < IDLE_POLL_NS) {
-        nap();
+        nap(NAP_MIN_NS);
         return;
     }
     if (go_to_sleep(w))
@@ -122,8 +144,7 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
 /* Before the loop sleeps, once per turn: what the modules asked for
  * while it ran (see wrk.h) is done here, so that no module calls back up
  * into another in the middle of its own work. */
-static void before_sleep_cb(struct ev_loop *loop, ev_prepare *prep,
-                            int revents)
+static void before_sleep_cb(struct ev_loop *loop, ev_prepare *prep, int revents)
 {
     struct wrk *w = prep->data;
 

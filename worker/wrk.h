@@ -95,6 +95,8 @@ struct wrk {
     bool stopping;
     int64_t last_record_ns;   /* CLOCK_MONOTONIC of the last drained record */
     uint64_t pass_records;    /* records appended by this accum_drain() */
+    int64_t nap_ns;           /* the drain's current nap (worker.c) */
+    int32_t linger_min_ms;    /* the least linger.ms of the known topics */
 
     uint32_t slot_count;
     bool owned[SLOT_MAX];
@@ -243,6 +245,8 @@ struct wpart *part_get(struct wrk *w, uint32_t user, uint32_t topic,
 /* Reads every known topic's settings again if the supervisor published
  * new ones (a reload); they apply to what is sealed from then on. */
 void part_topics_apply(struct wrk *w);
+/* Recomputes linger_min_ms (the drain's naps stay well within it). */
+void part_linger_update(struct wrk *w);
 /* Queues a sealed chunk behind the partition's others. */
 void part_queue(struct wrk *w, struct wpart *p, int32_t chunk);
 int32_t part_queue_pop(struct wrk *w, struct wpart *p);
