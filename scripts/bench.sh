@@ -9,7 +9,8 @@
 #   2. 100 B and 1 KB keyed records, one client, chute against librdkafka,
 #      RUNS alternating runs, medians;
 #   3. the scaling table: 1, 2, 4, 8 clients (librdkafka: as many producer
-#      processes) with 1 and 2 workers (chutectl scale);
+#      processes) with 1 and 2 workers (chutectl scale), then the issue 14
+#      targets that section 2 answers, met or not;
 #   4. when `make java-bench` built Kafka's Java producer (and JAVA is not
 #      0): 100 B, one client, chute against librdkafka and the Java
 #      producer on a one-broker Apache Kafka (scripts/kafka.sh; the Java
@@ -54,9 +55,11 @@ chuted_log="$build/bench/chuted-$stamp.log"
 mock_log="$build/bench/mock-$stamp.log"
 failures=0
 last=$(mktemp)
+r100=$(mktemp)
+r1k=$(mktemp)
 export CHUTE_RUN_DIR
 CHUTE_RUN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/chute-bench-run.XXXXXX")
-trap 'bench_cleanup; rm -rf "$CHUTE_RUN_DIR" "$last"' EXIT
+trap 'bench_cleanup; rm -rf "$CHUTE_RUN_DIR" "$last" "$r100" "$r1k"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
@@ -111,32 +114,69 @@ header() {
         "${CHUTED_ARGS[*]} &"
 }
 
-# scale_row WORKERS CLIENTS: one chute-bench run; prints its table row.
+# pick FILE KIND KEY: KEY's value in the last line of FILE for KIND:
+# chute or librdkafka (its producer line or median line), or ratio (the
+# chute/librdkafka ratio line or its median); empty if there is none.
+pick() {
+    awk -v kind="$2" -v key="$3" '
+        kind == "ratio" && /chute\/librdkafka/ &&
+            ($1 == "ratio" || ($1 == "median" && $2 == "ratio")) { line = $0 }
+        kind != "ratio" && ($1 == "producer=" kind ||
+            ($1 == "median" && $2 == "producer=" kind)) { line = $0 }
+        END {
+            n = split(line, f, " ")
+            for (i = 1; i <= n; i++)
+                if (index(f[i], key "=") == 1) {
+                    print substr(f[i], length(key) + 2)
+                    exit
+                }
+        }' "$1"
+}
+
+# scale_row WORKERS CLIENTS: one chute-bench run; adds its table row.
 scale_row() {
     local w=$1 c=$2
     section "scaling: $c client(s), $w worker(s)" \
         "${bench[@]}" -S 100 -N "$SCALE_RECORDS" -c "$c" -C "$c" -r "$SCALE_RUNS" \
         --only chute,rdkafka $floor100
-    awk -v w="$w" -v c="$c" '
-        function val(line, key,   n, i, kv) {
-            n = split(line, f, " ")
-            for (i = 1; i <= n; i++) {
-                split(f[i], kv, "=")
-                if (kv[1] == key) return kv[2]
-            }
-            return ""
-        }
-        /^producer=chute / || /^median producer=chute / { chute = $0 }
-        /^producer=librdkafka / || /^median producer=librdkafka / { rdk = $0 }
-        /^ratio chute\/librdkafka / || /^median ratio chute\/librdkafka / {
-            ratio = $0
-        }
-        END {
-            printf "%7s %7s %12.0f %10.1f %7s %13.0f %9.2f\n", c, w,
-                   val(chute, "rec_per_s"), val(chute, "cpu_ns_per_rec"),
-                   val(chute, "floor_x"), val(rdk, "rec_per_s"),
-                   val(ratio, "rec_per_s")
-        }' "$last" >>"$table"
+    printf "%7s %7s %12.0f %10.1f %7s %13.0f %9.2f\n" "$c" "$w" \
+        "$(pick "$last" chute rec_per_s)" \
+        "$(pick "$last" chute cpu_ns_per_rec)" \
+        "$(pick "$last" chute floor_x)" \
+        "$(pick "$last" librdkafka rec_per_s)" \
+        "$(pick "$last" ratio rec_per_s)" >>"$table" 2>/dev/null || true
+}
+
+# target WHAT VALUE le|ge LIMIT: one line of the targets section.
+target() {
+    local verdict="no figure"
+    if [ -n "$2" ]; then
+        verdict="not met"
+        awk -v v="$2" -v op="$3" -v l="$4" \
+            'BEGIN { exit !(op == "le" ? v <= l : v >= l) }' && verdict=met
+    fi
+    say "$(printf '%-48s %10s  %s' "$1" "${2:-?}" "$verdict")"
+}
+
+# The issue's throughput and CPU targets from the one-client sections.
+targets() {
+    say ""
+    say "== issue 14 targets (medians of the one-client sections above;" \
+        "latency, idle and memory: bench-latency.sh)"
+    target "CPU per record <= 1.5x the floor, 100 B" \
+        "$(pick "$r100" chute floor_x)" le 1.5
+    target "CPU per record <= 1.5x the floor, 1 KB" \
+        "$(pick "$r1k" chute floor_x)" le 1.5
+    target "records/s >= 3x librdkafka's, 100 B" \
+        "$(pick "$r100" ratio rec_per_s)" ge 3
+    target "records/s >= 2x librdkafka's, 1 KB" \
+        "$(pick "$r1k" ratio rec_per_s)" ge 2
+    target "send p50 <= 40 ns, 100 B" "$(pick "$r100" chute send_ns_p50)" le 40
+    target "send p99 <= 1000 ns, 100 B" \
+        "$(pick "$r100" chute send_ns_p99)" le 1000
+    say "for reference, CPU per record over librdkafka's (issue: ~0.25 at" \
+        "100 B, ~0.35 at 1 KB): $(pick "$r100" ratio cpu_ns_per_rec)," \
+        "$(pick "$r1k" ratio cpu_ns_per_rec)"
 }
 
 scaling() {
@@ -184,11 +224,14 @@ floor1k=$(floor_of)
 # shellcheck disable=SC2086 # $floor100, $floor1k: an option and its value
 section "100 B records, one client, $RUNS alternating runs" \
     "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only chute,rdkafka $floor100
+cp "$last" "$r100"
 # shellcheck disable=SC2086
 section "1 KB records, one client, $RUNS alternating runs" \
     "${bench[@]}" -S 1000 -N "$RECORDS_1K" -r "$RUNS" --only chute,rdkafka \
     $floor1k
+cp "$last" "$r1k"
 scaling
+targets
 
 bench_chuted_stop
 bench_stop "$mock"
