@@ -118,15 +118,14 @@ $(BIN_DIR)/chutectl $(BIN_DIR)/chute-cat: $(BIN_DIR)/%: $(BUILD)/obj/tools/%.o $
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LDLIBS_SVC)
 
-# The archive last: chute-bench's other objects (below) need it too.
 $(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock: $(BIN_DIR)/%: $(BUILD)/obj/tools/%.o $(INTERNAL)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(filter-out $(INTERNAL),$^) $(INTERNAL) \
-	    $(LDLIBS_SVC) $(LDLIBS_RDK)
+	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS_SVC) $(LDLIBS_RDK)
 
-# chute-bench's child side for the Java producer and kafka-python, and
-# its work floor.
-$(BIN_DIR)/chute-bench: $(BUILD)/obj/tools/bench_peer.o $(BUILD)/obj/tools/bench_floor.o
+# chute-bench's other parts: tools/bench_*.c (the child side for the Java
+# producer and kafka-python, the latency, idle and soak modes, the work
+# floor, ...).
+$(BIN_DIR)/chute-bench: $(patsubst tools/%.c,$(BUILD)/obj/tools/%.o,$(wildcard tools/bench_*.c))
 
 # chute-bench's Java producer (tools/java-bench), not part of `build`: Maven
 # fetches kafka-clients from Maven Central the first time.  The jar and its

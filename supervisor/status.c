@@ -6,6 +6,7 @@
 #include "supervisor/clients.h"
 
 #include "common/proc.h"
+#include "common/procmem.h"
 #include "proto/kafka.h"
 
 #include <stdlib.h>
@@ -54,6 +55,7 @@ static Chute__Ctl__StatusReply__Worker *worker_status(struct sup *s, uint32_t i)
     struct state_worker *st = instance_worker(&s->in, i);
     size_t n = 0, nt = 0;
     uint64_t now = (uint64_t)mono_ms(), beat;
+    int64_t rss;
 
     if (!w)
         return NULL;
@@ -70,6 +72,8 @@ static Chute__Ctl__StatusReply__Worker *worker_status(struct sup *s, uint32_t i)
     w->records_invalid = atomic_load(&st->records_invalid);
     w->batches_sent = atomic_load(&st->batches_sent);
     w->bytes_sent = atomic_load(&st->bytes_sent);
+    rss = w->pid ? procmem_rss((pid_t)w->pid) : -1;
+    w->rss_bytes = rss > 0 ? (uint64_t)rss : 0;
     w->slots = calloc(s->in.slots, sizeof(uint32_t));
     w->target_slots = calloc(s->in.slots, sizeof(uint32_t));
     for (uint32_t slot = 0; w->slots && w->target_slots && slot < s->in.slots;
@@ -253,6 +257,29 @@ static int user_spaces(struct sup *s, Chute__Ctl__StatusReply *st)
     return 0;
 }
 
+/* The objects' sizes, fixed at start, and the processes' resident sets. */
+static Chute__Ctl__StatusReply__Memory *memory_status(struct sup *s,
+                                                      const Chute__Ctl__StatusReply *st)
+{
+    Chute__Ctl__StatusReply__Memory *m = malloc(sizeof(*m));
+    int64_t rss = procmem_rss(0);
+
+    if (!m)
+        return NULL;
+    chute__ctl__status_reply__memory__init(m);
+    m->user_space_bytes = s->in.user_size;
+    m->user_spaces = s->in.users;
+    m->status_bytes = s->in.status_size;
+    m->state_bytes = s->in.state_size;
+    m->pool_bytes = (uint64_t)s->in.chunk_size * s->in.chunk_count;
+    m->shared_bytes = m->user_space_bytes * m->user_spaces + m->status_bytes +
+                      m->state_bytes;
+    m->supervisor_rss_bytes = rss > 0 ? (uint64_t)rss : 0;
+    for (size_t i = 0; i < st->n_workers; i++)
+        m->workers_rss_bytes += st->workers[i]->rss_bytes;
+    return m;
+}
+
 int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
 {
     Chute__Ctl__StatusReply *st = malloc(sizeof(*st));
@@ -288,6 +315,7 @@ int sup_status_reply(struct sup *s, Chute__Ctl__Reply *r)
     st->n_topics = topics;
     st->control = control_status(s);
     st->brokers = brokers_status(s);
+    st->memory = memory_status(s, st);
     if (user_spaces(s, st) < 0)
         return -1;
     st->pool_chunks_total = s->in.chunk_count;
@@ -328,6 +356,7 @@ void sup_status_free(Chute__Ctl__Reply *r)
         free(st->control->users);
     free(st->control);
     free(st->brokers);
+    free(st->memory);
     free(st->workers);
     free(st->slots);
     free(st->topics);

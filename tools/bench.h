@@ -8,9 +8,14 @@
 #ifndef CHUTE_TOOLS_BENCH_H
 #define CHUTE_TOOLS_BENCH_H
 
+#include "chute/chute.h"
+
+#include <librdkafka/rdkafka.h>
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define BENCH_SAMPLE_EVERY 16
 #define BENCH_KEY_LEN      16
@@ -25,6 +30,17 @@ enum bench_producer {
 };
 
 #define BENCH_RDK_CONF_MAX 16
+#define BENCH_MAX_WORKERS  256
+
+/* What a run measures: throughput (the default) or one of the modes of
+ * bench_latency.c, bench_idle.c and bench_soak.c. */
+enum bench_mode {
+    BENCH_MODE_THROUGHPUT,
+    BENCH_MODE_LATENCY, /* --latency: end to end at half the peak */
+    BENCH_MODE_WAKE,    /* --wake COUNT: send to consumed, one at a time */
+    BENCH_MODE_IDLE,    /* --idle SECS: CPU idle, after a burst, paced */
+    BENCH_MODE_SOAK,    /* --soak SECS: memory under steady load */
+};
 
 struct bench_opts {
     const char *bootstrap;
@@ -43,6 +59,13 @@ struct bench_opts {
     const char *codec;        /* --codec: the peers' compression (lz4) */
     const char *rdk_conf[BENCH_RDK_CONF_MAX]; /* -X key=value: librdkafka's */
     int rdk_conf_count;
+    enum bench_mode mode;
+    double rate;      /* -R: records/s of the paced modes, 0: find it */
+    long linger_ms;   /* --linger: librdkafka's (chute's is chuted's) */
+    double secs;      /* --secs: paced span of --latency */
+    long count;       /* --wake COUNT */
+    double mode_secs; /* --idle SECS, --soak SECS */
+    double fraction;  /* --fraction: of the peak, for --soak */
     long rdk_producers;    /* -C: librdkafka producer processes */
     int floor;             /* BENCH_FLOOR_* */
     long partitions;       /* --partitions, else the topic's (0: ask) */
@@ -138,5 +161,60 @@ int peer_python_body(struct bench_share *sh);
  * and checks that the selected peers' programs exist; -1 (logged, naming
  * what builds it) if one does not. */
 int peer_locate(struct bench_opts *o);
+
+/* librdkafka's producer as every run has it: --codec, --linger, acks=all,
+ * idempotence, Java's partitioner and -X; delivery reports to dr with
+ * opaque.  NULL (logged) if it cannot be made. */
+typedef void (*bench_rdk_dr_fn)(rd_kafka_t *rk, const rd_kafka_message_t *m,
+                                void *opaque);
+rd_kafka_t *bench_rdk_make(const struct bench_opts *o, bench_rdk_dr_fn dr,
+                           void *opaque);
+
+/* ---- the modes other than throughput ------------------------------------ */
+
+/* Runs o->mode; 0, or -1 if a record failed or a step could not run. */
+int bench_run_mode(const struct bench_opts *o, const struct bench_load *l);
+
+/* bench_latency.c: --latency, and what the other modes borrow from it. */
+int bench_latency(const struct bench_opts *o, const struct bench_load *l);
+/* Records/s chute reaches for about a second, unpaced, with delivery
+ * reports on (every record acknowledged); 0 if it could not run. */
+double bench_chute_peak(const struct bench_opts *o, const struct bench_load *l);
+/* Sends records first, first + 1, ... paced at rate (records/s, sleeping
+ * between them; 0: unpaced) on an open client without delivery reports,
+ * until count records or until_ns (CLOCK_MONOTONIC); returns how many it
+ * sent, counts refusals in *failed. */
+long bench_chute_paced(const struct bench_opts *o, const struct bench_load *l,
+                       chute_t *c, int topic, long first, long count,
+                       double rate, uint64_t until_ns, uint64_t *failed);
+/* Opens a client of o->name and resolves o->topic; -1 (logged) if not. */
+int bench_chute_open(const struct bench_opts *o, chute_t **c, int *topic);
+
+/* bench_idle.c: --wake and --idle. */
+int bench_wake(const struct bench_opts *o, const struct bench_load *l);
+int bench_idle(const struct bench_opts *o, const struct bench_load *l);
+
+/* bench_soak.c: --soak. */
+int bench_soak(const struct bench_opts *o, const struct bench_load *l);
+
+/* Sorts v, then gives its p-th percentile (p in 0..100, may be 99.9). */
+void bench_sort_u64(uint64_t *v, size_t n);
+uint64_t bench_pct(const uint64_t *sorted, size_t n, double p);
+
+/* bench_proc.c: the instance's processes and what they use. */
+/* utime + stime of a process in ns, or -1 if it is gone. */
+int64_t bench_proc_cpu_ns(pid_t pid);
+/* Asks the instance's control socket for its supervisor's pid (into *sup
+ * unless NULL) and its workers' pids (at most BENCH_MAX_WORKERS); returns
+ * how many workers, 0 if it does not answer. */
+int bench_instance_pids(const char *name, pid_t *sup, pid_t *pids);
+/* The workers' pids (see bench_instance_pids). */
+int bench_status_workers(const char *name, pid_t *pids);
+/* Time on a CPU in ns of all of a process's threads, from schedstat
+ * (ns, where /proc/PID/stat counts 10 ms ticks), or -1 if it is gone. */
+int64_t bench_proc_run_ns(pid_t pid);
+/* CPU (ns, bench_proc_run_ns) the supervisor and workers used in all, -1
+ * if one is gone. */
+int64_t bench_instance_cpu_ns(pid_t sup, const pid_t *pids, int n);
 
 #endif

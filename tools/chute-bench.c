@@ -18,7 +18,7 @@
  * -N PRODUCER=RECORDS gives one producer fewer (kafka-python is slow), and
  * every figure is per record or per second.  librdkafka and the Java
  * producer run with --codec (lz4 by default: none, gzip, snappy, lz4 or
- * zstd), linger.ms=5, acks=all, idempotence (chute's
+ * zstd), linger.ms=5 (--linger MS), acks=all, idempotence (chute's
  * default) and 5 requests in flight, keyed records going where Kafka's Java
  * client puts them (murmur2); kafka-python likewise but without idempotence,
  * which its 2.0.2 lacks.  Their other settings are each client's defaults.
@@ -37,9 +37,8 @@
  * to the end: the child processes (RUSAGE_CHILDREN, less what each used
  * before the start; the Java and Python programs report their own CPU from
  * the start) and, for chute, the worker processes, the time their threads
- * ran (/proc/PID/task/TID/schedstat, in ns; else /proc/PID/stat, in clock
- * ticks) at the start and at the end (-P, or the workers the instance
- * reports on its control socket).  What the producing side used outside that span (JVM
+ * ran (bench_proc_run_ns: schedstat, in ns) at the start and at the end
+ * (-P, or the workers the instance reports on its control socket).  What the producing side used outside that span (JVM
  * start-up, connecting, warm-up) is printed as setup_cpu_ms.  Send latency
  * is sampled on every 16th call.  For librdkafka one send is the producev()
  * call including its poll-and-retry on a full queue, as chute_send()
@@ -63,6 +62,12 @@
  * NS as the floor instead (from an earlier --floor of the same workload:
  * one floor for a series of runs).
  *
+ * Other modes, each in a file of its own: --latency (end-to-end latency of
+ * chute and librdkafka at half the peak, bench_latency.c), --wake COUNT
+ * and --idle SECS (wake latency of a sleeping worker, CPU of an idle
+ * instance, bench_idle.c), --soak SECS (memory under a steady load,
+ * bench_soak.c).
+ *
  * Output: one line per producer, then a ratio line chute/OTHER for each
  * other producer when chute ran.  With -r RUNS the producers alternate RUNS
  * times and "median" lines follow: the median of each figure per producer
@@ -74,7 +79,6 @@
 #include "proto/ctlmsg.h"
 #include "chute/chute.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -88,7 +92,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_MAX_WORKERS 256
+#define BENCH_ALL         ((1u << BENCH_PRODUCERS) - 1)
 /* The floor: --floor's passes over the whole workload; before a run, a
  * quicker measure over at most BENCH_FLOOR_QUICK records; batch.size 16 KB
  * unless --floor-batch-size. */
@@ -96,7 +100,6 @@
 #define BENCH_FLOOR_QUICK        250000
 #define BENCH_FLOOR_QUICK_PASSES 5
 #define BENCH_FLOOR_BATCH_SIZE   16384
-#define BENCH_ALL         ((1u << BENCH_PRODUCERS) - 1)
 
 typedef int (*bench_body_fn)(struct bench_share *sh);
 
@@ -192,33 +195,35 @@ static void bench_rdk_dr(rd_kafka_t *rk, const rd_kafka_message_t *m,
         log_error("rdkafka delivery failed: %s", rd_kafka_err2str(m->err));
 }
 
-static rd_kafka_t *bench_rdk_new(struct bench_share *sh)
+rd_kafka_t *bench_rdk_make(const struct bench_opts *o, bench_rdk_dr_fn dr,
+                           void *opaque)
 {
+    char linger[32], errstr[512];
     const char *settings[][2] = {
-        {"compression.codec", sh->o->codec}, {"linger.ms", "5"},
-        {"acks", "all"},                  {"enable.idempotence", "true"},
+        {"bootstrap.servers", o->bootstrap},
+        {"compression.codec", o->codec},
+        {"linger.ms", linger},
+        {"acks", "all"},
+        {"enable.idempotence", "true"},
         {"partitioner", "murmur2_random"},
     };
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    char errstr[512];
     rd_kafka_t *rk;
 
-    if (rd_kafka_conf_set(conf, "bootstrap.servers", sh->o->bootstrap, errstr,
-                          sizeof(errstr)))
-        goto error;
+    snprintf(linger, sizeof(linger), "%ld", o->linger_ms);
     for (size_t i = 0; i < sizeof(settings) / sizeof(settings[0]); i++)
         if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], errstr,
                               sizeof(errstr)))
             goto error;
-    for (int i = 0; i < sh->o->rdk_conf_count; i++) {
-        const char *kv = sh->o->rdk_conf[i], *eq = strchr(kv, '=');
+    for (int i = 0; i < o->rdk_conf_count; i++) {
+        const char *kv = o->rdk_conf[i], *eq = strchr(kv, '=');
         char key[128];
         snprintf(key, sizeof(key), "%.*s", (int)(eq - kv), kv);
         if (rd_kafka_conf_set(conf, key, eq + 1, errstr, sizeof(errstr)))
             goto error;
     }
-    rd_kafka_conf_set_dr_msg_cb(conf, bench_rdk_dr);
-    rd_kafka_conf_set_opaque(conf, sh);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr);
+    rd_kafka_conf_set_opaque(conf, opaque);
     rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
     if (rk)
         return rk;
@@ -226,6 +231,11 @@ error:
     rd_kafka_conf_destroy(conf);
     log_error("rdkafka: %s", errstr);
     return NULL;
+}
+
+static rd_kafka_t *bench_rdk_new(struct bench_share *sh)
+{
+    return bench_rdk_make(sh->o, bench_rdk_dr, sh);
 }
 
 /* One producev(), polling and retrying while the local queue is full. */
@@ -359,96 +369,6 @@ static int bench_chute_body(struct bench_share *sh)
 
 /* ---- CPU of the chute workers ------------------------------------------------ */
 
-/* utime + stime of a process in ns from /proc/PID/stat (clock ticks, 10
- * ms), or -1 if it is gone. */
-static int64_t bench_proc_stat_cpu_ns(pid_t pid)
-{
-    char path[64], buf[1024], *p;
-    unsigned long long ut, st;
-    FILE *f;
-    size_t n;
-
-    snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-    f = fopen(path, "r");
-    if (!f)
-        return -1;
-    n = fread(buf, 1, sizeof(buf) - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    p = strrchr(buf, ')'); /* comm may hold spaces; fields 14, 15 follow */
-    if (!p || sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-                            "%llu %llu", &ut, &st) != 2)
-        return -1;
-    return (int64_t)((ut + st) * (1000000000ull / (unsigned long long)
-                                                      sysconf(_SC_CLK_TCK)));
-}
-
-/* The time a process's threads ran, in ns, from each one's
- * /proc/PID/task/TID/schedstat (its first field); -1 if that is not there
- * (a kernel without schedstats, or the process gone).  A thread that ended
- * is not counted: chuted's workers have one thread. */
-static int64_t bench_proc_sched_ns(pid_t pid)
-{
-    char path[96];
-    unsigned long long ns;
-    int64_t sum = 0;
-    struct dirent *d;
-    DIR *dir;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
-    if (!(dir = opendir(path)))
-        return -1;
-    while (sum >= 0 && (d = readdir(dir))) {
-        if (d->d_name[0] == '.')
-            continue;
-        snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/schedstat",
-                 (long)pid, d->d_name);
-        if (!(f = fopen(path, "r")) || fscanf(f, "%llu", &ns) != 1)
-            sum = -1;
-        else
-            sum += (int64_t)ns;
-        if (f)
-            fclose(f);
-    }
-    closedir(dir);
-    return sum;
-}
-
-/* CPU a process used in ns, or -1 if it is gone: from schedstat, in ns
- * (a worker's share of a run of 0.2 s is a few 10 ms ticks), else from
- * /proc/PID/stat. */
-static int64_t bench_proc_cpu_ns(pid_t pid)
-{
-    int64_t ns = bench_proc_sched_ns(pid);
-
-    return ns >= 0 ? ns : bench_proc_stat_cpu_ns(pid);
-}
-
-/* Asks the instance's control socket for its workers' pids. */
-static int bench_status_workers(const char *name, pid_t *pids)
-{
-    Chute__Ctl__Request q = CHUTE__CTL__REQUEST__INIT;
-    Chute__Ctl__StatusRequest sq = CHUTE__CTL__STATUS_REQUEST__INIT;
-    Chute__Ctl__Reply *r = NULL;
-    int fd = ctlmsg_connect(name, 5000), n = 0;
-
-    if (fd < 0)
-        return 0;
-    q.body_case = CHUTE__CTL__REQUEST__BODY_STATUS;
-    q.status = &sq;
-    if (ctlmsg_send_request(fd, &q) == 0 &&
-        ctlmsg_recv_reply(fd, &r, 5000) == 0 &&
-        r->body_case == CHUTE__CTL__REPLY__BODY_STATUS)
-        for (size_t i = 0; i < r->status->n_workers && n < BENCH_MAX_WORKERS;
-             i++)
-            if (r->status->workers[i]->pid)
-                pids[n++] = (pid_t)r->status->workers[i]->pid;
-    ctlmsg_reply_free(r);
-    close(fd);
-    return n;
-}
-
 /* Fills pids from -P or from the instance's status; returns how many. */
 static int bench_find_workers(const struct bench_opts *o, pid_t *pids)
 {
@@ -466,7 +386,7 @@ static int bench_find_workers(const struct bench_opts *o, pid_t *pids)
 static void bench_workers_cpu(const pid_t *pids, int n, int64_t *cpu)
 {
     for (int i = 0; i < n; i++)
-        cpu[i] = bench_proc_cpu_ns(pids[i]);
+        cpu[i] = bench_proc_run_ns(pids[i]);
 }
 
 /* ---- running children and collecting their numbers ---------------------------- */
@@ -652,7 +572,7 @@ static uint64_t bench_workers_delta(const pid_t *pids, int n,
     uint64_t sum = 0;
 
     for (int i = 0; i < n; i++) {
-        int64_t after = bench_proc_cpu_ns(pids[i]);
+        int64_t after = bench_proc_run_ns(pids[i]);
 
         if (before[i] < 0 || after < 0)
             log_warn("worker %ld vanished; its CPU is not counted",
@@ -932,8 +852,16 @@ static void bench_usage(void)
             "[--codec none|gzip|snappy|lz4|zstd]\n"
             "                   [-X KEY=VALUE]... (librdkafka's properties) "
             "[-C PRODUCERS]\n"
-            "                   [--floor|--no-floor|--floor-ns NS] "
-            "[--partitions N] [--floor-batch-size BYTES]\n"
+            "                   [--no-floor|--floor-ns NS] [--partitions N] "
+            "[--floor-batch-size BYTES]\n"
+            "       chute-bench --floor [-n NAME] [-t TOPIC] [-N RECORDS] "
+            "[-S SIZE] [-k KEYS] [--codec C]\n"
+            "                   [--partitions N] [--floor-batch-size BYTES]\n"
+            "       chute-bench --latency -b BOOTSTRAP [-R RATE] [--linger MS] "
+            "[--secs S] [options]\n"
+            "       chute-bench --wake COUNT | --idle SECS | --soak SECS "
+            "[-R RATE] [--fraction F]\n"
+            "                   [-n NAME] [-t TOPIC] [-S SIZE] [-k KEYS]\n"
             "PRODUCER: chute, rdkafka, java, kafka-python "
             "(default: chute,rdkafka)\n");
     exit(2);
@@ -951,8 +879,8 @@ static long bench_num(const char *s, long min)
     return v;
 }
 
-/* --floor-ns: a positive number of ns. */
-static double bench_ns(const char *s)
+/* A positive number, such as seconds or a rate. */
+static double bench_secs(const char *s)
 {
     char *end;
     double v;
@@ -1016,6 +944,15 @@ static const char *bench_parse_codec(const char *s)
     return NULL;
 }
 
+/* Long options without a letter. */
+enum {
+    OPT_FLOOR = 0x100,
+    OPT_NO_FLOOR,
+    OPT_FLOOR_NS,
+    OPT_PARTITIONS,
+    OPT_FLOOR_BATCH
+};
+
 static void bench_parse(int argc, char **argv, struct bench_opts *o)
 {
     static const struct option longopts[] = {
@@ -1024,16 +961,23 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         {"java-jar", required_argument, NULL, 'J'},
         {"kafka-python", required_argument, NULL, 'Y'},
         {"codec", required_argument, NULL, 'Z'},
-        {"floor", no_argument, NULL, 'F'},
-        {"no-floor", no_argument, NULL, 'G'},
-        {"partitions", required_argument, NULL, 'p'},
-        {"floor-batch-size", required_argument, NULL, 'B'},
-        {"floor-ns", required_argument, NULL, 'L'},
+        {"latency", no_argument, NULL, 'L'},
+        {"wake", required_argument, NULL, 'K'},
+        {"idle", required_argument, NULL, 'I'},
+        {"soak", required_argument, NULL, 'Q'},
+        {"linger", required_argument, NULL, 'G'},
+        {"secs", required_argument, NULL, 'E'},
+        {"fraction", required_argument, NULL, 'F'},
+        {"floor", no_argument, NULL, OPT_FLOOR},
+        {"no-floor", no_argument, NULL, OPT_NO_FLOOR},
+        {"floor-ns", required_argument, NULL, OPT_FLOOR_NS},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
+        {"floor-batch-size", required_argument, NULL, OPT_FLOOR_BATCH},
         {NULL, 0, NULL, 0}};
     long all = 1000000, one[BENCH_PRODUCERS] = {0};
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:C:P:r:X:h", longopts,
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:C:P:r:R:X:h", longopts,
                               NULL)) != -1) {
         switch (opt) {
         case 'b': o->bootstrap = optarg; break;
@@ -1051,11 +995,19 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'J': o->java_jar = optarg; break;
         case 'Y': o->python_bench = optarg; break;
         case 'Z': o->codec = bench_parse_codec(optarg); break;
-        case 'F': o->floor = BENCH_FLOOR_ONLY; break;
-        case 'G': o->floor = BENCH_FLOOR_NONE; break;
-        case 'p': o->partitions = bench_num(optarg, 1); break;
-        case 'B': o->floor_batch_size = bench_num(optarg, 1); break;
-        case 'L': o->floor_ns = bench_ns(optarg); break;
+        case 'L': o->mode = BENCH_MODE_LATENCY; break;
+        case 'K': o->mode = BENCH_MODE_WAKE; o->count = bench_num(optarg, 1); break;
+        case 'I': o->mode = BENCH_MODE_IDLE; o->mode_secs = bench_secs(optarg); break;
+        case 'Q': o->mode = BENCH_MODE_SOAK; o->mode_secs = bench_secs(optarg); break;
+        case 'R': o->rate = bench_secs(optarg); break;
+        case 'G': o->linger_ms = bench_num(optarg, 0); break;
+        case 'E': o->secs = bench_secs(optarg); break;
+        case 'F': o->fraction = bench_secs(optarg); break;
+        case OPT_FLOOR: o->floor = BENCH_FLOOR_ONLY; break;
+        case OPT_NO_FLOOR: o->floor = BENCH_FLOOR_NONE; break;
+        case OPT_FLOOR_NS: o->floor_ns = bench_secs(optarg); break;
+        case OPT_PARTITIONS: o->partitions = bench_num(optarg, 1); break;
+        case OPT_FLOOR_BATCH: o->floor_batch_size = bench_num(optarg, 1); break;
         case 'X':
             if (!strchr(optarg, '=') || o->rdk_conf_count == BENCH_RDK_CONF_MAX)
                 bench_usage();
@@ -1066,8 +1018,10 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
     }
     for (int p = 0; p < BENCH_PRODUCERS; p++)
         o->records[p] = one[p] ? one[p] : all;
-    if ((!o->bootstrap && o->floor != BENCH_FLOOR_ONLY) || optind != argc ||
-        !o->only || o->clients > o->records[BENCH_CHUTE] ||
+    if ((!o->bootstrap && o->mode <= BENCH_MODE_LATENCY &&
+         o->floor != BENCH_FLOOR_ONLY) ||
+        optind != argc || !o->only || (o->fraction > 1) ||
+        o->clients > o->records[BENCH_CHUTE] ||
         o->rdk_producers > o->records[BENCH_RDKAFKA])
         bench_usage();
 }
@@ -1109,8 +1063,8 @@ int main(int argc, char **argv)
     struct bench_opts o = {.name = "default", .topic = "bench", .size = 100,
                            .keys = 1000, .clients = 1, .runs = 1,
                            .only = 1u << BENCH_CHUTE | 1u << BENCH_RDKAFKA,
-                           .warmup = 5000, .codec = "lz4",
-                           .rdk_producers = 1,
+                           .warmup = 5000, .codec = "lz4", .linger_ms = 5,
+                           .secs = 3, .fraction = 0.25, .rdk_producers = 1,
                            .floor_batch_size = BENCH_FLOOR_BATCH_SIZE};
     struct bench_rates *rates[BENCH_PRODUCERS];
     uint64_t failed[BENCH_PRODUCERS] = {0}, failures = 0;
@@ -1121,6 +1075,9 @@ int main(int argc, char **argv)
     bench_parse(argc, argv, &o);
     if (o.floor == BENCH_FLOOR_ONLY)
         return bench_floor_only(&o);
+    if (o.mode != BENCH_MODE_THROUGHPUT) /* bench_latency.c and others */
+        return bench_load_init(&load, &o) < 0 || bench_run_mode(&o, &load) ? 1
+                                                                          : 0;
     if (peer_locate(&o) < 0)
         return 1;
     for (int p = 0; p < BENCH_PRODUCERS; p++)

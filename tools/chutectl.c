@@ -150,7 +150,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: chutectl [-n NAME] [--json] COMMAND\n"
-            "  status              workers, slots, pool and topic counters\n"
+            "  status              workers, slots, pool, topic counters, memory\n"
             "  scale N [-w MS]     run N workers; waits (MS, default %d) "
             "until every slot\n"
             "                      is owned by its target worker\n"
@@ -255,6 +255,20 @@ static void brokers_json(const Chute__Ctl__StatusReply__Brokers *b)
     json_obj_end();
 }
 
+static void memory_json(const Chute__Ctl__StatusReply__Memory *m)
+{
+    json_obj("memory");
+    json_u64("user_space_bytes", m->user_space_bytes);
+    json_u64("user_spaces", m->user_spaces);
+    json_u64("status_bytes", m->status_bytes);
+    json_u64("state_bytes", m->state_bytes);
+    json_u64("pool_bytes", m->pool_bytes);
+    json_u64("shared_bytes", m->shared_bytes);
+    json_u64("supervisor_rss_bytes", m->supervisor_rss_bytes);
+    json_u64("workers_rss_bytes", m->workers_rss_bytes);
+    json_obj_end();
+}
+
 static void status_json(const Chute__Ctl__StatusReply *st)
 {
     json_obj(NULL);
@@ -280,6 +294,7 @@ static void status_json(const Chute__Ctl__StatusReply *st)
         json_u64("records_invalid", w->records_invalid);
         json_u64("batches_sent", w->batches_sent);
         json_u64("bytes_sent", w->bytes_sent);
+        json_u64("rss_bytes", w->rss_bytes);
         json_obj_end();
     }
     json_arr_end();
@@ -340,6 +355,8 @@ static void status_json(const Chute__Ctl__StatusReply *st)
     json_arr_end();
     if (st->brokers)
         brokers_json(st->brokers);
+    if (st->memory)
+        memory_json(st->memory);
     json_obj_end();
 }
 
@@ -408,6 +425,28 @@ static void users_line(const Chute__Ctl__StatusReply *st)
 /* The tables keep the columns scripts read (tests/integration): the
  * worker table first, one row per worker, ended by an empty line; slot
  * rows of 9 fields.  A slot moving to another worker shows OWNER>TARGET. */
+static double mib(uint64_t bytes)
+{
+    return (double)bytes / (1024.0 * 1024.0);
+}
+
+/* Two lines: the shared objects (fixed at start), then resident sets. */
+static void memory_table(const Chute__Ctl__StatusReply *st)
+{
+    const Chute__Ctl__StatusReply__Memory *m = st->memory;
+
+    printf("\nmemory: shared %.1f MiB fixed at start: %u user spaces of "
+           "%.1f MiB, status %.1f MiB, state %.1f MiB (pool %.1f MiB)\n",
+           mib(m->shared_bytes), m->user_spaces, mib(m->user_space_bytes),
+           mib(m->status_bytes), mib(m->state_bytes), mib(m->pool_bytes));
+    printf("memory: resident supervisor %.1f MiB, workers %.1f MiB:",
+           mib(m->supervisor_rss_bytes), mib(m->workers_rss_bytes));
+    for (size_t i = 0; i < st->n_workers; i++)
+        printf(" %u: %.1f", st->workers[i]->index,
+               mib(st->workers[i]->rss_bytes));
+    printf(" (shared pages they touched included)\n");
+}
+
 static void status_table(const Chute__Ctl__StatusReply *st)
 {
     printf("%-6s %-8s %-10s %-8s %-12s %-12s %-10s %-6s %-8s %s\n", "WORKER",
@@ -460,6 +499,8 @@ static void status_table(const Chute__Ctl__StatusReply *st)
     if (st->brokers)
         brokers_table(st->brokers);
     users_line(st);
+    if (st->memory)
+        memory_table(st);
     printf("\ninstance %s: supervisor pid %u, %u workers, %s%s\n",
            st->service_name, st->supervisor_pid, st->worker_count,
            st->accepting ? "accepting" : "draining",

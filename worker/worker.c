@@ -29,14 +29,15 @@
  * DRAIN_FEW records, but never exceeds a quarter of the least linger.ms
  * (a record waits no longer in the ring than the batch would have waited
  * anyway) nor NAP_MAX_NS.  After the last record the worker keeps looking
- * every NAP_MIN_NS for IDLE_POLL_NS, so that a client sending now and then
+ * every NAP_MIN_NS for IDLE_POLL_NS, so that a client sending steadily
  * finds it awake and makes no system call, and then sleeps on its
- * doorbell.
+ * doorbell: a client sending a record a millisecond rings for each rather
+ * than keep the worker napping 20,000 times a second.
  */
 #define DRAIN_FEW              256
 #define NAP_MIN_NS             50000
 #define NAP_MAX_NS             1000000
-#define IDLE_POLL_NS           2000000
+#define IDLE_POLL_NS           250000
 #define NAP_TIMER_SLACK_NS     1000
 #define DRAIN_PENDING_GRACE_MS 1000
 
