@@ -65,7 +65,7 @@ FUZZ_TARGETS := ring record kafka ctlmsg codec
 FUZZ_REPLAY := $(patsubst %,$(BUILD)/tests/fuzz_%,$(FUZZ_TARGETS))
 
 .PHONY: all deps test unit integration demo demo-kafka kafka-start kafka-stop \
-        install clean asan fuzz format
+        install clean asan fuzz format bench
 # Keep objects make would otherwise treat as intermediate and delete.
 .SECONDARY:
 all: deps
@@ -124,7 +124,8 @@ $(BIN_DIR)/chute-bench $(BIN_DIR)/chute-mock: $(BIN_DIR)/%: $(BUILD)/obj/tools/%
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(filter %.a,$^) $(LDLIBS_SVC) $(LDLIBS_RDK)
 
 # chute-bench's other parts: tools/bench_*.c (the child side for the Java
-# producer and kafka-python, the latency, idle and soak modes, ...).
+# producer and kafka-python, the latency, idle and soak modes, the work
+# floor, ...).
 $(BIN_DIR)/chute-bench: $(patsubst tools/%.c,$(BUILD)/obj/tools/%.o,$(wildcard tools/bench_*.c))
 
 # chute-bench's Java producer (tools/java-bench), not part of `build`: Maven
@@ -208,6 +209,14 @@ fuzz: deps
 demo: deps
 	@$(MAKE) --no-print-directory build
 	@./scripts/demo.sh $(BUILD)
+
+# The standard benchmark set (scripts/bench.sh, docs/performance.md): the
+# work floor, chute against librdkafka at 100 B and 1 KB, the scaling
+# table, and scripts/bench-latency.sh when it is there, on the bundled mock
+# cluster; one results file in BUILD/bench.  RECORDS=... RUNS=... scale it.
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@./scripts/bench.sh $(BUILD)
 
 # The same demo against a real Apache Kafka cluster (scripts/kafka.sh).
 demo-kafka: deps

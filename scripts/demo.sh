@@ -34,17 +34,9 @@ die() {
     exit 1
 }
 
-# stop PID NAME: SIGTERM, up to 10 s, then SIGKILL.
-stop() {
-    local pid=$1 i=0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-}
+# stop PID: SIGTERM, up to 30 s, then SIGKILL (bench_stop).
+. "$HERE/bench-lib.sh"
+stop() { bench_stop "$1"; }
 
 cleanup() {
     local rc=$?

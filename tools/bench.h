@@ -3,7 +3,7 @@
  * one producing child's share of the work and what the child reports back.
  * chute-bench.c runs the children and prints the figures; bench_peer.c is
  * the child's side for producers that are programs of their own (Kafka's
- * Java producer, kafka-python).
+ * Java producer, kafka-python); bench_floor.c measures the work floor.
  */
 #ifndef CHUTE_TOOLS_BENCH_H
 #define CHUTE_TOOLS_BENCH_H
@@ -12,6 +12,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -65,7 +66,16 @@ struct bench_opts {
     long count;       /* --wake COUNT */
     double mode_secs; /* --idle SECS, --soak SECS */
     double fraction;  /* --fraction: of the peak, for --soak */
+    long rdk_producers;    /* -C: librdkafka producer processes */
+    int floor;             /* BENCH_FLOOR_* */
+    long partitions;       /* --partitions, else the topic's (0: ask) */
+    long floor_batch_size; /* --floor-batch-size */
+    double floor_ns; /* the floor: measured before the run, --floor-ns, or 0 */
 };
+
+/* --floor: the floor alone; default: the floor, then the run; --no-floor:
+ * the run alone. */
+enum { BENCH_FLOOR_ONLY = 1, BENCH_FLOOR_BEFORE = 0, BENCH_FLOOR_NONE = -1 };
 
 /* What the workload looks like, built before any clock starts. */
 struct bench_load {
@@ -98,6 +108,20 @@ struct bench_share {
     int ready_fd, go_fd;
 };
 
+/* The work floor of a workload (bench_floor.c). */
+struct bench_floor {
+    long records;
+    int passes;
+    double cpu_ns_per_rec; /* median over the passes */
+    double min_ns, max_ns;
+    uint64_t batches;   /* per pass */
+    double wire_ratio;  /* bytes sent / bytes of records, over batches */
+    bool stages;        /* the three below were measured */
+    double client_ns;   /* libchute's half: partition, encode, ring */
+    double batch_ns;    /* the worker's half: batches, header, CRC */
+    double compress_ns; /* compression */
+};
+
 struct rusage;
 
 uint64_t bench_now_ns(void);
@@ -108,6 +132,24 @@ uint64_t bench_cpu_ns(const struct rusage *ru);
 /* Reports ready, waits for the common start and notes the CPU used so
  * far as set-up; -1 if the parent is gone. */
 int bench_wait_go(struct bench_share *sh);
+
+/* Points *key at record i's key, stamps i into value (room for SIZE + 8
+ * bytes) and returns the key's length. */
+size_t bench_record(const struct bench_share *sh, long i, char *value,
+                    const char **key);
+
+/* Measures the floor of o's workload: `records` records, `passes` times
+ * (at most 32), in this process, and with `stages` where it goes (three
+ * times the passes).  0, or -1 (logged). */
+int floor_run(const struct bench_opts *o, const struct bench_load *l,
+              long records, int passes, bool stages, struct bench_floor *f);
+/* "producer=floor ... cpu_ns_per_rec=..." */
+void floor_print(const struct bench_opts *o, const struct bench_floor *f);
+/* Measures and prints the floor and keeps it in o->floor_ns; first asks
+ * the instance for the topic's partitions unless o has them.  0 or -1
+ * (logged). */
+int floor_before(struct bench_opts *o, const struct bench_load *l, long records,
+                 int passes, bool stages);
 
 /* Child bodies of the producers that are programs of their own: start the
  * program, relay ready and start, read its figures.  0, or -1 with the

@@ -7,7 +7,10 @@
  *               [-S SIZE] [-t TOPIC] [-k KEYS] [-c CLIENTS] [-P PID,PID,...]
  *               [-r RUNS] [--only PRODUCER,...|all] [--warmup RECORDS]
  *               [--java-jar FILE] [--kafka-python FILE] [--codec CODEC]
- *               [-X KEY=VALUE]...
+ *               [-X KEY=VALUE]... [-C PRODUCERS] [--no-floor|--floor-ns NS]
+ *               [--partitions N] [--floor-batch-size BYTES]
+ *   chute-bench --floor [-n NAME] [-t TOPIC] [-N RECORDS] [-S SIZE] [-k KEYS]
+ *               [--codec CODEC] [--partitions N] [--floor-batch-size BYTES]
  *
  * PRODUCER is chute, rdkafka, java or kafka-python; by default chute and
  * rdkafka run.  Workload: RECORDS keyed records (KEYS distinct keys, in
@@ -33,13 +36,31 @@
  * CPU is user+sys of everything on the producing side from the common start
  * to the end: the child processes (RUSAGE_CHILDREN, less what each used
  * before the start; the Java and Python programs report their own CPU from
- * the start) and, for chute, the worker processes, read from /proc/PID/stat
- * at the start and at the end (-P, or the workers the instance reports on
- * its control socket).  What the producing side used outside that span (JVM
+ * the start) and, for chute, the worker processes, the time their threads
+ * ran (bench_proc_run_ns: schedstat, in ns) at the start and at the end
+ * (-P, or the workers the instance reports on its control socket).  What the producing side used outside that span (JVM
  * start-up, connecting, warm-up) is printed as setup_cpu_ms.  Send latency
  * is sampled on every 16th call.  For librdkafka one send is the producev()
  * call including its poll-and-retry on a full queue, as chute_send()
  * includes its blocking and the Java producer's send() its own.
+ *
+ * -C PRODUCERS runs librdkafka in that many processes (one producer each),
+ * as -c CLIENTS does chute's clients; the Java and Python producers run one.
+ *
+ * The work floor (bench_floor.c): the same records through chute's own
+ * code in this one process, libchute's encoding into a ring in private
+ * memory and the worker's batching, compression (--codec) and CRC-32C in
+ * a private pool, batches of --floor-batch-size bytes (16384), the
+ * topic's partition count (asked of the instance -n, or --partitions);
+ * no other process, no network, no system call in the loop.  Its figure
+ * is user+sys CPU per record over the loop, the median of several passes.
+ * --floor measures it alone over the whole workload (5 passes, no
+ * cluster needed with --partitions); otherwise, unless --no-floor, every
+ * run that includes chute first measures it over at most 250,000 records
+ * (5 passes), prints its "producer=floor" line, and chute's lines carry
+ * floor_x, chute's CPU per record over the floor's.  --floor-ns NS takes
+ * NS as the floor instead (from an earlier --floor of the same workload:
+ * one floor for a series of runs).
  *
  * Other modes, each in a file of its own: --latency (end-to-end latency of
  * chute and librdkafka at half the peak, bench_latency.c), --wake COUNT
@@ -72,6 +93,13 @@
 #include <unistd.h>
 
 #define BENCH_ALL         ((1u << BENCH_PRODUCERS) - 1)
+/* The floor: --floor's passes over the whole workload; before a run, a
+ * quicker measure over at most BENCH_FLOOR_QUICK records; batch.size 16 KB
+ * unless --floor-batch-size. */
+#define BENCH_FLOOR_PASSES       5
+#define BENCH_FLOOR_QUICK        250000
+#define BENCH_FLOOR_QUICK_PASSES 5
+#define BENCH_FLOOR_BATCH_SIZE   16384
 
 typedef int (*bench_body_fn)(struct bench_share *sh);
 
@@ -107,8 +135,7 @@ static int bench_load_init(struct bench_load *l, const struct bench_opts *o)
     return 0;
 }
 
-/* Points *key at record i's key and stamps i into the (per-child) value. */
-static size_t bench_record(const struct bench_share *sh, long i, char *value,
+size_t bench_record(const struct bench_share *sh, long i, char *value,
                            const char **key)
 {
     long k = i % sh->o->keys;
@@ -359,7 +386,7 @@ static int bench_find_workers(const struct bench_opts *o, pid_t *pids)
 static void bench_workers_cpu(const pid_t *pids, int n, int64_t *cpu)
 {
     for (int i = 0; i < n; i++)
-        cpu[i] = bench_proc_cpu_ns(pids[i]);
+        cpu[i] = bench_proc_run_ns(pids[i]);
 }
 
 /* ---- running children and collecting their numbers ---------------------------- */
@@ -545,7 +572,7 @@ static uint64_t bench_workers_delta(const pid_t *pids, int n,
     uint64_t sum = 0;
 
     for (int i = 0; i < n; i++) {
-        int64_t after = bench_proc_cpu_ns(pids[i]);
+        int64_t after = bench_proc_run_ns(pids[i]);
 
         if (before[i] < 0 || after < 0)
             log_warn("worker %ld vanished; its CPU is not counted",
@@ -652,13 +679,24 @@ static struct bench_rates bench_medians(const struct bench_rates *r, long n)
     return m;
 }
 
-/* "PREFIX rec_per_s=... cpu_ns_per_rec=... send_ns_p50=... send_ns_p99=..." */
-static void bench_print_rates(const char *prefix, const struct bench_rates *m)
+/* " floor_x=..." when the floor was measured: CPU per record over it. */
+static void bench_print_floor_x(double floor_ns, double cpu_ns_per_rec)
+{
+    if (floor_ns > 0)
+        printf(" floor_x=%.2f", cpu_ns_per_rec / floor_ns);
+}
+
+/* "PREFIX rec_per_s=... cpu_ns_per_rec=... send_ns_p50=... send_ns_p99=..."
+ * and floor_x when floor_ns is not 0. */
+static void bench_print_rates(const char *prefix, const struct bench_rates *m,
+                              double floor_ns)
 {
     printf("%s rec_per_s=%.3f cpu_ns_per_rec=%.3f send_ns_p50=%.3f "
-           "send_ns_p99=%.3f\n",
+           "send_ns_p99=%.3f",
            prefix, m->v[RATE_REC_PER_S], m->v[RATE_CPU_NS_PER_REC],
            m->v[RATE_P50], m->v[RATE_P99]);
+    bench_print_floor_x(floor_ns, m->v[RATE_CPU_NS_PER_REC]);
+    printf("\n");
 }
 
 /* ---- the producers and their output ------------------------------------------------ */
@@ -686,7 +724,7 @@ static void bench_print(const struct bench_opts *o,
 
     printf("producer=%s records=%llu failed=%llu bytes=%llu secs=%.3f "
            "rec_per_s=%.0f cpu_ns_per_rec=%.1f send_ns_p50=%llu "
-           "send_ns_p99=%llu setup_cpu_ms=%.0f warmup=%ld idempotence=%s\n",
+           "send_ns_p99=%llu setup_cpu_ms=%.0f warmup=%ld idempotence=%s",
            r->producer, (unsigned long long)r->records,
            (unsigned long long)r->failed, (unsigned long long)r->bytes,
            r->secs, m.v[RATE_REC_PER_S], m.v[RATE_CPU_NS_PER_REC],
@@ -694,6 +732,9 @@ static void bench_print(const struct bench_opts *o,
            (double)r->setup_cpu_ns / 1e6,
            bench_kinds[p].warms_up ? o->warmup : 0,
            bench_kinds[p].idempotent ? "yes" : "no");
+    if (p == BENCH_CHUTE)
+        bench_print_floor_x(o->floor_ns, m.v[RATE_CPU_NS_PER_REC]);
+    printf("\n");
     fflush(stdout);
 }
 
@@ -705,7 +746,7 @@ static void bench_print_ratio(const struct bench_result *c,
     char prefix[64];
 
     snprintf(prefix, sizeof(prefix), "ratio chute/%s", k->producer);
-    bench_print_rates(prefix, &q);
+    bench_print_rates(prefix, &q, 0);
 }
 
 static int bench_one(const struct bench_opts *o, const struct bench_load *l,
@@ -717,6 +758,8 @@ static int bench_one(const struct bench_opts *o, const struct bench_load *l,
     int nworkers = 0;
 
     res->producer = bench_kinds[p].label;
+    if (p == BENCH_RDKAFKA)
+        r.nchildren = (int)o->rdk_producers;
     if (p == BENCH_CHUTE) {
         r.nchildren = (int)o->clients;
         nworkers = bench_find_workers(o, workers);
@@ -765,7 +808,7 @@ static void bench_summary(const struct bench_opts *o,
         m = bench_medians(rates[p], o->runs);
         snprintf(prefix, sizeof(prefix), "median producer=%s runs=%ld",
                  bench_kinds[p].label, o->runs);
-        bench_print_rates(prefix, &m);
+        bench_print_rates(prefix, &m, p == BENCH_CHUTE ? o->floor_ns : 0);
     }
     for (int p = BENCH_CHUTE + 1; ratio && p < BENCH_PRODUCERS; p++) {
         if (!(o->only & 1u << BENCH_CHUTE) || !(o->only & 1u << p))
@@ -775,7 +818,7 @@ static void bench_summary(const struct bench_opts *o,
         m = bench_medians(ratio, o->runs);
         snprintf(prefix, sizeof(prefix), "median ratio chute/%s runs=%ld",
                  bench_kinds[p].label, o->runs);
-        bench_print_rates(prefix, &m);
+        bench_print_rates(prefix, &m, 0);
     }
     free(ratio);
 }
@@ -807,7 +850,13 @@ static void bench_usage(void)
             "[--warmup RECORDS] [--java-jar FILE]\n"
             "                   [--kafka-python FILE] "
             "[--codec none|gzip|snappy|lz4|zstd]\n"
-            "                   [-X KEY=VALUE]... (librdkafka's properties)\n"
+            "                   [-X KEY=VALUE]... (librdkafka's properties) "
+            "[-C PRODUCERS]\n"
+            "                   [--no-floor|--floor-ns NS] [--partitions N] "
+            "[--floor-batch-size BYTES]\n"
+            "       chute-bench --floor [-n NAME] [-t TOPIC] [-N RECORDS] "
+            "[-S SIZE] [-k KEYS] [--codec C]\n"
+            "                   [--partitions N] [--floor-batch-size BYTES]\n"
             "       chute-bench --latency -b BOOTSTRAP [-R RATE] [--linger MS] "
             "[--secs S] [options]\n"
             "       chute-bench --wake COUNT | --idle SECS | --soak SECS "
@@ -895,6 +944,15 @@ static const char *bench_parse_codec(const char *s)
     return NULL;
 }
 
+/* Long options without a letter. */
+enum {
+    OPT_FLOOR = 0x100,
+    OPT_NO_FLOOR,
+    OPT_FLOOR_NS,
+    OPT_PARTITIONS,
+    OPT_FLOOR_BATCH
+};
+
 static void bench_parse(int argc, char **argv, struct bench_opts *o)
 {
     static const struct option longopts[] = {
@@ -910,11 +968,16 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         {"linger", required_argument, NULL, 'G'},
         {"secs", required_argument, NULL, 'E'},
         {"fraction", required_argument, NULL, 'F'},
+        {"floor", no_argument, NULL, OPT_FLOOR},
+        {"no-floor", no_argument, NULL, OPT_NO_FLOOR},
+        {"floor-ns", required_argument, NULL, OPT_FLOOR_NS},
+        {"partitions", required_argument, NULL, OPT_PARTITIONS},
+        {"floor-batch-size", required_argument, NULL, OPT_FLOOR_BATCH},
         {NULL, 0, NULL, 0}};
     long all = 1000000, one[BENCH_PRODUCERS] = {0};
     int opt;
 
-    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:P:r:R:X:h", longopts,
+    while ((opt = getopt_long(argc, argv, "b:n:N:S:t:k:c:C:P:r:R:X:h", longopts,
                               NULL)) != -1) {
         switch (opt) {
         case 'b': o->bootstrap = optarg; break;
@@ -924,6 +987,7 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 't': o->topic = optarg; break;
         case 'k': o->keys = bench_num(optarg, 1); break;
         case 'c': o->clients = bench_num(optarg, 1); break;
+        case 'C': o->rdk_producers = bench_num(optarg, 1); break;
         case 'P': o->pids = optarg; break;
         case 'r': o->runs = bench_num(optarg, 1); break;
         case 'O': o->only = bench_parse_only(optarg); break;
@@ -939,6 +1003,11 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
         case 'G': o->linger_ms = bench_num(optarg, 0); break;
         case 'E': o->secs = bench_secs(optarg); break;
         case 'F': o->fraction = bench_secs(optarg); break;
+        case OPT_FLOOR: o->floor = BENCH_FLOOR_ONLY; break;
+        case OPT_NO_FLOOR: o->floor = BENCH_FLOOR_NONE; break;
+        case OPT_FLOOR_NS: o->floor_ns = bench_secs(optarg); break;
+        case OPT_PARTITIONS: o->partitions = bench_num(optarg, 1); break;
+        case OPT_FLOOR_BATCH: o->floor_batch_size = bench_num(optarg, 1); break;
         case 'X':
             if (!strchr(optarg, '=') || o->rdk_conf_count == BENCH_RDK_CONF_MAX)
                 bench_usage();
@@ -949,10 +1018,44 @@ static void bench_parse(int argc, char **argv, struct bench_opts *o)
     }
     for (int p = 0; p < BENCH_PRODUCERS; p++)
         o->records[p] = one[p] ? one[p] : all;
-    if ((!o->bootstrap && o->mode <= BENCH_MODE_LATENCY) || optind != argc ||
-        !o->only || (o->fraction > 1) ||
-        o->clients > o->records[BENCH_CHUTE])
+    if ((!o->bootstrap && o->mode <= BENCH_MODE_LATENCY &&
+         o->floor != BENCH_FLOOR_ONLY) ||
+        optind != argc || !o->only || (o->fraction > 1) ||
+        o->clients > o->records[BENCH_CHUTE] ||
+        o->rdk_producers > o->records[BENCH_RDKAFKA])
         bench_usage();
+}
+
+/* The workload's floor before a run: at most BENCH_FLOOR_QUICK records,
+ * unless --floor-ns gave it. */
+static int bench_floor_quick(struct bench_opts *o, const struct bench_load *l)
+{
+    long n = o->records[BENCH_CHUTE];
+
+    if (o->floor_ns > 0) {
+        printf("floor cpu_ns_per_rec=%.1f (given: --floor-ns)\n", o->floor_ns);
+        return 0;
+    }
+    return floor_before(o, l, n < BENCH_FLOOR_QUICK ? n : BENCH_FLOOR_QUICK,
+                        BENCH_FLOOR_QUICK_PASSES, false);
+}
+
+/* --floor: the floor of the whole workload, nothing else. */
+static int bench_floor_only(struct bench_opts *o)
+{
+    struct bench_load load;
+    int rc;
+
+    if (bench_load_init(&load, o) < 0) {
+        log_error("out of memory");
+        return 1;
+    }
+    rc = floor_before(o, &load, o->records[BENCH_CHUTE], BENCH_FLOOR_PASSES,
+                      true);
+    free(load.keys);
+    free(load.key_lens);
+    free(load.value);
+    return rc < 0 ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -961,7 +1064,8 @@ int main(int argc, char **argv)
                            .keys = 1000, .clients = 1, .runs = 1,
                            .only = 1u << BENCH_CHUTE | 1u << BENCH_RDKAFKA,
                            .warmup = 5000, .codec = "lz4", .linger_ms = 5,
-                           .secs = 3, .fraction = 0.25};
+                           .secs = 3, .fraction = 0.25, .rdk_producers = 1,
+                           .floor_batch_size = BENCH_FLOOR_BATCH_SIZE};
     struct bench_rates *rates[BENCH_PRODUCERS];
     uint64_t failed[BENCH_PRODUCERS] = {0}, failures = 0;
     struct bench_load load;
@@ -969,6 +1073,8 @@ int main(int argc, char **argv)
 
     log_set_role("bench");
     bench_parse(argc, argv, &o);
+    if (o.floor == BENCH_FLOOR_ONLY)
+        return bench_floor_only(&o);
     if (o.mode != BENCH_MODE_THROUGHPUT) /* bench_latency.c and others */
         return bench_load_init(&load, &o) < 0 || bench_run_mode(&o, &load) ? 1
                                                                           : 0;
@@ -981,6 +1087,9 @@ int main(int argc, char **argv)
         log_error("out of memory");
         return 1;
     }
+    if (o.floor == BENCH_FLOOR_BEFORE && o.only & 1u << BENCH_CHUTE &&
+        bench_floor_quick(&o, &load) < 0)
+        return 1;
     for (long run = 0; run < o.runs; run++)
         rc |= bench_round(&o, &load, rates, run, failed);
     if (o.runs > 1 && !rc)
