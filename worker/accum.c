@@ -351,9 +351,12 @@ bool accum_idle(struct wrk *w)
             continue;
         /* A slot waiting on a claim is looked at again by the tick, not by
          * spinning; unless the claim is committed by now (its writer may
-         * have looked for a sleeping worker before we were one). */
+         * have looked for a sleeping worker before we were one).  Only a
+         * record counts: whatever else a client left there (an empty or
+         * corrupt ring) is the tick's to look at again, or the worker
+         * would never be idle. */
         if (w->pending_since_ms[s]) {
-            if (ring_peek(r, ring_head(r), &v) != RING_PENDING)
+            if (ring_peek(r, ring_head(r), &v) == RING_RECORD)
                 return false;
             continue;
         }

@@ -140,6 +140,8 @@ static void drain_cb(struct ev_loop *loop, ev_idle *idle, int revents)
     }
     if (go_to_sleep(w))
         ev_idle_stop(loop, idle);
+    else
+        nap(NAP_MIN_NS); /* not idle, yet nothing to take: no tight loop */
 }
 
 /* Before the loop sleeps, once per turn: what the modules asked for

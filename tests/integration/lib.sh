@@ -21,7 +21,8 @@
 #   chuted_watch                         from now until chuted_stop, a
 #                                        chuted ($SUP) that dies fails the
 #                                        test at once (the watchdog below)
-#   chuted_stop                          SIGTERM $SUP, expect exit 0
+#   chuted_stop                          SIGTERM $SUP, expect exit 0 within
+#                                        120 s
 #   fail MSG                             print "FAIL: MSG" and exit 1
 #   need_other_uids                      skip the test (exit 0) unless it
 #                                        runs as root with setpriv; sets
@@ -194,6 +195,14 @@ chuted_watch() {
 chuted_stop() {
     lib_unwatch "chuted"
     kill -TERM "$SUP"
+    # Bounded: a worker that never finds itself idle never finishes its
+    # drain, and that must fail the test, not hang it.
+    if ! lib_wait_gone "$SUP" 1200; then
+        pkill -KILL -P "$SUP" 2>/dev/null || true
+        kill -KILL "$SUP" 2>/dev/null || true
+        wait "$SUP" 2>/dev/null || true
+        fail "chuted did not exit within 120 s of SIGTERM"
+    fi
     wait "$SUP" || fail "chuted did not exit 0 after SIGTERM"
 }
 
