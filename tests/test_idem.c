@@ -71,6 +71,15 @@ static const struct decide_case decide_cases[] = {
     {"duplicate ahead of an unwritten batch bumps", true,
      KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER, false, 0, {614, 540, 0}, {1154, 0},
      IDEM_ACK_BUMP},
+    /* A replacement resends the batch its predecessor died resolving:
+     * acknowledged already, and no sign that the broker skipped any. */
+    {"success of the batch acknowledged last, no bump", true, 0, false, 0,
+     {2194, 1988, 0}, {4200, 4182}, IDEM_ACK},
+    {"duplicate of an earlier acknowledged batch, no bump", true,
+     KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER, false, 0, {10, 5, 0}, {40, 30},
+     IDEM_ACK},
+    {"acknowledged across the wrap, no bump", true, 0, false, 0,
+     {INT32_MAX - 4, 10, 0}, {20, 5}, IDEM_ACK},
     {"success of a stale epoch is written, no bump", true, 0, false, 1,
      {614, 540, 0}, {0, 0}, IDEM_ACK},
     {"success without idempotence ignores sequences", false, 0, false, 0,
@@ -139,6 +148,13 @@ static void test_sequences_wrap(void **state)
     assert_int_equal(b.base_seq, INT32_MAX - 4);
     assert_int_equal(s.next_seq, 5); /* INT32_MAX-4 .. INT32_MAX, 0 .. 4 */
     assert_int_equal(idem_assign(&s, 1), 5);
+    idem_acked(&s, &b);
+    assert_int_equal(s.acked_seq, 5);
+    /* The same batch again, or an older one (a replacement's resend):
+     * the acknowledged sequence never moves back. */
+    idem_acked(&s, &b);
+    assert_int_equal(s.acked_seq, 5);
+    b.base_seq = INT32_MAX - 20;
     idem_acked(&s, &b);
     assert_int_equal(s.acked_seq, 5);
     assert_int_equal(idem_seq_add(INT32_MAX, 1), 0);

@@ -9,7 +9,8 @@
  * functions (chunk.c, accum_seal) up to a point and die there: where the
  * crash falls between two stores of one function, the stores after it are
  * undone by hand (the only other hand-written fields: a cut-short
- * resolution's progress, and a corrupt partition number).  Then `w` runs
+ * resolution's progress and acknowledged sequence, and a corrupt
+ * partition number).  Then `w` runs
  * recover_slots(), and the row says what must become of each chunk: taken
  * back as the partition's open batch, queued, freed or left alone, and
  * where the slot's ring, next sequence and epoch then stand.
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 // clang-format on
 
+#include "proto/kafka.h"
 #include "tests/worker_fixture.h"
 
 #define ME 1      /* the dead worker and its replacement: odd slots */
@@ -483,12 +485,93 @@ static void test_resolved_batch_counted_once(void **state)
         atomic_load(&instance_client(&f->in, WF_CLIENT)->records_acked), 3);
 }
 
+/* The predecessor had A (3 records) and B (2) in flight; the broker
+ * acknowledged A and the predecessor stored the partition's acknowledged
+ * sequence (sender_settle), then died before A's chunk was freed.  B may
+ * be in the broker's log too. */
+static void died_resolving_with_next_in_flight(struct fixture *f, int32_t *c)
+{
+    struct wpart *d =
+        part_get(&f->dead, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
+
+    c[0] = wf_sealed_batch(&f->dead, d, 3, 0);
+    c[1] = wf_sealed_batch(&f->dead, d, 2, 3 * WF_REC_STEP);
+    chunk_send(&f->dead.pool, c[0]);
+    chunk_send(&f->dead.pool, c[1]);
+    d->sp->acked_seq = 3;
+}
+
+/* The replacement sends its head batch, as sender_collect() and
+ * frame_request() do, and the broker answers `error`; then the slot
+ * settles (sender_pump: producer_settle). */
+static void resend_head(struct fixture *f, struct wpart *p, int16_t error)
+{
+    struct req_entry e = {p, part_queue_pop(&f->w, p), false};
+
+    part_flight_push(&f->w, p, e.chunk);
+    f->w.chunk_unsure[e.chunk] = true;
+    chunk_send(&f->w.pool, e.chunk);
+    sender_settle(&f->w, &e, error, error ? -1 : 500);
+    producer_settle(&f->w);
+}
+
+/* The predecessor's acknowledged batch goes again; the broker has it and
+ * answers with its offset.  That is no sign of a skipped sequence: no
+ * epoch bump, and B goes as it was stamped, so that a broker holding it
+ * drops it as a duplicate (re-stamped under a new epoch at sequence 0, a
+ * broker would write it twice). */
+static void test_acked_batch_resent_bumps_nothing(void **state)
+{
+    struct fixture *f = *state;
+    struct wpart *p;
+    int32_t c[2];
+
+    died_resolving_with_next_in_flight(f, c);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    p = part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
+    wf_check_queue(&f->w, p, c, "AB");
+    resend_head(f, p, KAFKA_ERR_NONE);
+    assert_int_equal(chunk_state(chunk(f, c[0])), CHUNK_FREE);
+    assert_false(f->w.bump_pending[SLOT]);
+    assert_int_equal(atomic_load(&instance_pslot(&f->in, SLOT)->epoch), 0);
+    assert_int_equal(p->sp->acked_seq, 3);
+    assert_int_equal(wf_header(chunk(f, c[1])).producer_epoch, 0);
+    assert_int_equal(wf_header(chunk(f, c[1])).base_sequence, 3);
+}
+
+/* A batch the predecessor had in flight may be in the log: when the slot
+ * is due for an epoch bump (any answer of any of its partitions may ask
+ * for one), it goes again as it is first, and only what is left after its
+ * answer is re-stamped. */
+static void test_adopted_in_flight_waits_out_a_bump(void **state)
+{
+    struct fixture *f = *state;
+    struct wpart *p;
+    int32_t c[2];
+
+    died_resolving_with_next_in_flight(f, c);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    p = part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
+    f->w.bump_pending[SLOT] = true;
+    producer_settle(&f->w);
+    assert_true(f->w.bump_pending[SLOT]);
+    assert_int_equal(wf_header(chunk(f, c[0])).producer_epoch, 0);
+    assert_int_equal(wf_header(chunk(f, c[1])).base_sequence, 3);
+    resend_head(f, p, KAFKA_ERR_NONE); /* A: the broker has it */
+    assert_true(f->w.bump_pending[SLOT]);
+    assert_int_equal(wf_header(chunk(f, c[1])).producer_epoch, 0);
+    resend_head(f, p, KAFKA_ERR_NONE); /* B: written now, or had been */
+    assert_false(f->w.bump_pending[SLOT]);
+    assert_int_equal(atomic_load(&instance_pslot(&f->in, SLOT)->epoch), 1);
+    assert_int_equal(chunk_state(chunk(f, c[1])), CHUNK_FREE);
+}
+
 #define TEST(name)                                                            \
     (struct CMUnitTest)cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
 {
-    struct CMUnitTest tests[WF_ROWS(cases) + 4];
+    struct CMUnitTest tests[WF_ROWS(cases) + 6];
     size_t n = 0;
 
     wf_add_rows(tests, &n, cases, WF_ROWS(cases), sizeof(cases[0]),
@@ -497,6 +580,8 @@ int main(void)
     tests[n++] = TEST(test_resolution_goes_on_where_it_stopped);
     tests[n++] = TEST(test_resolved_batch_counted_once);
     tests[n++] = TEST(test_own_spare_survives_taking_slots);
+    tests[n++] = TEST(test_acked_batch_resent_bumps_nothing);
+    tests[n++] = TEST(test_adopted_in_flight_waits_out_a_bump);
     assert_int_equal(n, WF_ROWS(tests));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,15 @@ static enum idem_action decide_idempotent(int16_t error, int16_t epoch,
     }
 }
 
+/* Whether batch b ends at or before `seq` (within a quarter of the
+ * sequence space): a batch the broker acknowledged earlier. */
+static bool acknowledged_before(const struct idem_batch *b, int32_t seq)
+{
+    int32_t end = idem_seq_add(b->base_seq, b->count);
+
+    return (((uint32_t)seq - (uint32_t)end) & 0x7fffffffu) < (1u << 29);
+}
+
 enum idem_action idem_decide(bool idempotent, int16_t error, bool expired,
                              int16_t current_epoch, const struct idem_batch *b,
                              const struct idem_seq *s)
@@ -34,9 +43,14 @@ enum idem_action idem_decide(bool idempotent, int16_t error, bool expired,
     if (error == KAFKA_ERR_NONE ||
         (idempotent && error == KAFKA_ERR_DUPLICATE_SEQUENCE_NUMBER)) {
         /* Written.  Not the batch the broker should have taken next: it
-         * skipped the sequences before it (see idem_in_flight_limit). */
+         * skipped the sequences before it (see idem_in_flight_limit).
+         * One the broker acknowledged before is no such sign: a
+         * replacement resends the batch its predecessor died resolving
+         * (docs/crash-consistency.md), and a bump would re-stamp batches
+         * behind it that the broker may hold. */
         if (idempotent && b->epoch == current_epoch &&
-            b->base_seq != s->acked_seq)
+            b->base_seq != s->acked_seq &&
+            !acknowledged_before(b, s->acked_seq))
             return IDEM_ACK_BUMP;
         return IDEM_ACK;
     }
@@ -66,7 +80,8 @@ int32_t idem_assign(struct idem_seq *s, int32_t count)
 
 void idem_acked(struct idem_seq *s, const struct idem_batch *b)
 {
-    s->acked_seq = idem_seq_add(b->base_seq, b->count);
+    if (!acknowledged_before(b, s->acked_seq))
+        s->acked_seq = idem_seq_add(b->base_seq, b->count);
 }
 
 void idem_reset(struct idem_seq *s)

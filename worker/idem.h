@@ -72,7 +72,8 @@ int idem_in_flight_limit(bool idempotent, int max_in_flight,
 
 /* Gives a batch being sealed its base sequence. */
 int32_t idem_assign(struct idem_seq *s, int32_t count);
-/* Records that a batch was written. */
+/* Records that a batch was written (a batch acknowledged before, resent,
+ * leaves the acknowledged sequence where it is). */
 void idem_acked(struct idem_seq *s, const struct idem_batch *b);
 /* After an epoch bump: sequences restart at 0. */
 void idem_reset(struct idem_seq *s);

@@ -52,7 +52,7 @@ void producer_sealed(struct wrk *w, struct wpart *p,
         p->sp->next_seq = idem_seq_add(ch->base_sequence, (int32_t)ch->count);
 }
 
-void producer_adopted(struct wrk *w, struct wpart *p,
+bool producer_adopted(struct wrk *w, struct wpart *p,
                       const struct pool_chunk *ch)
 {
     const struct state_slot *ps = instance_pslot(w->in, p->slot);
@@ -60,12 +60,15 @@ void producer_adopted(struct wrk *w, struct wpart *p,
     uint32_t ahead = ((uint32_t)after - (uint32_t)p->sp->next_seq) & 0x7fffffffu;
 
     if (!w->s->idempotent)
-        return;
+        return false;
     if (ch->producer_id != atomic_load(&ps->producer_id) ||
-        ch->producer_epoch != atomic_load(&ps->epoch))
+        ch->producer_epoch != atomic_load(&ps->epoch)) {
         w->bump_pending[p->slot] = true;
-    else if (ahead && ahead < (1u << 30))
+        return false;
+    }
+    if (ahead && ahead < (1u << 30))
         p->sp->next_seq = after;
+    return true;
 }
 
 /* Restarts the slot's sequences at 0 under its current producer id and

@@ -34,6 +34,7 @@ static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
     struct wpart *p = part_get(w, instance_slot_user(w->in, ch->slot),
                                ch->topic, ch->partition);
     uint64_t end = chunk_origin(&w->pool, ch, ch->count - 1)->ring_end;
+    bool unsure;
 
     if (!p) {
         drop(w, idx);
@@ -56,8 +57,12 @@ static void adopt(struct wrk *w, int32_t idx, uint64_t *ring_done)
         return;
     }
     chunk_adopt_sealed(&w->pool, idx);
-    producer_adopted(w, p, ch);
+    unsure = producer_adopted(w, p, ch);
     part_queue(w, p, idx);
+    /* Sent in the slot's epoch, for all we know, and never answered: an
+     * epoch bump must not re-stamp it before a broker has answered it as
+     * it is (sender.c, "unsure batches"). */
+    w->chunk_unsure[idx] = unsure;
 }
 
 int recover_slots(struct wrk *w, const bool *slots)

@@ -41,7 +41,9 @@
  * would be written twice.  So a slot due for a bump first sends such
  * batches again as they are, until the broker takes them (written, or a
  * duplicate of what it has) or refuses them out of order (not written),
- * or they fail; only then does it bump. */
+ * or they fail; only then does it bump.  A replacement cannot know which
+ * of the batches it adopts went out: it counts every one sealed in the
+ * slot's current epoch as unsure (recover.c). */
 static void refused_list(struct wrk *w, struct wpart *p, int32_t head,
                          int16_t epoch, uint32_t from)
 {

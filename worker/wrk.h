@@ -221,8 +221,10 @@ struct chunk_producer producer_next(struct wrk *w, struct wpart *p);
 void producer_sealed(struct wrk *w, struct wpart *p,
                      const struct pool_chunk *ch);
 /* A batch found left by a predecessor: the partition's next sequence
- * must follow it, or (another epoch) the slot must bump. */
-void producer_adopted(struct wrk *w, struct wpart *p,
+ * must follow it, or (another epoch) the slot must bump.  True when it
+ * carries the slot's producer id and epoch: the predecessor may have sent
+ * it, and the broker may hold it. */
+bool producer_adopted(struct wrk *w, struct wpart *p,
                       const struct pool_chunk *ch);
 /* Installs a producer id for a slot and re-sequences what it holds. */
 void producer_install(struct wrk *w, uint32_t slot, int64_t pid,
