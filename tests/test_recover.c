@@ -212,26 +212,22 @@ static void nonsense(struct fixture *f, struct wpart *p, int32_t *c)
                      SLOT);
 }
 
-/* A batch of P, resolved and freed: its chunk still names P. */
-static int32_t freed_batch_of(struct fixture *f, struct wpart *p,
-                              uint64_t pos)
-{
-    int32_t idx = wf_open_batch(&f->dead, p, 2, pos);
-
-    p->open = WRK_NONE;
-    resolve_batch(&f->dead, idx, 0, 0);
-    return idx;
-}
-
 /* `other` has just taken two chunks that held P's batches; it stored the
  * taker of the first, not yet of the second, and wrote no field yet. */
 static void other_just_took(struct fixture *f, struct wpart *p, int32_t *c)
 {
-    int32_t x = freed_batch_of(f, p, 0), y = freed_batch_of(f, p, 128);
+    /* Both open before either is freed: chunk_take() hands a freed chunk
+     * out again first, and these must be two. */
+    int32_t x = wf_open_batch(&f->dead, p, 2, 0), y;
 
-    f->other.pool.hint = (uint32_t)x;
+    p->open = WRK_NONE;
+    y = wf_open_batch(&f->dead, p, 2, 128);
+    p->open = WRK_NONE;
+    resolve_batch(&f->dead, x, 0, 0);
+    resolve_batch(&f->dead, y, 0, 0);
+    f->other.pool.base = (uint32_t)x;
     c[0] = chunk_take(&f->other.pool);
-    f->other.pool.hint = (uint32_t)y;
+    f->other.pool.base = (uint32_t)y;
     c[1] = chunk_take(&f->other.pool);
     assert_int_equal(c[0], x);
     assert_int_equal(c[1], y);
@@ -246,7 +242,7 @@ static void other_took_copy_source(struct fixture *f, struct wpart *p,
 {
     copy_sealed(f, p, c);
     chunk_free(&f->dead.pool, c[0]);
-    f->other.pool.hint = (uint32_t)c[0];
+    f->other.pool.base = (uint32_t)c[0];
     assert_int_equal(chunk_take(&f->other.pool), c[0]);
 }
 

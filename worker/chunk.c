@@ -35,7 +35,7 @@ int chunk_pool_init(struct chunk_pool *pool, struct instance *in,
     pool->count = in->chunk_count;
     pool->cap = in->chunk_size - sizeof(struct pool_chunk);
     pool->worker = worker;
-    pool->hint = (uint32_t)worker * (pool->count / (workers ? workers : 1));
+    pool->base = (uint32_t)worker * (pool->count / (workers ? workers : 1));
     pool->scratch_cap = scratch_size(pool->cap);
     pool->spare = CHUNK_NONE;
     pool->scratch = malloc(pool->scratch_cap);
@@ -80,15 +80,19 @@ static int32_t taker_of(struct pool_chunk *ch)
     return __atomic_load_n(&ch->worker, __ATOMIC_RELAXED) - 1;
 }
 
+/* The first free chunk from this worker's base: the chunks it freed last
+ * come back first, so the memory a worker batches into stays in the
+ * cache and mapped instead of cycling through the whole pool. */
 int32_t chunk_take(struct chunk_pool *pool)
 {
     for (uint32_t i = 0; i < pool->count; i++) {
-        uint32_t idx = (pool->hint + i) % pool->count;
+        uint32_t idx = (pool->base + i) % pool->count;
         struct pool_chunk *ch = chunk_at(pool, (int32_t)idx);
         uint32_t expect = CHUNK_FREE;
-        if (atomic_compare_exchange_strong(&ch->state, &expect, CHUNK_OPEN)) {
+        if (atomic_load_explicit(&ch->state, memory_order_relaxed) ==
+                CHUNK_FREE &&
+            atomic_compare_exchange_strong(&ch->state, &expect, CHUNK_OPEN)) {
             __atomic_store_n(&ch->worker, pool->worker + 1, __ATOMIC_RELAXED);
-            pool->hint = idx + 1;
             return (int32_t)idx;
         }
     }
@@ -222,6 +226,33 @@ static void retire_original(struct chunk_pool *pool, int32_t idx)
     pool->spare = idx;
 }
 
+/* Compresses the records of `from` into `to`, before the origins it
+ * will hold: straight there when the codec's worst case fits, else
+ * through the scratch buffer.  Returns the compressed size, or -1 when
+ * it fails, does not fit or does not make the records smaller. */
+static ssize_t compress_into(struct chunk_pool *pool, struct pool_chunk *from,
+                             struct pool_chunk *to, int16_t codec,
+                             int16_t level)
+{
+    const uint8_t *records = chunk_data(from) + BATCH_HEADER_SIZE;
+    uint8_t *out = chunk_data(to) + BATCH_HEADER_SIZE;
+    size_t room = pool->cap - BATCH_HEADER_SIZE -
+                  from->count * sizeof(struct chunk_origin);
+    ssize_t n;
+
+    if (codec_bound(codec, from->used) <= room)
+        return (n = codec_compress(codec, level, records, from->used, out,
+                                   room)) > 0 && (size_t)n < from->used
+                   ? n
+                   : -1;
+    n = codec_compress(codec, level, records, from->used, pool->scratch,
+                       pool->scratch_cap);
+    if (n <= 0 || (size_t)n >= from->used || (size_t)n > room)
+        return -1;
+    memcpy(out, pool->scratch, (size_t)n);
+    return n;
+}
+
 /* The compressed form of open chunk `src` in another chunk, or CHUNK_NONE
  * when compressing does not make it smaller (or fails: the batch goes as
  * it is) or neither a spare nor a free chunk is there.  The copy names
@@ -230,15 +261,22 @@ static int32_t compressed_copy(struct chunk_pool *pool, int32_t src,
                                int16_t codec, int16_t level)
 {
     struct pool_chunk *from = chunk_at(pool, src), *to;
-    const uint8_t *records = chunk_data(from) + BATCH_HEADER_SIZE;
-    ssize_t n = codec_compress(codec, level, records, from->used,
-                               pool->scratch, pool->scratch_cap);
-    int32_t dst;
+    bool had_spare = pool->spare != CHUNK_NONE;
+    int32_t dst = copy_target(pool);
+    ssize_t n;
 
-    if (n <= 0 || (size_t)n >= from->used || (dst = copy_target(pool)) < 0)
+    if (dst == CHUNK_NONE)
         return CHUNK_NONE;
     to = chunk_at(pool, dst);
-    memcpy(chunk_data(to) + BATCH_HEADER_SIZE, pool->scratch, (size_t)n);
+    n = compress_into(pool, from, to, codec, level);
+    if (n < 0) {
+        /* Back where it came from: still OPEN, empty and ours. */
+        if (had_spare)
+            pool->spare = dst;
+        else
+            chunk_free(pool, dst);
+        return CHUNK_NONE;
+    }
     memcpy(chunk_origin(pool, to, from->count - 1),
            chunk_origin(pool, from, from->count - 1),
            from->count * sizeof(struct chunk_origin));

@@ -35,7 +35,7 @@ struct chunk_pool {
     uint32_t count;           /* chunks in the pool */
     size_t cap;               /* data bytes per chunk */
     int32_t worker;           /* this worker's index, recorded as taker */
-    uint32_t hint;            /* where chunk_take() starts looking */
+    uint32_t base;            /* where chunk_take() starts looking */
     uint8_t *scratch;         /* compression output: codec_bound() of a
                                  chunk's records, for every codec */
     size_t scratch_cap;
