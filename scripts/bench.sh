@@ -5,7 +5,8 @@
 # workers (its default):
 #
 #   1. the work floor (chute-bench --floor) for 100 B and 1 KB records,
-#      which every later run's floor_x then divides by (--floor-ns);
+#      which every later run's floor_x then divides by (--floor-ns), and
+#      its two-core variant (xcore_ns), which the targets quote beside it;
 #   2. 100 B and 1 KB keyed records, one client, chute against librdkafka,
 #      RUNS alternating runs, medians;
 #   3. the scaling table: 1, 2, 4, 8 clients (librdkafka: as many producer
@@ -177,6 +178,15 @@ targets() {
     say "for reference, CPU per record over librdkafka's (issue: ~0.25 at" \
         "100 B, ~0.35 at 1 KB): $(pick "$r100" ratio cpu_ns_per_rec)," \
         "$(pick "$r1k" ratio cpu_ns_per_rec)"
+    say "and over the floor split across two cores (xcore_ns): 100 B" \
+        "$(over "$(pick "$r100" chute cpu_ns_per_rec)" "$xcore100")," \
+        "1 KB $(over "$(pick "$r1k" chute cpu_ns_per_rec)" "$xcore1k")"
+}
+
+# over A B: A / B to two places, or ? when either is missing or B is 0.
+over() {
+    awk -v a="$1" -v b="$2" \
+        'BEGIN { if (a == "" || b + 0 == 0) print "?"; else printf "%.2f\n", a / b }'
 }
 
 scaling() {
@@ -213,14 +223,20 @@ bench=("$build/bin/chute-bench" -b "$bootstrap" -n "$name" -t "$TOPIC"
 floor_of() {
     sed -n 's/^producer=floor .* cpu_ns_per_rec=\([0-9.]*\)$/--floor-ns \1/p' "$last"
 }
+# The same floor with libchute's half and the worker's on two cores.
+xcore_of() {
+    sed -n 's/^producer=floor .* xcore_ns=\([0-9.]*\) .*$/\1/p' "$last"
+}
 section "floor: 100 B records (one process, chute's own code, no IPC)" \
     "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
     -S 100 -N "$RECORDS"
 floor100=$(floor_of)
+xcore100=$(xcore_of)
 section "floor: 1 KB records" \
     "$build/bin/chute-bench" --floor -n "$name" -t "$TOPIC" --codec $CODEC \
     -S 1000 -N "$RECORDS_1K"
 floor1k=$(floor_of)
+xcore1k=$(xcore_of)
 # shellcheck disable=SC2086 # $floor100, $floor1k: an option and its value
 section "100 B records, one client, $RUNS alternating runs" \
     "${bench[@]}" -S 100 -N "$RECORDS" -r "$RUNS" --only chute,rdkafka $floor100

@@ -120,6 +120,8 @@ struct bench_floor {
     double client_ns;   /* libchute's half: partition, encode, ring */
     double batch_ns;    /* the worker's half: batches, header, CRC */
     double compress_ns; /* compression */
+    double xcore_ns;    /* the whole with the two halves on two cores, 0
+                           when there is one */
 };
 
 struct rusage;
@@ -139,8 +141,9 @@ size_t bench_record(const struct bench_share *sh, long i, char *value,
                     const char **key);
 
 /* Measures the floor of o's workload: `records` records, `passes` times
- * (at most 32), in this process, and with `stages` where it goes (three
- * times the passes).  0, or -1 (logged). */
+ * (at most 32), in this process, and with `stages` where it goes and what
+ * splitting it across two cores adds (four times the passes).  0, or -1
+ * (logged). */
 int floor_run(const struct bench_opts *o, const struct bench_load *l,
               long records, int passes, bool stages, struct bench_floor *f);
 /* "producer=floor ... cpu_ns_per_rec=..." */

@@ -29,10 +29,14 @@
 #include "worker/worker.h"
 #include "chute/chute.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 /* chuted's defaults (supervisor/config.c): ring.size, message.max.bytes,
@@ -54,6 +58,7 @@ struct floor_state {
     void *ring_mem;
     int16_t codec;
     bool batch; /* false: the worker's half only consumes (stages) */
+    bool split; /* the two halves on two cores (stages) */
     int32_t partitions;
     size_t limit;  /* batch.size, at most message.max.bytes (accum.c) */
     int32_t *open; /* per partition: its open batch, or CHUNK_NONE */
@@ -195,19 +200,26 @@ static void floor_append(struct floor_state *s, const struct ring_rec *rec,
         log_error("floor: chunk_append refused a record");
 }
 
-/* Takes everything committed in the ring, as drain_slot() does. */
-static void floor_drain(struct floor_state *s)
+/* Takes everything committed in the ring up to the first claim not yet
+ * committed, as drain_slot() does; returns the records taken. */
+static long floor_drain(struct floor_state *s)
 {
     uint64_t pos = ring_head(&s->ring);
     struct ring_view v;
     enum ring_peek k;
+    long taken = 0;
 
-    while ((k = ring_peek(&s->ring, pos, &v)) != RING_EMPTY) {
-        if (k == RING_RECORD && s->batch)
-            floor_append(s, v.rec, pos, pos + v.len);
+    while ((k = ring_peek(&s->ring, pos, &v)) != RING_EMPTY &&
+           k != RING_PENDING) {
+        if (k == RING_RECORD) {
+            if (s->batch)
+                floor_append(s, v.rec, pos, pos + v.len);
+            taken++;
+        }
         pos += v.len;
     }
     ring_consume(&s->ring, pos);
+    return taken;
 }
 
 /* ---- the client's half --------------------------------------------------- */
@@ -279,6 +291,92 @@ static uint64_t floor_pass(struct floor_state *s, struct bench_share *sh,
     return floor_self_cpu_ns() - cpu0;
 }
 
+/* ---- across two cores -------------------------------------------------- */
+
+/* Each half naps as long as the worker's shortest nap (worker/worker.c)
+ * when the other has nothing for it, so that waiting costs no CPU; the
+ * worker's half naps, as the worker does, after a pass that took fewer
+ * than FLOOR_DRAIN_EVERY records, so that it takes them in runs. */
+#define FLOOR_NAP_NS 50000
+
+struct floor_split {
+    struct floor_state *s;
+    struct bench_share *sh;
+    char *value;
+    atomic_bool done;
+};
+
+static void floor_nap(void)
+{
+    struct timespec ts = {0, FLOOR_NAP_NS};
+
+    nanosleep(&ts, NULL);
+}
+
+static void floor_pin(int cpu)
+{
+    cpu_set_t set;
+
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+/* The client's half on CPU 0. */
+static void *floor_client(void *arg)
+{
+    struct floor_split *x = arg;
+
+    floor_pin(0);
+    for (long i = 0; i < x->sh->count; i++)
+        while (!floor_put(x->s, x->sh, i, x->value))
+            floor_nap();
+    atomic_store(&x->done, true);
+    return NULL;
+}
+
+/* The whole workload once with the client's half in a thread of its own
+ * on another core than the worker's half, as when they are two processes:
+ * every record crosses from one core's cache to the other's.  Returns the
+ * CPU of both in ns, or 0 when there is no second core or no thread. */
+static uint64_t floor_pass_split(struct floor_state *s, struct bench_share *sh,
+                                 char *value)
+{
+    struct floor_split x = {.s = s, .sh = sh, .value = value};
+    cpu_set_t was;
+    pthread_t t;
+    uint64_t cpu0;
+    long all = 0;
+
+    if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
+        sched_getaffinity(0, sizeof(was), &was) < 0 || CPU_COUNT(&was) < 2)
+        return 0;
+    cpu0 = floor_self_cpu_ns();
+    if (pthread_create(&t, NULL, floor_client, &x) != 0)
+        return 0;
+    floor_pin(1);
+    for (;;) {
+        bool done = atomic_load(&x.done);
+        long taken = floor_drain(s);
+
+        all += taken;
+        if (taken == 0 && done)
+            break;
+        if (taken < FLOOR_DRAIN_EVERY)
+            floor_nap();
+    }
+    pthread_join(t, NULL);
+    if (all != sh->count)
+        log_error("floor: the worker's half took %ld of %ld records", all,
+                  sh->count);
+    for (int32_t p = 0; p < s->partitions; p++)
+        if (s->open[p] != CHUNK_NONE)
+            floor_seal(s, p);
+    cpu0 = floor_self_cpu_ns() - cpu0;
+    sched_setaffinity(0, sizeof(was), &was);
+    return cpu0;
+}
+
 static int floor_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -293,7 +391,9 @@ static double floor_median(struct floor_state *s, struct bench_share *sh,
     double per[FLOOR_PASSES_MAX];
 
     for (int i = 0; i < passes; i++)
-        per[i] = (double)floor_pass(s, sh, value) / (double)sh->count;
+        per[i] = (double)(s->split ? floor_pass_split(s, sh, value)
+                                   : floor_pass(s, sh, value)) /
+                 (double)sh->count;
     qsort(per, (size_t)passes, sizeof(*per), floor_cmp_double);
     *min = per[0];
     *max = per[passes - 1];
@@ -318,6 +418,9 @@ static void floor_stages(struct floor_state *s, struct bench_share *sh,
                 ? f->cpu_ns_per_rec
                 : floor_median(s, sh, value, passes, &lo, &hi);
     s->codec = codec;
+    s->split = true;
+    f->xcore_ns = floor_median(s, sh, value, passes, &lo, &hi);
+    s->split = false;
     f->client_ns = client;
     f->batch_ns = plain - client;
     f->compress_ns = f->cpu_ns_per_rec - plain;
@@ -366,8 +469,8 @@ void floor_print(const struct bench_opts *o, const struct bench_floor *f)
            o->floor_batch_size, (unsigned long long)f->batches, f->wire_ratio,
            f->min_ns, f->max_ns);
     if (f->stages)
-        printf(" client_ns=%.1f batch_ns=%.1f compress_ns=%.1f", f->client_ns,
-               f->batch_ns, f->compress_ns);
+        printf(" client_ns=%.1f batch_ns=%.1f compress_ns=%.1f xcore_ns=%.1f",
+               f->client_ns, f->batch_ns, f->compress_ns, f->xcore_ns);
     printf(" cpu_ns_per_rec=%.1f\n", f->cpu_ns_per_rec);
     fflush(stdout);
 }

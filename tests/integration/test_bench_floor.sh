@@ -2,7 +2,8 @@
 # test_bench_floor.sh: chute-bench's work floor.  `--floor` alone prints a
 # "producer=floor" line with a positive CPU per record, its batches
 # compressed by the codec asked for (lz4 makes the repetitive values
-# smaller, none leaves them) and the partition count given; bad input (no
+# smaller, none leaves them), the partition count given and the floor
+# split across two cores (xcore_ns); bad input (no
 # partition count, records larger than chuted takes) is refused clearly.  A normal run against the mock and chuted first measures the
 # floor over the topic's own partition count (asked of the instance) and
 # puts floor_x on chute's line and median line, not on librdkafka's;
@@ -38,6 +39,15 @@ for codec in lz4 none; do
     [ "$(field "$line" partitions)" = 6 ] || fail "partitions: $line"
     [ "$(field "$line" codec)" = $codec ] || fail "codec: $line"
 done
+# The split across two cores: measured where there are two, 0 where not.
+xcore=$(field "$(cat "$TEST_TMP/floor.lz4")" xcore_ns)
+if [ "$(nproc)" -ge 2 ]; then
+    positive "$xcore" "xcore_ns"
+else
+    [ "$xcore" = 0.0 ] || fail "xcore_ns on one core: $xcore"
+fi
+grep -q 'records' "$TEST_TMP/floor.err" &&
+    fail "the split floor lost records: $(cat "$TEST_TMP/floor.err")"
 ratio=$(field "$(cat "$TEST_TMP/floor.lz4")" wire_ratio)
 awk -v r="$ratio" 'BEGIN { exit !(r > 0 && r < 0.5) }' ||
     fail "lz4 floor batches are not compressed: wire_ratio=$ratio"
