@@ -459,11 +459,13 @@ static void wake_owner(chute_t *c, struct ring *r, uint32_t slot)
     }
 }
 
-/* A record's accepted time (CLOCK_MONOTONIC_COARSE: message.timeout.ms
- * runs from it) from the realtime clock read for its timestamp: the two
- * clocks advance together, so the monotonic one is read again only when
- * realtime left the last reading's 100 ms window (or stepped back).  One
- * clock read per record instead of two. */
+/* A record's accepted time (CLOCK_MONOTONIC: linger.ms and
+ * message.timeout.ms run from it) from the realtime clock read for its
+ * timestamp: the two clocks advance together, so the monotonic one is
+ * read again only when realtime left the last reading's 100 ms window (or
+ * stepped back).  One clock read per record instead of two.  Not the
+ * coarse clock: it lags by up to a tick (4 ms at HZ=250), which would cut
+ * linger.ms short by as much. */
 #define ACCEPTED_WINDOW_NS 100000000
 static int64_t accepted_ns(chute_t *c, int64_t real_ns)
 {
@@ -471,7 +473,7 @@ static int64_t accepted_ns(chute_t *c, int64_t real_ns)
 
     if (d < 0 || d >= ACCEPTED_WINDOW_NS) {
         c->anchor_real_ns = real_ns;
-        c->anchor_mono_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+        c->anchor_mono_ns = clock_ns(CLOCK_MONOTONIC);
         d = 0;
     }
     return c->anchor_mono_ns + d;
@@ -508,7 +510,7 @@ static int write_record(chute_t *c, const chute_record_t *rec,
     rr->tail_len = (uint32_t)tail;
     rr->opaque = rec->opaque;
     if (rec->timestamp_ms >= 0) {
-        rr->accepted_ns = clock_ns(CLOCK_MONOTONIC_COARSE);
+        rr->accepted_ns = clock_ns(CLOCK_MONOTONIC);
         rr->timestamp = rec->timestamp_ms;
     } else {
         int64_t now = clock_ns(CLOCK_REALTIME);

@@ -181,8 +181,9 @@ struct ring_rec {
     uint32_t tail_len;        /* bytes of Kafka record tail after this */
     int64_t timestamp;
     uint64_t opaque;          /* the client's, returned in its report */
-    int64_t accepted_ns;      /* CLOCK_MONOTONIC_COARSE at chute_send():
-                                 message.timeout.ms counts from here */
+    int64_t accepted_ns;      /* CLOCK_MONOTONIC at chute_send():
+                                 linger.ms and message.timeout.ms count
+                                 from here */
     /* record tail (proto/record.h) follows */
 };
 static_assert(sizeof(struct ring_rec) == 48, "ring record header");

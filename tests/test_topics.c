@@ -226,9 +226,11 @@ static void random_value(uint8_t *buf, uint32_t i)
 }
 
 /* Writes record i for (topic, partition) into its slot's ring, as a
- * client does, its value from value(). */
-static void put_value(struct wrk *w, uint32_t topic, int32_t partition,
-                      uint32_t i, void (*value)(uint8_t *, uint32_t))
+ * client does, its value from value(), accepted at `accepted_ns`
+ * (CLOCK_MONOTONIC). */
+static void put_accepted(struct wrk *w, uint32_t topic, int32_t partition,
+                         uint32_t i, void (*value)(uint8_t *, uint32_t),
+                         int64_t accepted_ns)
 {
     struct ring *r = &w->rings[layout_slot_of(topic, partition, WF_SLOTS)];
     struct ring_rec *rec;
@@ -240,11 +242,18 @@ static void put_value(struct wrk *w, uint32_t topic, int32_t partition,
     value(buf, i);
     wf_rec(&in, partition, 1000 + i, i, buf, sizeof(buf));
     in.h.topic = topic;
+    in.h.accepted_ns = accepted_ns;
     len = ring_align((uint32_t)sizeof(in.h) + in.h.tail_len);
     rec = ring_claim(r, len, getpid(), &end);
     assert_non_null(rec);
     memcpy((uint8_t *)rec + 8, (uint8_t *)&in + 8, len - 8);
     ring_commit(rec, len);
+}
+
+static void put_value(struct wrk *w, uint32_t topic, int32_t partition,
+                      uint32_t i, void (*value)(uint8_t *, uint32_t))
+{
+    put_accepted(w, topic, partition, i, value, clock_ns(CLOCK_MONOTONIC));
 }
 
 static void put(struct wrk *w, uint32_t topic, int32_t partition, uint32_t i)
@@ -310,6 +319,32 @@ static void test_accum_uses_topic_settings(void **state)
     queued(w, pf, BATCH_CODEC_LZ4, counts, &n);
     assert_int_equal(n, 3);
     assert_int_equal(counts[2], 1);
+}
+
+/* linger.ms counts from the acceptance of a batch's oldest record, as
+ * librdkafka's and the Java producer's count from the send call, not
+ * from its drain; a clock a client wrote makes its batch due sooner at
+ * most, never later than linger.ms after the drain. */
+static void test_linger_from_acceptance(void **state)
+{
+    struct fixture *f = *state;
+    struct wrk *w = &f->one->w;
+    static const char *const lines[] = {"topic.aged.linger.ms=60000", NULL};
+    int64_t now = clock_ns(CLOCK_MONOTONIC), next;
+    int t;
+
+    configure(f, lines);
+    t = topics_add(&f->sup, "aged", 2);
+    put_accepted(w, (uint32_t)t, 0, 0, text_value, now - 50000000000);
+    put_accepted(w, (uint32_t)t, 1, 0, text_value, now + 3600000000000);
+    assert_true(accum_drain(w));
+    struct wpart *p0 = part_get(w, 0, (uint32_t)t, 0);
+    struct wpart *p1 = part_get(w, 0, (uint32_t)t, 1);
+    next = accum_seal_due(w, false);
+    /* Partition 0's is due 10 s from now, partition 1's a minute. */
+    assert_true(next > 9000 && next <= 10000);
+    assert_int_not_equal(p0->open, WRK_NONE);
+    assert_int_not_equal(p1->open, WRK_NONE);
 }
 
 /* A reload reaches what is sealed after it, the batch open at the time
@@ -398,6 +433,7 @@ int main(void)
         TEST(test_level_fallback),
         TEST(test_worker_reads_per_generation),
         TEST(test_accum_uses_topic_settings),
+        TEST(test_linger_from_acceptance),
         TEST(test_reload_reaches_open_batch),
         TEST(test_seal_codec_level_and_ratio),
     };

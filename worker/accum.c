@@ -374,7 +374,9 @@ int64_t accum_seal_due(struct wrk *w, bool force)
         if (p->open == WRK_NONE)
             continue;
         struct pool_chunk *ch = chunk_at(&w->pool, p->open);
-        int64_t due = ch->opened_ns +
+        /* From the oldest record's acceptance (at most the batch's open),
+         * as a producer in the application counts from the send call. */
+        int64_t due = ch->accepted_ns +
                       (int64_t)w->topics[p->topic].set.linger_ms * 1000000;
         if (force || due <= now) {
             accum_seal(w, p); /* without a producer id yet, it stays open */
