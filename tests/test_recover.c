@@ -511,6 +511,16 @@ static void resend_head(struct fixture *f, struct wpart *p, int16_t error)
     producer_settle(&f->w);
 }
 
+/* The replacement's view of died_resolving_with_next_in_flight(): both
+ * batches adopted; returns their partition. */
+static struct wpart *adopt_after_death_resolving(struct fixture *f,
+                                                 int32_t *c)
+{
+    died_resolving_with_next_in_flight(f, c);
+    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
+    return part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
+}
+
 /* The predecessor's acknowledged batch goes again; the broker has it and
  * answers with its offset.  That is no sign of a skipped sequence: no
  * epoch bump, and B goes as it was stamped, so that a broker holding it
@@ -519,12 +529,9 @@ static void resend_head(struct fixture *f, struct wpart *p, int16_t error)
 static void test_acked_batch_resent_bumps_nothing(void **state)
 {
     struct fixture *f = *state;
-    struct wpart *p;
     int32_t c[2];
+    struct wpart *p = adopt_after_death_resolving(f, c);
 
-    died_resolving_with_next_in_flight(f, c);
-    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
-    p = part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
     wf_check_queue(&f->w, p, c, "AB");
     resend_head(f, p, KAFKA_ERR_NONE);
     assert_int_equal(chunk_state(chunk(f, c[0])), CHUNK_FREE);
@@ -542,12 +549,9 @@ static void test_acked_batch_resent_bumps_nothing(void **state)
 static void test_adopted_in_flight_waits_out_a_bump(void **state)
 {
     struct fixture *f = *state;
-    struct wpart *p;
     int32_t c[2];
+    struct wpart *p = adopt_after_death_resolving(f, c);
 
-    died_resolving_with_next_in_flight(f, c);
-    assert_int_equal(recover_slots(&f->w, f->w.owned), 0);
-    p = part_get(&f->w, 0, WF_TOPIC, wf_partition_in(SLOT, 0));
     f->w.bump_pending[SLOT] = true;
     producer_settle(&f->w);
     assert_true(f->w.bump_pending[SLOT]);
