@@ -394,6 +394,34 @@ static void test_settle(void **state)
     run_settle_case(f, f->row);
 }
 
+/* A client's clock expires no batch: a stamp of 1 (anything a client may
+ * write) counts as half of message.timeout.ms before the batch's opening,
+ * so sender_expire() leaves a fresh batch queued; batches opened more than
+ * that half ago still expire. */
+static void test_client_clock_expires_nothing(void **state)
+{
+    struct wf_one *f = *state;
+    struct wpart *p = partition(f, 0, NODE_A);
+    int64_t now = clock_ns(CLOCK_MONOTONIC);
+    int32_t fresh, old;
+
+    f->s.message_timeout_ms = 300000;
+    fresh = wf_sealed_batch(&f->w, p, 2, 0);
+    chunk_at(&f->w.pool, fresh)->accepted_ns = 1;
+    sender_expire(&f->w);
+    assert_int_equal(failed(f), 0);
+    assert_int_equal(queue_length(f, p), 1);
+    assert_int_equal(chunk_state(chunk_at(&f->w.pool, fresh)), CHUNK_SEALED);
+
+    old = wf_sealed_batch(&f->w, p, 3, 512);
+    chunk_at(&f->w.pool, old)->accepted_ns = 1;
+    chunk_at(&f->w.pool, old)->opened_ns = now - 200000000000;
+    chunk_at(&f->w.pool, fresh)->opened_ns = now - 160000000000;
+    sender_expire(&f->w); /* fresh counts 310 s old, old 350 s */
+    assert_int_equal(failed(f), 5);
+    assert_int_equal(queue_length(f, p), 0);
+}
+
 /* ---- the epoch bump ---------------------------------------------------- */
 
 /* The header of every queued batch of p: producer `pid`, `epoch`, and
@@ -533,7 +561,7 @@ static void test_new_producer_id_restamps_waiting_batches(void **state)
 int main(void)
 {
     struct CMUnitTest tests[WF_ROWS(collect_cases) + WF_ROWS(settle_cases) +
-                            4];
+                            5];
     size_t n = 0;
 
     wf_add_rows(tests, &n, collect_cases, WF_ROWS(collect_cases),
@@ -542,6 +570,7 @@ int main(void)
     wf_add_rows(tests, &n, settle_cases, WF_ROWS(settle_cases),
                 sizeof(settle_cases[0]), test_settle, setup, wf_one_free);
     tests[n++] = TEST(test_bump_waits_for_flight_and_unsure);
+    tests[n++] = TEST(test_client_clock_expires_nothing);
     tests[n++] = TEST(test_out_of_order_without_gap_filler_bumps);
     tests[n++] = TEST(test_new_producer_id_restamps_waiting_batches);
     assert_int_equal(n, WF_ROWS(tests));

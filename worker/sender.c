@@ -192,12 +192,21 @@ static void fail_batch(struct wrk *w, struct wpart *p, int32_t idx,
     resolve_batch(w, idx, error, -1);
 }
 
+/* Whether message.timeout.ms passed for a batch.  Its accepted time is
+ * its oldest record's, a stamp a client wrote: it counts as no more than
+ * half of message.timeout.ms before the batch's opening, so that no
+ * client's clock expires a batch while a broker is answering it (one
+ * expired in flight closes the connection that every user's batches to
+ * that broker travel on). */
 static bool expired(struct wrk *w, int32_t chunk)
 {
     struct pool_chunk *ch = chunk_at(&w->pool, chunk);
+    int64_t timeout = (int64_t)w->s->message_timeout_ms * 1000000;
+    int64_t accepted = ch->accepted_ns;
 
-    return clock_ns(CLOCK_MONOTONIC) - ch->accepted_ns >=
-           (int64_t)w->s->message_timeout_ms * 1000000;
+    if (accepted < ch->opened_ns - timeout / 2)
+        accepted = ch->opened_ns - timeout / 2;
+    return clock_ns(CLOCK_MONOTONIC) - accepted >= timeout;
 }
 
 static void back_off(struct wrk *w, struct wpart *p)
