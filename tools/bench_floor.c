@@ -175,6 +175,14 @@ static void floor_seal(struct floor_state *s, int32_t p)
     s->open[p] = CHUNK_NONE;
 }
 
+/* Seals every open batch, as linger.ms would at the end. */
+static void floor_seal_all(struct floor_state *s)
+{
+    for (int32_t p = 0; p < s->partitions; p++)
+        if (s->open[p] != CHUNK_NONE)
+            floor_seal(s, p);
+}
+
 /* One committed record into its partition's batch (accum.c's append()).
  * The chunk pool holds a chunk for every partition: a take never fails. */
 static void floor_append(struct floor_state *s, const struct ring_rec *rec,
@@ -285,9 +293,7 @@ static uint64_t floor_pass(struct floor_state *s, struct bench_share *sh,
         }
     }
     floor_drain(s);
-    for (int32_t p = 0; p < s->partitions; p++)
-        if (s->open[p] != CHUNK_NONE)
-            floor_seal(s, p);
+    floor_seal_all(s);
     return floor_self_cpu_ns() - cpu0;
 }
 
@@ -303,6 +309,7 @@ struct floor_split {
     struct floor_state *s;
     struct bench_share *sh;
     char *value;
+    int cpu[2]; /* the first two CPUs this process may run on */
     atomic_bool done;
 };
 
@@ -322,12 +329,12 @@ static void floor_pin(int cpu)
     pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
-/* The client's half on CPU 0. */
+/* The client's half, on the first CPU. */
 static void *floor_client(void *arg)
 {
     struct floor_split *x = arg;
 
-    floor_pin(0);
+    floor_pin(x->cpu[0]);
     for (long i = 0; i < x->sh->count; i++)
         while (!floor_put(x->s, x->sh, i, x->value))
             floor_nap();
@@ -348,13 +355,15 @@ static uint64_t floor_pass_split(struct floor_state *s, struct bench_share *sh,
     uint64_t cpu0;
     long all = 0;
 
-    if (sysconf(_SC_NPROCESSORS_ONLN) < 2 ||
-        sched_getaffinity(0, sizeof(was), &was) < 0 || CPU_COUNT(&was) < 2)
+    if (sched_getaffinity(0, sizeof(was), &was) < 0 || CPU_COUNT(&was) < 2)
         return 0;
+    for (int c = 0, n = 0; n < 2; c++)
+        if (CPU_ISSET(c, &was))
+            x.cpu[n++] = c;
     cpu0 = floor_self_cpu_ns();
     if (pthread_create(&t, NULL, floor_client, &x) != 0)
         return 0;
-    floor_pin(1);
+    floor_pin(x.cpu[1]);
     for (;;) {
         bool done = atomic_load(&x.done);
         long taken = floor_drain(s);
@@ -369,9 +378,7 @@ static uint64_t floor_pass_split(struct floor_state *s, struct bench_share *sh,
     if (all != sh->count)
         log_error("floor: the worker's half took %ld of %ld records", all,
                   sh->count);
-    for (int32_t p = 0; p < s->partitions; p++)
-        if (s->open[p] != CHUNK_NONE)
-            floor_seal(s, p);
+    floor_seal_all(s);
     cpu0 = floor_self_cpu_ns() - cpu0;
     sched_setaffinity(0, sizeof(was), &was);
     return cpu0;
