@@ -5,6 +5,9 @@
 #include "shm/ring.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 void ring_attach(struct ring *r, struct ring_prod *prod,
                  struct ring_cons *cons, void *data, uint32_t size)
@@ -14,6 +17,7 @@ void ring_attach(struct ring *r, struct ring_prod *prod,
     r->data = data;
     r->size = size;
     r->mask = size - 1;
+    r->stream_zero = false;
 }
 
 void ring_format(struct ring *r)
@@ -110,6 +114,12 @@ enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
     return ring_peek_upto(r, pos, ring_limit(r), v);
 }
 
+void ring_prefetch(const struct ring *r, uint64_t from, uint64_t to)
+{
+    for (uint64_t p = from & ~(uint64_t)63; (int64_t)(to - p) > 0; p += 64)
+        __builtin_prefetch(r->data + (p & r->mask));
+}
+
 enum ring_peek ring_peek_upto(const struct ring *r, uint64_t pos,
                               uint64_t tail, struct ring_view *v)
 {
@@ -168,6 +178,39 @@ bool ring_abandon(struct ring *r, uint64_t pos, int32_t claimed_word)
         memory_order_acq_rel, memory_order_relaxed);
 }
 
+/* Zeroes [p, p + n) with stores that go to memory without this core's
+ * cache (the caller fences before publishing): see ring.h, stream_zero. */
+static void zero_streaming(uint8_t *p, uint64_t n)
+{
+#ifdef __SSE2__
+    const __m128i z = _mm_setzero_si128();
+    size_t lead = (16 - ((uintptr_t)p & 15)) & 15;
+
+    if (lead > n)
+        lead = n;
+    memset(p, 0, lead);
+    p += lead;
+    n -= lead;
+    for (; n >= 64; p += 64, n -= 64) {
+        _mm_stream_si128((__m128i *)p, z);
+        _mm_stream_si128((__m128i *)(p + 16), z);
+        _mm_stream_si128((__m128i *)(p + 32), z);
+        _mm_stream_si128((__m128i *)(p + 48), z);
+    }
+    for (; n >= 16; p += 16, n -= 16)
+        _mm_stream_si128((__m128i *)p, z);
+#endif
+    memset(p, 0, n);
+}
+
+static void zero_span(const struct ring *r, uint8_t *p, uint64_t n)
+{
+    if (r->stream_zero)
+        zero_streaming(p, n);
+    else
+        memset(p, 0, n);
+}
+
 void ring_consume(struct ring *r, uint64_t new_head)
 {
     uint64_t head = ring_head(r);
@@ -182,13 +225,19 @@ void ring_consume(struct ring *r, uint64_t new_head)
     if (n >= r->size) {
         /* Only a head or tail a client wrote gets here: zero the ring
          * once, never past it. */
-        memset(r->data, 0, r->size);
+        zero_span(r, r->data, r->size);
     } else if (from + n > r->size) {
-        memset(r->data + from, 0, r->size - from);
-        memset(r->data, 0, n - (r->size - from));
+        zero_span(r, r->data + from, r->size - from);
+        zero_span(r, r->data, n - (r->size - from));
     } else {
-        memset(r->data + from, 0, n);
+        zero_span(r, r->data + from, n);
     }
+#ifdef __SSE2__
+    /* Streaming stores are not ordered by the release below: fence them,
+     * or a client could see the head move before the zeroes land. */
+    if (r->stream_zero)
+        _mm_sfence();
+#endif
     atomic_store_explicit(&r->cons->head, new_head, memory_order_release);
 }
 

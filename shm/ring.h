@@ -24,6 +24,15 @@ struct ring {
     uint8_t *data;
     uint32_t size;            /* a power of two */
     uint32_t mask;
+    /* The consumer zeroes what it consumed with streaming (non-temporal)
+     * stores, which skip its cache: for rings that a client on another
+     * core writes next, and that together outgrow the cache (a worker's
+     * intake rings).  The client's write then fetches the lines from
+     * memory instead of from the consumer's core, and the consumer does
+     * not read them in only to overwrite them.  Off after ring_attach():
+     * a ring one core both writes and consumes is zeroed faster in cache
+     * (the floor of chute-bench). */
+    bool stream_zero;
 };
 
 /* Binds `r` to a ring whose lines and `size` bytes of data are where
@@ -101,6 +110,12 @@ enum ring_peek ring_peek(const struct ring *r, uint64_t pos,
  * pass): a consumer reading many records then touches the producers'
  * tail line once per pass, not once per record.  Records committed past
  * `limit` wait for the next pass. */
+/* Asks for the cache lines of [from, to) before they are read: the
+ * consumer's copy of records that a client wrote on another core then
+ * waits for the lines together instead of one after another.  A hint
+ * only (no fault, no effect on the ring); to - from is small. */
+void ring_prefetch(const struct ring *r, uint64_t from, uint64_t to);
+
 enum ring_peek ring_peek_upto(const struct ring *r, uint64_t pos,
                               uint64_t limit, struct ring_view *v);
 /* Turns a claimed record at `pos` whose writer died into padding. */

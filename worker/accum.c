@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #define DRAIN_BUDGET 4096          /* steps per slot per pass */
+#define DRAIN_AHEAD 2048           /* bytes of ring prefetched past the
+                                      record being taken */
 #define DEAD_WRITER_CHECK_MS 200   /* how long a claim may sit uncommitted
                                       before we ask whether its writer lives */
 
@@ -282,6 +284,7 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
 {
     struct ring *r = &w->rings[slot];
     uint64_t start = ring_head(r), pos = start, limit = ring_tail(r);
+    uint64_t fetched = start; /* ring_prefetch()ed up to here */
     bool bad_tail = !ring_tail_sane(r, start, limit);
     unsigned n = 0;
     struct ring_view v;
@@ -297,6 +300,13 @@ static unsigned drain_slot(struct wrk *w, uint32_t slot)
                           memory_order_relaxed);
     for (; n < DRAIN_BUDGET && pos - start < r->size; n++) {
         atomic_store_explicit(&w->stats->drain_pos, pos, memory_order_relaxed);
+        uint64_t ahead = limit - pos < DRAIN_AHEAD ? limit : pos + DRAIN_AHEAD;
+        if (fetched - pos > DRAIN_AHEAD) /* behind pos: a long record */
+            fetched = pos;
+        if (ahead != fetched) {
+            ring_prefetch(r, fetched, ahead);
+            fetched = ahead;
+        }
         enum ring_peek k = ring_peek_upto(r, pos, limit, &v);
         if (bad_tail && (k == RING_EMPTY || (k == RING_PENDING && !v.rec))) {
             pos = repair_tail(w, slot, pos);

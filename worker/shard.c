@@ -33,6 +33,7 @@ void shard_init(struct wrk *w)
     w->slot_count = w->in->slots;
     for (uint32_t s = 0; s < w->slot_count; s++) {
         instance_ring(w->in, s, &w->rings[s]);
+        w->rings[s].stream_zero = true;
         w->owned[s] = owner_of(w, s) == (int32_t)w->index;
         if (w->owned[s])
             atomic_store(&w->rings[s].cons->owner, (int32_t)w->index);
