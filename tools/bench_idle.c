@@ -10,6 +10,11 @@
  * map it), moves only when its worker consumes.  The heads of all slots
  * are read before each send and watched after it; nothing else sends.
  *
+ * It then times the machine itself the same way (wake_floor): a child
+ * process sleeping in epoll_wait() on a datagram socket, as a worker sleeps
+ * on its doorbell, woken by one datagram after the same pauses.  No
+ * design that sleeps instead of spinning wakes faster than that.
+ *
  * --idle SECS measures the CPU of the supervisor and the workers (from
  * /proc/PID/stat) as a percentage of one core: with no traffic for SECS;
  * in the first second and the first SECS after a burst of records was
@@ -22,11 +27,18 @@
 #include "shm/instance.h"
 
 #include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #define WAKE_GAP_MIN_NS 2000000ull
 #define WAKE_GAP_MAX_NS 20000000ull
@@ -135,6 +147,81 @@ static long wake_loop(const struct bench_opts *o, const struct bench_load *l,
     return seen;
 }
 
+/* The child of wake_floor(): sleeps in epoll_wait() until a datagram
+ * comes, then counts it in *woken; killed when done. */
+_Noreturn static void wake_sleeper(int fd, _Atomic uint64_t *woken)
+{
+    struct epoll_event ev = {.events = EPOLLIN}, got;
+    int ep = epoll_create1(0);
+    char b;
+
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+        _exit(1);
+    for (;;) {
+        if (epoll_wait(ep, &got, 1, -1) < 0)
+            continue;
+        if (recv(fd, &b, 1, MSG_DONTWAIT) < 0)
+            continue;
+        atomic_fetch_add_explicit(woken, 1, memory_order_release);
+    }
+}
+
+/* The machine's own wake-up: COUNT datagrams to a sleeping child, each
+ * after a pause as wake_loop() makes; fills lat[] with the time from
+ * the send call to the parent seeing the child run.  Returns how many it
+ * saw, -1 if it could not start or the child died. */
+static long wake_floor(long count, uint64_t *lat)
+{
+    _Atomic uint64_t *woken = mmap(NULL, sizeof(*woken),
+                                   PROT_READ | PROT_WRITE,
+                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int sv[2], status;
+    unsigned seed = 2;
+    long seen = 0;
+    pid_t child;
+
+    if (woken == MAP_FAILED)
+        return -1;
+    if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        munmap((void *)woken, sizeof(*woken));
+        return -1;
+    }
+    child = fork();
+    if (child == 0) {
+        close(sv[0]);
+        wake_sleeper(sv[1], woken);
+    }
+    close(sv[1]);
+    for (long i = 0; child > 0 && i < count; i++) {
+        uint64_t before = atomic_load(woken), t0, now;
+
+        wake_pause(&seed);
+        t0 = bench_now_ns();
+        if (send(sv[0], "w", 1, 0) != 1)
+            break;
+        do
+            now = bench_now_ns();
+        while (atomic_load_explicit(woken, memory_order_acquire) == before &&
+               now - t0 < WAKE_TIMEOUT_NS);
+        if (atomic_load(woken) == before) {
+            log_error("wake floor: the sleeping child did not run in 1 s");
+            seen = -1;
+            break;
+        }
+        lat[seen++] = now - t0;
+    }
+    close(sv[0]);
+    /* Still asleep, or it failed: it exits only by our kill. */
+    if (child > 0 && (kill(child, SIGKILL) < 0 ||
+                      waitpid(child, &status, 0) != child ||
+                      !WIFSIGNALED(status) || WTERMSIG(status) != SIGKILL)) {
+        log_error("wake floor: the sleeping child failed");
+        seen = -1;
+    }
+    munmap((void *)woken, sizeof(*woken));
+    return child > 0 ? seen : -1;
+}
+
 int bench_wake(const struct bench_opts *o, const struct bench_load *l)
 {
     struct wake_view v = {0};
@@ -174,6 +261,13 @@ int bench_wake(const struct bench_opts *o, const struct bench_load *l)
                : (double)(cpu1 - cpu0) * 100.0 / (double)(t1 - t0));
     if (seen < o->count)
         log_error("%ld records not consumed within 1 s", o->count - seen);
+    else if ((seen = wake_floor(o->count, ret)) != o->count)
+        rc = -1;
+    else {
+        printf("wake_floor records=%ld gap_ms=2-20", seen);
+        wake_print("woken_after_call", ret, (size_t)seen);
+        printf("\n");
+    }
 out:
     if (!nw)
         log_error("%s did not say its pids", o->name);

@@ -36,6 +36,9 @@ wake = [f(l) for l in lines if l.startswith("wake ")]
 assert len(wake) == 1 and wake[0]["seen"] == "20" and wake[0]["missed"] == "0", wake
 w = wake[0]
 assert float(w["consumed_after_call_us_p50"]) <= float(w["consumed_after_call_us_max"]), w
+floor = [f(l) for l in lines if l.startswith("wake_floor ")]
+assert len(floor) == 1 and floor[0]["records"] == "20", floor
+assert 0 < float(floor[0]["woken_after_call_us_p50"]) <= float(floor[0]["woken_after_call_us_max"]), floor
 idle = [f(l) for l in lines if l.startswith("idle ")]
 assert [d["phase"] for d in idle] == ["idle", "after_burst_1s", "after_burst", "paced_1_per_ms"], idle
 for d in idle:
