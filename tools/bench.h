@@ -122,6 +122,8 @@ struct bench_floor {
     double compress_ns; /* compression */
     double xcore_ns;    /* the whole with the two halves on two cores, 0
                            when there is one */
+    double clock_ns;    /* one CLOCK_REALTIME read (the vDSO's) */
+    double cas_ns;      /* one locked compare-and-swap, in cache */
 };
 
 struct rusage;

@@ -3,7 +3,8 @@
 # "producer=floor" line with a positive CPU per record, its batches
 # compressed by the codec asked for (lz4 makes the repetitive values
 # smaller, none leaves them), the partition count given and the floor
-# split across two cores (xcore_ns); bad input (no
+# split across two cores (xcore_ns) and the send path's clock read and CAS
+# (clock_ns, cas_ns); bad input (no
 # partition count, records larger than chuted takes) is refused clearly.  A normal run against the mock and chuted first measures the
 # floor over the topic's own partition count (asked of the instance) and
 # puts floor_x on chute's line and median line, not on librdkafka's;
@@ -46,6 +47,8 @@ if [ "$(nproc)" -ge 2 ]; then
 else
     [ "$xcore" = 0.0 ] || fail "xcore_ns on one core: $xcore"
 fi
+positive "$(field "$(cat "$TEST_TMP/floor.lz4")" clock_ns)" "clock_ns"
+positive "$(field "$(cat "$TEST_TMP/floor.lz4")" cas_ns)" "cas_ns"
 grep -q 'records' "$TEST_TMP/floor.err" &&
     fail "the split floor lost records: $(cat "$TEST_TMP/floor.err")"
 ratio=$(field "$(cat "$TEST_TMP/floor.lz4")" wire_ratio)
