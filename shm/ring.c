@@ -32,13 +32,20 @@ static struct ring_rec *rec_at(const struct ring *r, uint64_t pos)
     return (struct ring_rec *)(r->data + (pos & r->mask));
 }
 
-struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
-                            uint64_t *end)
+/* Claims up to `max` records of `len` bytes in one move of the tail:
+ * as many as are free and fit before the ring's end (padding to the end
+ * only when not even one fits there, as a single claim pads).  Each is
+ * marked claimed by `pid` before this returns, so a consumer never meets
+ * an unwritten word inside the span.  With max 1 (ring_claim) the
+ * division below folds away. */
+static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
+                                          uint32_t max, int32_t pid,
+                                          uint32_t *n, uint64_t *end)
 {
     uint64_t tail, head;
-    uint32_t pad;
+    uint32_t pad, k;
 
-    if (len > ring_max_record(r->size))
+    if (len > ring_max_record(r->size) || max == 0)
         return NULL;
     do {
         /* Head first, then tail: the consumer only moves the head up to a
@@ -51,9 +58,16 @@ struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
         pad = len > room_to_end ? room_to_end : 0;
         if (tail + pad + len - head > r->size)
             return NULL;
+        k = 1;
+        if (max > 1) {
+            uint64_t room = r->size - (tail + pad - head);
+            if (!pad && room > room_to_end)
+                room = room_to_end;
+            k = room / len < max ? (uint32_t)(room / len) : max;
+        }
     } while (!atomic_compare_exchange_weak_explicit(
-        &r->prod->tail, &tail, tail + pad + len, memory_order_seq_cst,
-        memory_order_relaxed));
+        &r->prod->tail, &tail, tail + pad + (uint64_t)k * len,
+        memory_order_seq_cst, memory_order_relaxed));
 
     if (pad) {
         struct ring_rec *p = rec_at(r, tail);
@@ -62,13 +76,33 @@ struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
                               memory_order_release);
         tail += pad;
     }
-    struct ring_rec *rec = rec_at(r, tail);
-    rec->pid = pid;
-    /* Release: a consumer that sees the claimed word must see the pid too,
-     * or it reads 0, finds no such process and abandons a live record. */
-    atomic_store_explicit(&rec->len, -(int32_t)len, memory_order_release);
-    *end = tail + len;
-    return rec;
+    for (uint32_t i = 0; i < k; i++) {
+        struct ring_rec *rec = rec_at(r, tail + (uint64_t)i * len);
+        rec->pid = pid;
+        /* Release: a consumer that sees the claimed word must see the pid
+         * too, or it reads 0, finds no such process and abandons a live
+         * record. */
+        atomic_store_explicit(&rec->len, -(int32_t)len, memory_order_release);
+    }
+    *n = k;
+    *end = tail + (uint64_t)k * len;
+    return rec_at(r, tail);
+}
+
+struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
+                            uint64_t *end)
+{
+    uint32_t n;
+
+    return claim_span(r, len, 1, pid, &n, end);
+}
+
+struct ring_rec *ring_claim_span(struct ring *r, uint32_t len, uint32_t max,
+                                 int32_t pid, uint32_t *n)
+{
+    uint64_t end;
+
+    return claim_span(r, len, max, pid, n, &end);
 }
 
 bool ring_commit(struct ring_rec *rec, uint32_t len)

@@ -70,6 +70,18 @@ static inline uint32_t ring_max_record(uint32_t size)
  */
 struct ring_rec *ring_claim(struct ring *r, uint32_t len, int32_t pid,
                             uint64_t *end);
+/*
+ * Claims up to `max` records of `len` bytes each, one after another, in
+ * one move of the tail (a producer with many records for one ring: the
+ * worker's delivery reports).  Returns the first, with how many in *n
+ * (fewer than `max` when the rest is not free or would pass the ring's
+ * end: claim again for them), or NULL when not one fits.  Each is marked
+ * claimed by `pid`; the caller fills them in and commits each.  Committed
+ * last to first, the consumer, which reads in order, takes them all at
+ * once instead of one by one as they are written.
+ */
+struct ring_rec *ring_claim_span(struct ring *r, uint32_t len, uint32_t max,
+                                 int32_t pid, uint32_t *n);
 /* Publishes a claimed record of `len` bytes to the consumer; false when
  * the consumer skipped the claim first (it was held too long), and the
  * record is lost. */

@@ -1194,6 +1194,100 @@ static void test_ring_unaligned_head(void **state)
     free(h.mem);
 }
 
+/* Claims a span of up to `max` records of tail_len at the ring's tail,
+ * fills them (writer 9, sequences from seq0) and commits them last to
+ * first, checking that the consumer sees none before the first commits.
+ * Returns how many the span held. */
+static uint32_t span_put(struct tring *t, uint32_t tail_len, uint32_t max,
+                         uint32_t seq0)
+{
+    uint32_t len = rec_len(tail_len), n = 0;
+    uint64_t at = ring_tail(&t->r);
+    int32_t me = (int32_t)getpid();
+    struct ring_view v;
+    uint8_t *first = (uint8_t *)ring_claim_span(&t->r, len, max, me, &n);
+
+    assert_non_null(first);
+    assert_true(n >= 1 && n <= max);
+    assert_true(ring_tail(&t->r) - at >= (uint64_t)n * len);
+    for (uint32_t k = 0; k < n; k++) {
+        struct ring_rec *rec = (struct ring_rec *)(first + k * len);
+        /* every record of the span is claimed by us: no unwritten word */
+        assert_int_equal(atomic_load(&rec->len), -(int32_t)len);
+        assert_int_equal(rec->pid, me);
+        rec_fill(rec, 9, seq0 + k, tail_len);
+    }
+    for (uint32_t k = n; k-- > 1;)
+        assert_true(ring_commit((struct ring_rec *)(first + k * len), len));
+    /* the first still pending: a consumer stops there */
+    uint64_t pos = ring_head(&t->r);
+    enum ring_peek k;
+    while ((k = ring_peek(&t->r, pos, &v)) == RING_PADDING || k == RING_RECORD)
+        pos += v.len;
+    assert_int_equal(k, RING_PENDING);
+    assert_ptr_equal(v.rec, (struct ring_rec *)first);
+    assert_true(ring_commit((struct ring_rec *)first, len));
+    return n;
+}
+
+/* Reads every record from the head to the tail: writer 9's, in sequence
+ * from seq0; consumes them and returns how many. */
+static uint32_t span_take(struct tring *t, uint32_t tail_len, uint32_t seq0)
+{
+    uint64_t pos = ring_head(&t->r);
+    uint32_t got = 0;
+    struct ring_view v;
+    enum ring_peek k;
+
+    while ((k = ring_peek(&t->r, pos, &v)) != RING_EMPTY) {
+        assert_true(k == RING_RECORD || k == RING_PADDING);
+        if (k == RING_RECORD)
+            assert_true(rec_intact(v.rec, 9, seq0 + got++, tail_len));
+        pos += v.len;
+    }
+    ring_consume(&t->r, pos);
+    return got;
+}
+
+/* ring_claim_span: as many records as are free and fit before the ring's
+ * end, each claimed at once; padding only when not one fits there; none
+ * past the head; committed last to first, read whole and in order. */
+static void test_ring_claim_span(void **state)
+{
+    const uint32_t tl = 100, len = rec_len(tl), size = 4096;
+    struct tring t;
+    uint32_t n;
+
+    (void)state;
+    tring_open(&t, size, false);
+    assert_null(ring_claim_span(&t.r, len, 0, 1, &n));
+    /* from the start: all asked for */
+    assert_int_equal(span_put(&t, tl, 10, 0), 10);
+    assert_int_equal(span_take(&t, tl, 0), 10);
+    /* 2 records and a bit before the end: the span stops at the end, the
+     * next pads the bit and starts over at 0 */
+    tring_at(&t, 7 * (uint64_t)size - 2 * len - 64);
+    assert_int_equal(span_put(&t, tl, 10, 0), 2);
+    assert_true((ring_tail(&t.r) & t.r.mask) == size - 64);
+    assert_int_equal(span_put(&t, tl, 10, 2), 10);
+    assert_true(ring_tail(&t.r) == 7 * (uint64_t)size + 10 * len);
+    assert_int_equal(span_take(&t, tl, 0), 12);
+    /* exactly at the end: no padding, the next span from 0 */
+    tring_at(&t, 3 * (uint64_t)size - 3 * len);
+    assert_int_equal(span_put(&t, tl, 5, 0), 3);
+    assert_int_equal(span_put(&t, tl, 5, 3), 5);
+    assert_true(ring_tail(&t.r) == 3 * (uint64_t)size + 5 * len);
+    assert_int_equal(span_take(&t, tl, 0), 8);
+    /* the head bounds it: only what is free, then nothing */
+    tring_at(&t, 0);
+    uint32_t fit = size / len;
+    for (uint32_t i = 0; i + 1 < fit; i++)
+        put(&t.r, 1, 1, i, tl);
+    assert_int_equal(span_put(&t, tl, 10, 0), 1);
+    assert_null(ring_claim_span(&t.r, len, 10, 1, &n));
+    tring_close(&t);
+}
+
 /* An optional argument picks the tests to run by name ("*wrap*"). */
 int main(int argc, char **argv)
 {
@@ -1213,6 +1307,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ring_consume_bounded),
         cmocka_unit_test(test_ring_resume_hostile),
         cmocka_unit_test(test_ring_unaligned_head),
+        cmocka_unit_test(test_ring_claim_span),
     };
     int failed;
 
