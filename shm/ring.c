@@ -60,9 +60,12 @@ static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
             return NULL;
         k = 1;
         if (max > 1) {
+            /* The head may be a client's (report rings): never more
+             * than the space up to the ring's end, whatever it says. */
             uint64_t room = r->size - (tail + pad - head);
-            if (!pad && room > room_to_end)
-                room = room_to_end;
+            uint32_t contiguous = pad ? r->size : room_to_end;
+            if (room > contiguous)
+                room = contiguous;
             k = room / len < max ? (uint32_t)(room / len) : max;
         }
     } while (!atomic_compare_exchange_weak_explicit(
