@@ -1285,6 +1285,12 @@ static void test_ring_claim_span(void **state)
         put(&t.r, 1, 1, i, tl);
     assert_int_equal(span_put(&t, tl, 10, 0), 1);
     assert_null(ring_claim_span(&t.r, len, 10, 1, &n));
+    /* a head a client wrote just past the claim: the span still ends
+     * within the ring */
+    tring_at(&t, 5 * (uint64_t)size - 64);
+    atomic_store(&t.r.cons->head, 5 * (uint64_t)size + len);
+    assert_non_null(ring_claim_span(&t.r, len, 1000, 1, &n));
+    assert_true(n * len <= size);
     tring_close(&t);
 }
 
