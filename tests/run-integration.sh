@@ -6,9 +6,17 @@
 # cluster (scripts/kafka.sh, KAFKA_VERSION) is started for the whole run in
 # BUILD/kafka and stopped at the end; each test makes its own topics.  After
 # each test the cluster must be whole again, else the run stops.
+#
+# Every wait in a test has its own bound; TEST_TIMEOUT (seconds, 900) bounds
+# each test as a whole besides, so that a wait left unbounded by mistake
+# fails its test, and the rest still run.  A test runs in its own process
+# group (timeout(1)): at the limit, or when the run is interrupted, the
+# whole group gets SIGTERM (each test's trap stops what it started), and
+# SIGKILL 30 s later.
 build=${1:-build}
+limit=${TEST_TIMEOUT:-900}
 top=$(cd "$(dirname "$0")/.." && pwd)
-dir=$top/tests/integration
+dir=${TEST_DIR:-$top/tests/integration} # another folder: test_runner_limit
 failed=0
 total=0
 
@@ -30,13 +38,41 @@ if grep -lq '^[^#]*use_kafka' "${selected[@]}" 2>/dev/null; then
     trap '"$top/scripts/kafka.sh" stop' EXIT
 fi
 
+# run_test SCRIPT: runs one test under the limit; sets rc.  The test is
+# not in the terminal's process group, so an interrupt reaches it from here.
+test_pid=
+interrupted=
+trap 'interrupted=1; [ -z "$test_pid" ] || kill -TERM "$test_pid" 2>/dev/null' \
+    INT TERM
+run_test() {
+    timeout -k 30 "$limit" bash "$1" "$build" </dev/null &
+    test_pid=$!
+    # wait returns early when a trapped signal arrives: wait again for the
+    # test's own status.
+    while :; do
+        rc=0
+        wait "$test_pid" || rc=$?
+        kill -0 "$test_pid" 2>/dev/null || break
+    done
+    test_pid=
+}
+
 for t in "${selected[@]}"; do
     name=$(basename "$t" .sh)
     total=$((total + 1))
     echo "== $name"
     start=$(date +%s)
-    if bash "$t" "$build"; then
-        echo "ok: $name ($(( $(date +%s) - start )) s)"
+    run_test "$t"
+    secs=$(( $(date +%s) - start ))
+    if [ -n "$interrupted" ]; then
+        echo "FAILED: $name (interrupted)"
+        failed=$((failed + 1))
+        break
+    elif [ $rc -eq 0 ]; then
+        echo "ok: $name ($secs s)"
+    elif [ $secs -ge "$limit" ]; then
+        echo "FAILED: $name (still running after $limit s: killed)"
+        failed=$((failed + 1))
     else
         echo "FAILED: $name"
         failed=$((failed + 1))
