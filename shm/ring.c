@@ -47,7 +47,7 @@ static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
 
     if (len > ring_max_record(r->size) || max == 0)
         return NULL;
-    do {
+    for (;;) {
         /* Head first, then tail: the consumer only moves the head up to a
          * tail it has read, so a tail read after the head is never behind
          * it.  Read the other way round, a stale tail can be overtaken by
@@ -56,8 +56,14 @@ static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
         tail = atomic_load_explicit(&r->prod->tail, memory_order_relaxed);
         uint32_t room_to_end = r->size - (uint32_t)(tail & r->mask);
         pad = len > room_to_end ? room_to_end : 0;
-        if (tail + pad + len - head > r->size)
+        if (tail + pad + len - head > r->size) {
+            /* Full, or this process was away between the two loads while
+             * the others went a ring's worth on: then the head moved. */
+            if (atomic_load_explicit(&r->cons->head, memory_order_acquire) !=
+                head)
+                continue;
             return NULL;
+        }
         k = 1;
         if (max > 1) {
             /* The head may be a client's (report rings): never more
@@ -68,9 +74,11 @@ static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
                 room = contiguous;
             k = room / len < max ? (uint32_t)(room / len) : max;
         }
-    } while (!atomic_compare_exchange_weak_explicit(
-        &r->prod->tail, &tail, tail + pad + (uint64_t)k * len,
-        memory_order_seq_cst, memory_order_relaxed));
+        if (atomic_compare_exchange_weak_explicit(
+                &r->prod->tail, &tail, tail + pad + (uint64_t)k * len,
+                memory_order_seq_cst, memory_order_relaxed))
+            break;
+    }
 
     if (pad) {
         struct ring_rec *p = rec_at(r, tail);
