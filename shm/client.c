@@ -637,7 +637,13 @@ int chute_flush(chute_t *c, int timeout_ms)
 }
 
 /* A worker died while writing a report: skip its claim (the worker that
- * takes over reports that batch again). */
+ * takes over reports that batch again).  A claim with no word yet (its
+ * worker died between moving the tail and marking the claim; a span of
+ * reports takes longer to mark than one) is skipped after RING_UNBLOCK_MS,
+ * or at once when every record this client sent is resolved: a worker
+ * commits a record's report before it publishes the record resolved, so
+ * no live worker still claims for them, and the reports past the claim
+ * (its successor's) are readable as soon as chute_flush() returns. */
 static bool report_unblock(chute_t *c, uint64_t pos, const struct ring_view *v)
 {
     int64_t now = clock_ns(CLOCK_MONOTONIC) / 1000000;
@@ -647,14 +653,33 @@ static bool report_unblock(chute_t *c, uint64_t pos, const struct ring_view *v)
                ring_abandon(&c->reports, pos, -(int32_t)v->len);
     if (!c->report_stall_ms)
         c->report_stall_ms = now;
-    return now - c->report_stall_ms >= RING_UNBLOCK_MS &&
+    return (now - c->report_stall_ms >= RING_UNBLOCK_MS || all_resolved(c)) &&
            ring_unblock(&c->reports, pos) > 0;
+}
+
+/*
+ * A report that may repeat one already taken (REPORT_REPEAT) is not
+ * counted against reports_owed: counting a repeat would leave the count
+ * short of what the ring must still hold, and the worker would find it
+ * full.  Not counting one that was no repeat leaves the count high, until
+ * every record sent is resolved and every report taken: then nothing is
+ * owed, whatever the count said.  Resolved positions are published after
+ * their reports are committed, so read them first, then the ring.
+ */
+static void settle_owed(chute_t *c, uint64_t pos)
+{
+    struct ring_view v;
+
+    if (!c->reports_owed || ring_peek(&c->reports, pos, &v) != RING_EMPTY)
+        return;
+    if (all_resolved(c) && ring_peek(&c->reports, pos, &v) == RING_EMPTY)
+        c->reports_owed = 0;
 }
 
 int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
 {
     uint64_t pos;
-    size_t n = 0;
+    size_t n = 0, fresh = 0;
     struct ring_view v;
 
     if (!c || (!out && max))
@@ -677,11 +702,13 @@ int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max)
             const struct ring_report *r = (const void *)(v.rec + 1);
             out[n++] = (chute_report_t){r->opaque, (chute_topic_t)v.rec->topic,
                                         v.rec->partition, r->offset, r->error};
+            fresh += !(r->flags & REPORT_REPEAT);
         }
         pos += v.len;
     }
     ring_consume(&c->reports, pos);
-    c->reports_owed -= n < c->reports_owed ? n : c->reports_owed;
+    c->reports_owed -= fresh < c->reports_owed ? fresh : c->reports_owed;
+    settle_owed(c, pos);
     return (int)n;
 }
 

@@ -33,10 +33,17 @@ struct instance_params {
 
 /* 1 MiB of reports of 72 bytes (14,563).  A client with reports enabled may have at
  * most REPORT_CAPACITY records not yet reported to it, which the ring holds
- * whatever padding its wrap-around takes. */
+ * whatever padding its wrap-around takes, with room to spare for
+ * REPORT_SLACK_SPANS workers dying in a span of reports before the client
+ * polls: the successor writes the span again (REPORT_REPEAT) while the dead
+ * worker's claims still take their space. */
 #define REPORT_RING_SIZE (1u << 20)
 #define REPORT_RECORD_SIZE 72
-#define REPORT_CAPACITY (REPORT_RING_SIZE / REPORT_RECORD_SIZE - 1)
+#define REPORT_SPAN_MAX 64 /* reports a worker writes in one run at most */
+#define REPORT_SLACK_SPANS 16
+#define REPORT_CAPACITY                                                        \
+    (REPORT_RING_SIZE / REPORT_RECORD_SIZE - 1 -                               \
+     REPORT_SLACK_SPANS * REPORT_SPAN_MAX)
 
 struct instance {
     char name[INSTANCE_NAME_MAX + 1];

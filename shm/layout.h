@@ -47,7 +47,7 @@
 #include <stdint.h>
 
 #define LAYOUT_MAGIC 0x0045545548430a01ULL /* "\x01\nCHUTE\0" */
-#define LAYOUT_VERSION 8
+#define LAYOUT_VERSION 9
 #define LAYOUT_CACHELINE 64
 
 #define TOPIC_MAX 256        /* topics per instance */
@@ -194,8 +194,12 @@ struct ring_report {
     uint64_t opaque;
     int64_t offset;           /* -1: unknown or failed */
     int32_t error;            /* 0 or a Kafka error code */
-    uint32_t pad;
+    uint32_t flags;           /* REPORT_REPEAT */
 };
+/* The report may repeat one a worker that died wrote (its successor
+ * reports the run again): the client does not count it against what it
+ * is owed (shm/client.c). */
+#define REPORT_REPEAT 1u
 static_assert(sizeof(struct ring_report) == 24, "ring report body");
 
 #define RING_PAD_MIN 8
@@ -585,6 +589,11 @@ struct pool_chunk {
                                     -1 */
             uint32_t reported;   /* records resolved so far (counted,
                                     reported) */
+            /* While a run of reports is written: the run's end (a record
+             * index past `reported`), else 0.  A worker that takes the
+             * batch over and finds it set may repeat reports its
+             * predecessor wrote: it marks them REPORT_REPEAT. */
+            _Atomic uint32_t reporting;
         };
         uint8_t padded[128];
     };
@@ -592,6 +601,8 @@ struct pool_chunk {
 static_assert(sizeof(struct pool_chunk) == 128, "pool chunk header");
 static_assert(offsetof(struct pool_chunk, reported) == 92,
               "pool chunk resolution count");
+static_assert(offsetof(struct pool_chunk, reporting) == 96,
+              "pool chunk run being reported");
 static_assert(offsetof(struct pool_chunk, fill) % 8 == 0, "fill alignment");
 static_assert(sizeof(union chunk_fill) == 8, "chunk fill size");
 

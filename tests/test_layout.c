@@ -45,6 +45,7 @@ static const struct {
     {6, 0x3d83b9cd1eb6849f},
     {7, 0x59a25361c5f017b3},
     {8, 0x5bbcb858a28ebef1},
+    {9, 0x628e4d3c87d37ba2},
 };
 
 struct member {
@@ -114,7 +115,7 @@ static const struct member members[] = {
     FIELD(struct ring_report, opaque),
     FIELD(struct ring_report, offset),
     FIELD(struct ring_report, error),
-    FIELD(struct ring_report, pad),
+    FIELD(struct ring_report, flags),
 
     SIZE(struct status_header),
     FIELD(struct status_header, magic),
@@ -269,6 +270,7 @@ static const struct member members[] = {
     FIELD(struct pool_chunk, accepted_ns),
     FIELD(struct pool_chunk, source),
     FIELD(struct pool_chunk, reported),
+    FIELD(struct pool_chunk, reporting),
     FIELD(struct pool_chunk, padded),
 
     SIZE(struct chunk_origin),

@@ -113,6 +113,7 @@ void chunk_open(struct chunk_pool *pool, int32_t idx,
     ch->wire_len = 0;
     ch->source = -1;
     ch->reported = 0;
+    atomic_store_explicit(&ch->reporting, 0, memory_order_relaxed);
     ch->base_ts = ts;
     ch->max_ts = ts;
     ch->ring_first = ring_pos;
@@ -292,6 +293,7 @@ static int32_t compressed_copy(struct chunk_pool *pool, int32_t src,
     to->wire_len = (uint32_t)(BATCH_HEADER_SIZE + (size_t)n);
     to->source = src;
     to->reported = 0;
+    atomic_store_explicit(&to->reporting, 0, memory_order_relaxed);
     set_fill(to, from->count, from->used);
     return dst;
 }

@@ -11,7 +11,11 @@
 #include "common/proc.h"
 #include "worker/wrk.h"
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 int resolve_init(struct wrk *w)
 {
@@ -128,7 +132,7 @@ static int32_t report_ring_of(struct wrk *w, uint32_t client)
  * report ring. */
 static void fill_report(struct ring_rec *rec, uint32_t topic,
                         int32_t partition, const struct chunk_origin *o,
-                        int64_t offset, int16_t error)
+                        int64_t offset, int16_t error, uint32_t flags)
 {
     static_assert(sizeof(struct ring_rec) + sizeof(struct ring_report) <=
                       REPORT_RECORD_SIZE,
@@ -140,7 +144,7 @@ static void fill_report(struct ring_rec *rec, uint32_t topic,
     rec->timestamp = 0;
     rec->opaque = o->opaque;
     *(struct ring_report *)(rec + 1) =
-        (struct ring_report){o->opaque, error ? -1 : offset, error, 0};
+        (struct ring_report){o->opaque, error ? -1 : offset, error, flags};
 }
 
 /* Tells a client what became of one record through its report ring
@@ -158,8 +162,34 @@ static void report_to(struct wrk *w, int32_t idx, uint32_t topic,
         atomic_fetch_add(&instance_client(w->in, o->client)->reports_lost, 1);
         return;
     }
-    fill_report(rec, topic, partition, o, offset, error);
+    fill_report(rec, topic, partition, o, offset, error, 0);
     ring_commit(rec, REPORT_RECORD_SIZE);
+}
+
+/* Tests only (CHUTE_TEST_REPORT_DEATH, worker.c): the first worker to make
+ * the file dies in a span of n >= 2 reports it claimed and wrote, the way
+ * a SIGKILL would leave it: "half" after committing the last half (the
+ * client may read those before the successor repeats them), "unmarked"
+ * with the span's words as they were before its claim marked them (zero:
+ * a death between the tail's move and the marks). */
+static void test_report_death(const struct wrk *w, uint8_t *first, uint32_t n)
+{
+    int fd;
+
+    if (w->test_report_death == REPORT_DEATH_NONE || n < 2)
+        return;
+    fd = open(w->test_report_death_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (fd < 0)
+        return;
+    close(fd);
+    for (uint32_t k = 0; k < n; k++) {
+        struct ring_rec *rec = (struct ring_rec *)(first + k * REPORT_RECORD_SIZE);
+        if (w->test_report_death == REPORT_DEATH_UNMARKED)
+            memset(rec, 0, REPORT_RECORD_SIZE);
+        else if (k >= n / 2)
+            ring_commit(rec, REPORT_RECORD_SIZE);
+    }
+    raise(SIGKILL);
 }
 
 /* The reports of records [i, j) of `ch`, all of one client, into its
@@ -167,10 +197,12 @@ static void report_to(struct wrk *w, int32_t idx, uint32_t topic,
  * written, then committed last to first, so that the client, which polls
  * the first, reads the span whole.  One claim per span instead of one per
  * record, and no cache line passed back and forth with the client per
- * report.  A full ring drops the rest and counts them. */
+ * report.  The ring's end may split the span in two claims; a full ring
+ * drops the rest and counts them.  `flags` goes into every report
+ * (REPORT_REPEAT). */
 static void report_run(struct wrk *w, int32_t idx, struct pool_chunk *ch,
                        uint32_t i, uint32_t j, int64_t base_offset,
-                       int16_t error)
+                       int16_t error, uint32_t flags)
 {
     struct ring r;
 
@@ -189,7 +221,9 @@ static void report_run(struct wrk *w, int32_t idx, struct pool_chunk *ch,
             fill_report((struct ring_rec *)(first + k * REPORT_RECORD_SIZE),
                         ch->topic, ch->partition,
                         chunk_origin(&w->pool, ch, i + k),
-                        base_offset < 0 ? -1 : base_offset + i + k, error);
+                        base_offset < 0 ? -1 : base_offset + i + k, error,
+                        flags);
+        test_report_death(w, first, n);
         for (uint32_t k = n; k-- > 0;)
             ring_commit((struct ring_rec *)(first + k * REPORT_RECORD_SIZE),
                         REPORT_RECORD_SIZE);
@@ -207,9 +241,11 @@ static void report(struct wrk *w, uint32_t topic, int32_t partition,
 }
 
 /* Tells each record's client what became of it, a run of one client's
- * records at a time: one look at its report ring and one count per run.
- * `reported` marks the progress, so a worker taking over a batch whose
- * resolution was cut short goes on from there. */
+ * records at a time (at most REPORT_SPAN_MAX of them): one look at its
+ * report ring, one claim and one count per run.  `reported` marks the
+ * progress, so a worker taking over a batch whose resolution was cut short
+ * goes on from there; `reporting` marks the run being written, so that it
+ * knows which reports it may repeat (a death repeats one run at most). */
 static void tell_clients(struct wrk *w, struct pool_chunk *ch,
                          int64_t base_offset, int16_t error)
 {
@@ -218,14 +254,24 @@ static void tell_clients(struct wrk *w, struct pool_chunk *ch,
     for (; i < ch->count; i = j) {
         uint32_t client = chunk_origin(&w->pool, ch, i)->client;
         int32_t ring = report_ring_of(w, client);
+        /* A predecessor died in this run: some of its reports may be in
+         * the ring already, the rest lost with its unfinished claims. */
+        uint32_t flags = atomic_load_explicit(&ch->reporting,
+                                              memory_order_relaxed) > i
+                             ? REPORT_REPEAT
+                             : 0;
 
-        for (j = i + 1; j < ch->count; j++)
+        for (j = i + 1; j < ch->count && j - i < REPORT_SPAN_MAX; j++)
             if (chunk_origin(&w->pool, ch, j)->client != client)
                 break;
+        /* Before the first report of the run is claimed (the claim's
+         * locked CAS keeps the order, for a successor to see). */
+        atomic_store_explicit(&ch->reporting, j, memory_order_relaxed);
         if (ring >= 0)
-            report_run(w, ring, ch, i, j, base_offset, error);
+            report_run(w, ring, ch, i, j, base_offset, error, flags);
         count_client(w, client, error == 0, j - i);
         ch->reported = j;
+        atomic_store_explicit(&ch->reporting, 0, memory_order_release);
     }
 }
 

@@ -210,6 +210,22 @@ static void test_poison(struct wrk *w, const char *spec)
     }
 }
 
+/* Tests only: CHUTE_TEST_REPORT_DEATH=half:FILE (or unmarked:FILE) kills
+ * the first worker that writes a span of two or more delivery reports
+ * once FILE can be made, in the middle of the span (resolve.c), so that
+ * tests can show its successor reporting the span again. */
+static void test_report_death(struct wrk *w, const char *spec)
+{
+    if (spec && strncmp(spec, "half:", 5) == 0 && spec[5]) {
+        w->test_report_death = REPORT_DEATH_HALF;
+        w->test_report_death_file = spec + 5;
+    }
+    if (spec && strncmp(spec, "unmarked:", 9) == 0 && spec[9]) {
+        w->test_report_death = REPORT_DEATH_UNMARKED;
+        w->test_report_death_file = spec + 9;
+    }
+}
+
 static struct wrk_settings settings; /* this worker's, changed by reloads */
 static struct conn_faults faults;    /* counted in the worker's state */
 
@@ -338,6 +354,7 @@ int worker_main(struct instance *in, const struct wrk_settings *s,
     const char *skew = getenv("CHUTE_TEST_SEQUENCE_SKEW");
     w.test_seq_skew = skew && strcmp(skew, "1") == 0;
     test_poison(&w, getenv("CHUTE_TEST_POISON"));
+    test_report_death(&w, getenv("CHUTE_TEST_REPORT_DEATH"));
     w.stats = instance_worker(in, index);
     count_faults(&w);
     w.metrics = instance_metrics(in, index);

@@ -119,6 +119,11 @@ struct wrk {
     bool test_seq_skew;       /* CHUTE_TEST_SEQUENCE_SKEW=1 (tests only) */
     const char *test_poison;  /* CHUTE_TEST_POISON=crash:TEXT or hang:TEXT */
     bool test_poison_hang;    /* (tests only): see accum.c */
+    /* CHUTE_TEST_REPORT_DEATH=half:FILE or unmarked:FILE (tests only):
+     * see resolve.c */
+    enum { REPORT_DEATH_NONE, REPORT_DEATH_HALF, REPORT_DEATH_UNMARKED }
+        test_report_death;
+    const char *test_report_death_file;
 
     struct wtopic topics[TOPIC_MAX];
     uint32_t topics_seen;     /* generation of the topic settings read */

@@ -116,8 +116,11 @@ int chute_set(chute_t *c, const char *key, const char *value);
 
 /* Takes up to `max` delivery reports without waiting; returns how many.
  * Reports come in per-partition order.  A client with reports enabled may
- * have at most 29,000 records whose reports it has not taken: past that,
- * chute_send() returns CHUTE_ERR_QUEUE_FULL until it polls. */
+ * have at most 13,538 records whose reports it has not taken: past that,
+ * chute_send() returns CHUTE_ERR_QUEUE_FULL until it polls.  After
+ * chute_flush() returns, every report of the records it flushed is there
+ * to take.  A worker that dies while it writes reports may leave some of
+ * them to come twice (at most 64 per death): keep the first. */
 int chute_poll_reports(chute_t *c, chute_report_t *out, size_t max);
 /* Delivery reports a worker could not write (zero unless the client's
  * report ring was tampered with). */
