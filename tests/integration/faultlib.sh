@@ -121,6 +121,10 @@ fault_check() {
                     "$TEST_TMP"/*.log "$FAULT_KEEP"/
             [ -f "$TEST_TMP/mock.err" ] && cp "$TEST_TMP/mock.err" "$FAULT_KEEP"/
         fi
+        if [ -s "$TEST_TMP/clients.err" ]; then
+            echo "--- the clients' stderr (last 20 lines):" >&2
+            tail -n 20 "$TEST_TMP/clients.err" >&2
+        fi
         echo "--- chuted log (last 20 lines):" >&2
         tail -n 20 "$TEST_TMP/chuted.log" >&2
         fail "check_faults failed"
