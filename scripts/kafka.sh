@@ -82,13 +82,16 @@ jvm() {
 }
 
 # Java options for the brokers themselves: the full JIT, since they carry the
-# tests' load.
+# tests' load.  Each broker is a session of its own (setsid: the subshell
+# that execs it leads no group, so its pid stays the one start_node
+# records): a signal for whoever started it, such as a test runner's
+# SIGTERM to a test's process group, does not reach the cluster.
 broker_jvm() {
     local heap=$1
     shift
     local logopt=("-Dlog4j2.configurationFile=$KAFKA_DIR/log4j2.properties")
     [ "$(major)" -lt 4 ] && logopt=("-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties")
-    exec java -Xms"$heap" -Xmx"$heap" -XX:+UseSerialGC -XX:-UsePerfData \
+    exec setsid java -Xms"$heap" -Xmx"$heap" -XX:+UseSerialGC -XX:-UsePerfData \
         -XX:CICompilerCount=2 -Djava.awt.headless=true \
         "${logopt[@]}" -cp "$LIBS/*" "$@"
 }
