@@ -170,8 +170,8 @@ integration: build
 # worker that a report kills would be restarted and the test might pass)
 # fails the target.
 ASAN_TESTS ?= test_e2e test_reports test_scale test_control test_metrics \
-              test_crash_worker test_client_death test_corrupt test_bad_input \
-              test_python
+              test_crash_worker test_report_death test_client_death test_corrupt \
+              test_bad_input test_python
 ASAN_REPORTS = $(CURDIR)/build-asan/reports
 asan: deps
 	@$(MAKE) --no-print-directory BUILD=build-asan \
