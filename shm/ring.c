@@ -32,6 +32,8 @@ static struct ring_rec *rec_at(const struct ring *r, uint64_t pos)
     return (struct ring_rec *)(r->data + (pos & r->mask));
 }
 
+#define CLAIM_LOOKS 4 /* times a claim looks again at a full ring */
+
 /* Claims up to `max` records of `len` bytes in one move of the tail:
  * as many as are free and fit before the ring's end (padding to the end
  * only when not even one fits there, as a single claim pads).  Each is
@@ -44,6 +46,7 @@ static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
 {
     uint64_t tail, head;
     uint32_t pad, k;
+    unsigned looks = 0;
 
     if (len > ring_max_record(r->size) || max == 0)
         return NULL;
@@ -58,9 +61,12 @@ static inline struct ring_rec *claim_span(struct ring *r, uint32_t len,
         pad = len > room_to_end ? room_to_end : 0;
         if (tail + pad + len - head > r->size) {
             /* Full, or this process was away between the two loads while
-             * the others went a ring's worth on: then the head moved. */
-            if (atomic_load_explicit(&r->cons->head, memory_order_acquire) !=
-                head)
+             * the others went a ring's worth on: then the head moved.  A
+             * few looks only: a report ring's head is a client's, which
+             * could keep moving it to hold a worker here. */
+            if (++looks < CLAIM_LOOKS &&
+                atomic_load_explicit(&r->cons->head, memory_order_acquire) !=
+                    head)
                 continue;
             return NULL;
         }
